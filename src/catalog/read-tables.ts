@@ -1,0 +1,83 @@
+import type pg from 'pg';
+import type { QualifiedName } from '../config/qualified-name.js';
+import type { ObservedTable } from './types.js';
+
+/**
+ * Everything partwarden needs to know about all of a database's managed tables, in ONE query
+ * (whatever the number of tables): relkind, partition strategy and key, columns, partitions
+ * with their bounds and pending-detach state (pg_inherits.inhdetachpending, PG >= 14),
+ * privileges and referencing foreign keys.
+ */
+export const READ_TABLES_SQL = `
+WITH targets AS (
+  SELECT t.schema_name, t.table_name, t.idx
+  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema_name, table_name, idx)
+)
+SELECT t.idx::int AS idx,
+       c.oid::int8 AS oid,
+       c.relkind::text AS relkind,
+       pt.partstrat::text AS partstrat,
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY k.ord), '[]')
+          FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum <> 0) AS key_columns,
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'generated', a.attgenerated <> '') ORDER BY a.attnum), '[]')
+          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT coalesce(json_agg(json_build_object(
+                 'oid', ch.oid::int8, 'schema', chn.nspname, 'name', ch.relname,
+                 'bound', pg_get_expr(ch.relpartbound, ch.oid), 'pending', i.inhdetachpending,
+                 'relkind', ch.relkind, 'rows', ch.reltuples) ORDER BY ch.relname), '[]')
+          FROM pg_inherits i
+          JOIN pg_class ch ON ch.oid = i.inhrelid
+          JOIN pg_namespace chn ON chn.oid = ch.relnamespace
+         WHERE i.inhparent = c.oid) AS partitions,
+       CASE WHEN c.oid IS NULL THEN false ELSE pg_has_role(c.relowner, 'USAGE') END AS can_manage,
+       CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
+       (SELECT coalesce(json_agg(con.conrelid::regclass::text), '[]')
+          FROM pg_constraint con WHERE con.confrelid = c.oid AND con.contype = 'f') AS referenced_by
+FROM targets t
+LEFT JOIN pg_namespace n ON n.nspname = t.schema_name
+LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
+LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+ORDER BY t.idx`;
+
+interface Row {
+  idx: number;
+  oid: string | null;
+  relkind: string | null;
+  partstrat: string | null;
+  key_columns: Array<{ name: string | null; type: string | null }>;
+  columns: Array<{ name: string; type: string; generated: boolean }>;
+  partitions: Array<{ oid: number; schema: string; name: string; bound: string; pending: boolean; relkind: string; rows: number }>;
+  can_manage: boolean;
+  can_create: boolean;
+  referenced_by: string[];
+}
+
+const STRATEGY: Readonly<Record<string, ObservedTable['strategy']>> = { r: 'range', l: 'list', h: 'hash' };
+
+/** Reads the given tables; the result has one entry per input, in order. */
+export async function readTables(client: pg.Client, tables: readonly QualifiedName[]): Promise<ObservedTable[]> {
+  if (tables.length === 0) return [];
+  const r = await client.query<Row>(READ_TABLES_SQL, [tables.map((t) => t.schema), tables.map((t) => t.name)]);
+  return r.rows.map((row) => ({
+    exists: row.oid !== null,
+    oid: Number(row.oid ?? 0),
+    relkind: row.relkind ?? '',
+    strategy: row.partstrat ? (STRATEGY[row.partstrat] ?? null) : null,
+    keyColumns: row.key_columns.map((k) => ({ name: k.name, type: k.type ?? 'expression' })),
+    columns: row.columns,
+    partitions: row.partitions.map((p) => ({
+      oid: Number(p.oid),
+      schema: p.schema,
+      name: p.name,
+      boundExpr: p.bound,
+      isDefault: p.bound === 'DEFAULT',
+      detachPending: p.pending,
+      isPartitioned: p.relkind === 'p',
+      estimatedRows: Math.max(0, p.rows),
+    })),
+    canManage: row.can_manage,
+    canCreateInSchema: row.can_create,
+    referencedBy: row.referenced_by,
+  }));
+}

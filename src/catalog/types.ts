@@ -1,0 +1,63 @@
+import type { KeyType } from '../planner/keys.js';
+
+/** One child of a partitioned table as the catalog shows it. */
+export interface ObservedPartition {
+  readonly oid: number;
+  readonly schema: string;
+  readonly name: string;
+  /** pg_get_expr(relpartbound): `FOR VALUES FROM (...) TO (...)` or `DEFAULT`. */
+  readonly boundExpr: string;
+  readonly isDefault: boolean;
+  /** `pg_inherits.inhdetachpending`: a DETACH CONCURRENTLY was interrupted (PG >= 14). */
+  readonly detachPending: boolean;
+  /** relkind 'p': the child is itself partitioned. */
+  readonly isPartitioned: boolean;
+  readonly estimatedRows: number;
+}
+
+export interface ObservedColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly generated: boolean;
+}
+
+/** A policy's parent table as the catalog shows it (`exists: false` when missing). */
+export interface ObservedTable {
+  readonly exists: boolean;
+  readonly oid: number;
+  /** 'p' partitioned table, 'r' plain table, 'v' view, ... */
+  readonly relkind: string;
+  /** 'r' range, 'l' list, 'h' hash; null when not partitioned. */
+  readonly strategy: 'range' | 'list' | 'hash' | null;
+  /** Partition key columns with format_type() types; an expression key shows as name `null`. */
+  readonly keyColumns: readonly { readonly name: string | null; readonly type: string }[];
+  readonly columns: readonly ObservedColumn[];
+  readonly partitions: readonly ObservedPartition[];
+  /** Whether the current role may run DDL on it (owner or member of the owning role). */
+  readonly canManage: boolean;
+  /** Whether the current role may create tables in the table's schema. */
+  readonly canCreateInSchema: boolean;
+  /** Tables with foreign keys that reference this table. */
+  readonly referencedBy: readonly string[];
+}
+
+/** A step of a multi-step action that finished before a crash, found in the journal. */
+export interface OpenWork {
+  readonly policy: string;
+  readonly action: 'create' | 'relocate' | 'drop';
+  readonly relid: number;
+  readonly schema: string;
+  readonly name: string;
+  /** The partition bound clause the work was for (`FOR VALUES ...`), for re-attaching. */
+  readonly boundSql: string;
+  readonly actionId: string;
+  /** The table still exists with that OID and is not a partition. */
+  readonly standalone: boolean;
+}
+
+export interface ServerInfo {
+  readonly versionNum: number;
+  readonly version: string;
+}
+
+export type KeyTypeOrUnknown = KeyType | undefined;

@@ -1,0 +1,25 @@
+import { reconcile } from '../reconcile/reconcile.js';
+import { parseCommandArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
+import type { CommandIO } from './io.js';
+import { loadForCommand } from './load-or-fail.js';
+import { BLOCKING_RULES, planJson, renderApplyText, renderPlanText } from './render-plan.js';
+
+/** `partwarden apply [--policy NAME] [--dry-run]` — one reconcile, then exit (CronJob use). */
+export async function applyCommand(args: readonly string[], io: CommandIO): Promise<number> {
+  const opts = parseCommandArgs(args, ['config', 'policies', 'policy', 'dry-run', 'output']);
+  const { config, policies } = loadForCommand(opts);
+  const nowMs = io.now();
+  const dryRun = opts['dry-run'] === true;
+  const reports = await reconcile({ config, policies, nowMs, execute: !dryRun, log: io.log });
+  const at = new Date(nowMs).toISOString();
+  const outcomes = reports.flatMap((r) => r.outcomes);
+  if (opts.output === 'json') io.out(JSON.stringify({ dryRun, ...(planJson(reports, at, outcomes) as object) }, null, 2));
+  else if (dryRun) io.out(`${renderPlanText(reports, at)}\n\ndry run: nothing was changed`);
+  else io.out(renderApplyText(reports));
+  const incomplete =
+    reports.some((r) => r.error) ||
+    outcomes.some((o) => o.status !== 'done') ||
+    reports.some((r) => r.plans.some((p) => p.problems.some((x) => BLOCKING_RULES.has(x.rule))));
+  return incomplete ? EXIT.FAILURE : EXIT.OK;
+}

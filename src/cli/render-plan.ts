@@ -1,0 +1,84 @@
+import type { ActionOutcome } from '../executor/execute.js';
+import type { DatabaseReport } from '../reconcile/reconcile.js';
+
+/** Problems that mean work could not be done (apply exits 1); the others are informational. */
+export const BLOCKING_RULES: ReadonlySet<string> = new Set(['default_rows', 'naming', 'coverage_gap', 'policy_table_mismatch']);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** The plan as a table of actions, each followed by the exact SQL it runs. */
+export function renderPlanText(reports: readonly DatabaseReport[], atIso: string): string {
+  const out: string[] = [`Plan at ${atIso}`];
+  for (const r of reports) {
+    if (r.error) {
+      out.push('', `database ${r.database}: ERROR ${r.error}`);
+      continue;
+    }
+    for (const p of r.plans) {
+      out.push('', `policy ${p.policy} (database ${p.database}, table ${p.table})${p.coverageEnd ? ` — covered up to ${p.coverageEnd} after apply` : ''}`);
+      if (p.actions.length === 0) out.push('  nothing to do');
+      else {
+        const rows = [['ACTION', 'PARTITION', 'BOUNDS', 'REASON'], ...p.actions.map((a) => [a.kind, a.partition.name, a.bounds, a.reason])];
+        out.push(...table(rows).split('\n').map((l) => `  ${l}`));
+        out.push('  SQL:');
+        for (const a of p.actions) for (const s of a.sql) out.push(`    ${s};`);
+      }
+      for (const pr of p.problems) out.push(`  ${BLOCKING_RULES.has(pr.rule) ? 'VIOLATION' : 'note'} ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''}: ${pr.message}`);
+    }
+  }
+  return out.join('\n');
+}
+
+/** The plan as JSON (stable field names, for scripts). */
+export function planJson(reports: readonly DatabaseReport[], atIso: string, outcomes?: readonly ActionOutcome[]): unknown {
+  return {
+    at: atIso,
+    databases: reports.map((r) => ({
+      database: r.database,
+      ...(r.error ? { error: r.error } : {}),
+      policies: r.plans.map((p) => ({
+        policy: p.policy,
+        table: p.table,
+        coverageEnd: p.coverageEnd ?? null,
+        actions: p.actions.map((a) => {
+          const o = outcomes?.find((x) => x.action === a);
+          return {
+            kind: a.kind,
+            partition: `${a.partition.schema}.${a.partition.name}`,
+            bounds: a.bounds,
+            reason: a.reason,
+            sql: a.sql,
+            ...(o ? { status: o.status, ...(o.error ? { error: o.error } : {}), durationMs: o.durationMs } : {}),
+          };
+        }),
+        problems: p.problems.map((x) => ({ rule: x.rule, partition: x.partition ?? null, message: x.message, blocking: BLOCKING_RULES.has(x.rule) })),
+      })),
+    })),
+  };
+}
+
+/** One line per executed action and a closing count. */
+export function renderApplyText(reports: readonly DatabaseReport[]): string {
+  const out: string[] = [];
+  let done = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const r of reports) {
+    if (r.error) out.push(`database ${r.database}: ERROR ${r.error}`);
+    for (const o of r.outcomes) {
+      const name = `${o.action.partition.schema}.${o.action.partition.name}`;
+      if (o.status === 'done') done++;
+      else if (o.status === 'failed') failed++;
+      else skipped++;
+      out.push(`${o.status.toUpperCase().padEnd(7)} ${o.action.policy}: ${o.action.kind} ${name} ${o.action.bounds}${o.error ? ` — ${o.error}` : ''}`);
+    }
+    for (const p of r.plans) for (const pr of p.problems) {
+      if (BLOCKING_RULES.has(pr.rule)) out.push(`BLOCKED ${p.policy}: ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''} — ${pr.message}`);
+    }
+  }
+  out.push(`${done} done, ${failed} failed, ${skipped} skipped`);
+  return out.join('\n');
+}

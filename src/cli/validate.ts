@@ -1,0 +1,43 @@
+import { readTables } from '../catalog/read-tables.js';
+import { displayName } from '../config/qualified-name.js';
+import { connect } from '../db/connect.js';
+import { checkTable } from '../reconcile/check-table.js';
+import { parseCommandArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { loadForCommand } from './load-or-fail.js';
+import type { CommandIO } from './io.js';
+
+/** `partwarden validate [--config F] [--policies P] [--db]` */
+export async function validateCommand(args: readonly string[], io: CommandIO): Promise<number> {
+  const opts = parseCommandArgs(args, ['config', 'policies', 'policy', 'db']);
+  const { config, policies } = loadForCommand(opts);
+  io.out(`config ${config.file}: ok, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}`);
+  if (!opts.db) return EXIT.OK;
+  let failed = false;
+  for (const [name, db] of config.databases) {
+    const mine = policies.filter((p) => p.database === name);
+    if (mine.length === 0) continue;
+    let client;
+    try {
+      client = await connect(db);
+    } catch (err) {
+      io.err(err instanceof Error ? err.message : String(err));
+      failed = true;
+      continue;
+    }
+    try {
+      const tables = await readTables(client, mine.map((p) => p.table));
+      mine.forEach((p, i) => {
+        const check = checkTable(p, tables[i]!);
+        const where = `policy ${p.name} (${p.origin.file}:${p.origin.line}:${p.origin.col}), table ${displayName(p.table)}`;
+        for (const e of check.errors) io.err(`${where}: ${e}`);
+        for (const w of check.warnings) io.err(`${where}: warning: ${w}`);
+        if (check.errors.length > 0) failed = true;
+        else io.out(`${where}: ok`);
+      });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return failed ? EXIT.FAILURE : EXIT.OK;
+}

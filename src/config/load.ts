@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { configSchema } from './config-schema.js';
+import { parseTimeoutMs } from './duration.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import { listPolicyFiles } from './files.js';
+import { policySchema } from './policy-schema.js';
+import { resolvePolicy } from './resolve-policy.js';
+import { validateNode, type Plain } from './schema-dsl.js';
+import type { Config, DatabaseConfig, Policy } from './types.js';
+import { parseYamlDocuments } from './yaml-tree.js';
+
+type Obj = { readonly [key: string]: Plain };
+const asObj = (v: Plain | undefined): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
+
+export interface LoadOptions {
+  readonly configFile: string;
+  /** Overrides the config's `policies`; resolved against the working directory. */
+  readonly policies?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Loaded {
+  readonly config: Config;
+  readonly policies: readonly Policy[];
+}
+
+function readText(file: string, problems: ConfigProblem[]): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push({ file, line: 1, col: 1, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(err)})` });
+    return undefined;
+  }
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): Config | undefined {
+  const text = readText(file, problems);
+  if (text === undefined) return undefined;
+  const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env);
+  problems.push(...yamlProblems);
+  if (yamlProblems.length > 0) return undefined;
+  if (documents.length !== 1) {
+    problems.push({ file, line: 1, col: 1, path: '', message: `expected exactly one YAML document, found ${documents.length}` });
+    return undefined;
+  }
+  const before = problems.length;
+  const raw = asObj(validateNode(configSchema, documents[0]!.root, '', { file, problems }));
+  if (problems.length > before) return undefined;
+  const databases = new Map<string, DatabaseConfig>();
+  for (const [name, value] of Object.entries(asObj(raw.databases))) {
+    const d = asObj(value);
+    databases.set(
+      name,
+      Object.freeze({
+        name,
+        url: String(d.url),
+        lockTimeoutMs: parseTimeoutMs(String(d.lockTimeout ?? '2s')) ?? 2000,
+        statementTimeoutMs: parseTimeoutMs(String(d.statementTimeout ?? '0')) ?? 0,
+        lockRetries: typeof d.lockRetries === 'number' ? d.lockRetries : 5,
+        retryDelayMs: parseTimeoutMs(String(d.retryDelay ?? '500ms')) ?? 500,
+      }),
+    );
+  }
+  const storage = raw.storage === undefined ? undefined : (asObj(raw.storage) as unknown as Config['storage']);
+  return Object.freeze({
+    file,
+    databases,
+    storage: storage && Object.freeze({ ...storage }),
+    policies: typeof raw.policies === 'string' ? raw.policies : './policies',
+    schedule: typeof raw.schedule === 'string' ? raw.schedule : '*/10 * * * *',
+    listen: typeof asObj(raw.server).listen === 'string' ? String(asObj(raw.server).listen) : '0.0.0.0:9465',
+    stateSchema: typeof raw.stateSchema === 'string' ? raw.stateSchema : 'partwarden',
+  });
+}
+
+/** Parses and checks every policy file; duplicates and shared tables are rejected. */
+export function loadPolicies(
+  files: readonly string[],
+  knownDatabases: ReadonlySet<string>,
+  env: NodeJS.ProcessEnv,
+  problems: ConfigProblem[],
+): Policy[] {
+  const policies: Policy[] = [];
+  const byName = new Map<string, Policy>();
+  const byTable = new Map<string, Policy>();
+  for (const file of files) {
+    const text = readText(file, problems);
+    if (text === undefined) continue;
+    const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env);
+    problems.push(...yamlProblems);
+    for (const doc of documents) {
+      const before = problems.length;
+      const raw = asObj(validateNode(policySchema, doc.root, '', { file, problems }));
+      if (problems.length > before) continue;
+      const policy = resolvePolicy(file, doc.root, raw, knownDatabases, problems);
+      if (!policy) continue;
+      const { line, col } = policy.origin;
+      const dup = byName.get(policy.name);
+      if (dup) {
+        problems.push({ file, line, col, path: 'metadata.name', message: `policy "${policy.name}" is already defined at ${dup.origin.file}:${dup.origin.line}:${dup.origin.col}` });
+        continue;
+      }
+      const tableKey = JSON.stringify([policy.database, policy.table.schema, policy.table.name]);
+      const other = byTable.get(tableKey);
+      if (other) {
+        problems.push({ file, line, col, path: 'spec.table', message: `table ${policy.table.schema}.${policy.table.name} in database "${policy.database}" is already managed by policy "${other.name}" (${other.origin.file}:${other.origin.line}:${other.origin.col})` });
+        continue;
+      }
+      byName.set(policy.name, policy);
+      byTable.set(tableKey, policy);
+      policies.push(policy);
+    }
+  }
+  return policies;
+}
+
+/** Loads config and policies; throws ConfigError listing every problem. */
+export function load(options: LoadOptions): Loaded {
+  const env = options.env ?? process.env;
+  const problems: ConfigProblem[] = [];
+  const config = loadConfigFile(options.configFile, env, problems);
+  if (!config) throw new ConfigError(problems);
+  const spec = options.policies ?? config.policies;
+  const base = options.policies ? process.cwd() : path.dirname(path.resolve(options.configFile));
+  const files = listPolicyFiles(spec, base);
+  if (typeof files === 'string') throw new ConfigError([{ file: options.configFile, line: 1, col: 1, path: 'policies', message: files }]);
+  const policies = loadPolicies(files, new Set(config.databases.keys()), env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ config, policies: Object.freeze(policies) });
+}

@@ -1,0 +1,197 @@
+import { parseCalendarInterval } from './duration.js';
+import { parseQualifiedName } from './qualified-name.js';
+import type { ObjectSchema, Schema } from './schema-dsl.js';
+import { isValidCron } from './cron.js';
+import { isValidTimeZone } from '../planner/tz.js';
+
+const durationCheck = (v: string) =>
+  parseCalendarInterval(v) ? undefined : `expected a duration like "90 days", "12 months" or "1 year", got ${JSON.stringify(v)}`;
+
+const cronSchema: Schema = {
+  type: 'string',
+  description: 'Cron expression (node-cron syntax, 5 or 6 fields).',
+  check: (v) => (isValidCron(v) ? undefined : `"${v}" is not a valid cron expression (e.g. "*/10 * * * *")`),
+  examples: ['*/10 * * * *', '0 * * * *'],
+};
+
+const rangeSchema: ObjectSchema = {
+  type: 'object',
+  description: 'Range partitioning: time or integer ranges.',
+  required: ['column', 'interval'],
+  properties: {
+    column: { type: 'string', description: 'The partition key column (timestamptz, timestamp, date, smallint, integer or bigint).' },
+    interval: {
+      type: 'union',
+      description: 'Width of one partition: "N hour|day|week|month|quarter|year" for time keys, or an integer step for integer keys.',
+      expected: 'a duration like "1 day" or a positive whole number',
+      of: [
+        {
+          type: 'string',
+          description: 'Calendar interval, e.g. "1 day", "1 month".',
+          pattern: '^\\s*\\d*\\s*[A-Za-z]+\\s*$',
+          check: (v) => {
+            const i = parseCalendarInterval(v);
+            if (!i) return `expected an interval like "1 day", "1 week", "1 month" or an integer step, got ${JSON.stringify(v)}`;
+            if (i.unit === 'hour' && 24 % i.count !== 0) return `an hourly interval must divide a day (1, 2, 3, 4, 6, 8, 12 or 24 hours), got ${i.count}`;
+            return undefined;
+          },
+          examples: ['1 day', '1 week', '1 month'],
+        },
+        { type: 'integer', description: 'Integer step for integer keys.', min: 1 },
+      ],
+    },
+    premake: { type: 'integer', description: 'Partitions that must exist ahead of now (or ahead of max(key) for integer keys). Default 4.', min: 1, max: 1000 },
+    timezone: {
+      type: 'string',
+      description: 'IANA time zone in which time boundaries are aligned (DST-safe). Default UTC.',
+      check: (v) => (isValidTimeZone(v) ? undefined : `unknown time zone ${JSON.stringify(v)} (use an IANA name like "Europe/Paris" or "UTC")`),
+      examples: ['UTC', 'Europe/Paris', 'America/New_York'],
+    },
+    naming: {
+      type: 'string',
+      description: 'Partition name template. Tokens: {table} {schema} {YYYY} {MM} {DD} {HH} {Q} {start} {end}. Default depends on the interval.',
+      examples: ['{table}_p{YYYY}{MM}{DD}', '{table}_p{YYYY}{MM}', '{table}_p{start}'],
+    },
+    startFrom: {
+      type: 'union',
+      description: 'Backfill from here when bootstrapping: a date/time for time keys, an integer for integer keys.',
+      expected: 'a date like 2024-01-01 or a whole number',
+      of: [
+        { type: 'string', description: 'Date or timestamp (ISO 8601).', pattern: '^\\d{4}-\\d{2}-\\d{2}' },
+        { type: 'integer', description: 'Integer key value.' },
+      ],
+    },
+  },
+};
+
+const retentionSchema: ObjectSchema = {
+  type: 'object',
+  description: 'When partitions expire and what happens to them.',
+  required: ['action'],
+  properties: {
+    keep: { type: 'string', description: 'A partition expires when its upper bound <= now - keep (time keys).', check: durationCheck, examples: ['90 days', '12 months'] },
+    keepPartitions: { type: 'integer', description: 'Alternative to keep: keep the newest N partitions that are not in the future.', min: 1 },
+    action: { type: 'string', description: 'What to do with an expired partition.', enum: ['archive', 'detach', 'drop'] },
+    archive: {
+      type: 'object',
+      description: 'Archive settings (action: archive).',
+      properties: {
+        format: { type: 'string', description: 'csv (with header) or binary (COPY binary).', enum: ['csv', 'binary'] },
+        compression: { type: 'string', description: 'gzip, zstd or none.', enum: ['gzip', 'zstd', 'none'] },
+        verify: { type: 'string', description: 'checksum, or full (re-read and re-hash the object).', enum: ['checksum', 'full'] },
+      },
+    },
+    afterArchive: { type: 'string', description: 'drop, or keep the detached table after archiving.', enum: ['drop', 'keep'] },
+  },
+};
+
+export const policySchema: ObjectSchema = {
+  type: 'object',
+  description: 'A partwarden policy for one partitioned table.',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    $schema: { type: 'string', description: 'JSON Schema reference for editors; ignored by partwarden.' },
+    apiVersion: { type: 'string', description: 'Always partwarden/v1.', enum: ['partwarden/v1'] },
+    kind: { type: 'string', description: 'Always PartitionPolicy.', enum: ['PartitionPolicy'] },
+    metadata: {
+      type: 'object',
+      description: 'Identity of the policy.',
+      required: ['name'],
+      properties: {
+        name: {
+          type: 'string',
+          description: 'Unique name across all policy files.',
+          pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+          check: (v) => (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(v) ? undefined : 'use letters, digits, "_", "-" and "." (at most 100 characters)'),
+        },
+        description: { type: 'string', description: 'Free text for people.' },
+      },
+    },
+    spec: {
+      type: 'object',
+      description: 'What partwarden keeps true for the table.',
+      required: ['database', 'table', 'strategy'],
+      properties: {
+        database: { type: 'string', description: 'A database name from the config file.' },
+        table: {
+          type: 'string',
+          description: 'Schema-qualified parent table; unquoted parts fold to lower case as in SQL.',
+          check: (v) => {
+            const q = parseQualifiedName(v);
+            return typeof q === 'string' ? q : undefined;
+          },
+          examples: ['public.events', '"Sales"."Orders"'],
+        },
+        schedule: cronSchema,
+        strategy: { type: 'string', description: 'Partitioning strategy; must match the table.', enum: ['range', 'list', 'hash'] },
+        range: rangeSchema,
+        subpartition: {
+          type: 'object',
+          description: 'Each new range child is itself partitioned.',
+          required: ['strategy', 'column'],
+          properties: {
+            strategy: { type: 'string', description: 'hash or list.', enum: ['hash', 'list'] },
+            column: { type: 'string', description: 'Sub-partition key column.' },
+            modulus: { type: 'integer', description: 'Hash modulus.', min: 1, max: 1024 },
+          },
+        },
+        list: {
+          type: 'object',
+          description: 'List partitioning.',
+          required: ['column', 'partitions'],
+          properties: {
+            column: { type: 'string', description: 'The partition key column.' },
+            partitions: {
+              type: 'map',
+              description: 'Partition suffix -> list of values.',
+              minEntries: 1,
+              values: { type: 'array', description: 'Values of this partition.', minItems: 1, items: { type: 'union', description: 'A value.', expected: 'a string or number', of: [{ type: 'string', description: 'text value' }, { type: 'integer', description: 'integer value' }] } },
+            },
+            onRemoved: { type: 'string', description: 'Attached partitions no longer declared.', enum: ['keep', 'detach', 'archive'] },
+          },
+        },
+        hash: {
+          type: 'object',
+          description: 'Hash partitioning.',
+          required: ['column', 'modulus'],
+          properties: {
+            column: { type: 'string', description: 'The partition key column.' },
+            modulus: { type: 'integer', description: 'Every remainder 0..modulus-1 must exist.', min: 1, max: 1024 },
+          },
+        },
+        default: {
+          type: 'object',
+          description: 'The DEFAULT partition.',
+          properties: {
+            create: { type: 'boolean', description: 'Create a DEFAULT partition if missing.' },
+            maxRows: { type: 'integer', description: 'Rows in DEFAULT above this are a violation.', min: 0 },
+            relocate: { type: 'boolean', description: 'Move rows of a new partition\'s range out of DEFAULT (batched, journaled) instead of reporting a violation.' },
+            relocateBatchRows: { type: 'integer', description: 'Rows moved per transaction when relocating (default 10000).', min: 1 },
+          },
+        },
+        retention: retentionSchema,
+        health: {
+          type: 'object',
+          description: 'Health rules.',
+          properties: {
+            maxPartitions: { type: 'integer', description: 'Attached partitions above this are a violation.', min: 1 },
+            probes: {
+              type: 'array',
+              description: 'Queries whose plans must prune.',
+              items: {
+                type: 'object',
+                description: 'A pruning probe.',
+                required: ['name', 'query', 'maxPartitionsScanned'],
+                properties: {
+                  name: { type: 'string', description: 'Probe name (a metric label).' },
+                  query: { type: 'string', description: 'A SELECT on the parent.' },
+                  maxPartitionsScanned: { type: 'integer', description: 'Most partitions the plan may touch.', min: 1 },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,103 @@
+import type { CalendarInterval } from './duration.js';
+import type { QualifiedName } from './qualified-name.js';
+
+export interface DatabaseConfig {
+  readonly name: string;
+  /** Connection URL; contains secrets, never print it (see redactUrl). */
+  readonly url: string;
+  readonly lockTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  /** Attempts per DDL statement when the lock is not available (lock_timeout fired). */
+  readonly lockRetries: number;
+  /** Base delay between lock retries; grows exponentially, with jitter. */
+  readonly retryDelayMs: number;
+}
+
+export interface StorageConfig {
+  readonly url: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly forcePathStyle?: boolean;
+  readonly sse?: string;
+  readonly kmsKeyId?: string;
+  readonly storageClass?: string;
+  readonly checksumAlgorithm?: string;
+}
+
+export interface Config {
+  readonly file: string;
+  readonly databases: ReadonlyMap<string, DatabaseConfig>;
+  readonly storage?: StorageConfig;
+  /** Directory or glob, resolved against the config file's directory. */
+  readonly policies: string;
+  readonly schedule: string;
+  readonly listen: string;
+  readonly stateSchema: string;
+}
+
+/** Where in which file a policy was declared, for error messages. */
+export interface Origin {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export type RangeKeyInterval =
+  | { readonly kind: 'calendar'; readonly interval: CalendarInterval }
+  | { readonly kind: 'step'; readonly step: bigint };
+
+export interface RangeSpec {
+  readonly column: string;
+  readonly interval: RangeKeyInterval;
+  readonly premake: number;
+  readonly timezone: string;
+  readonly naming?: string;
+  readonly startFrom?: string | bigint;
+}
+
+export interface DefaultSpec {
+  readonly create: boolean;
+  readonly maxRows: number;
+  readonly relocate: boolean;
+  readonly relocateBatchRows: number;
+}
+
+export interface RetentionSpec {
+  readonly keep?: CalendarInterval;
+  readonly keepPartitions?: number;
+  readonly action: 'archive' | 'detach' | 'drop';
+}
+
+export interface Probe {
+  readonly name: string;
+  readonly query: string;
+  readonly maxPartitionsScanned: number;
+}
+
+export interface HealthSpec {
+  readonly maxPartitions?: number;
+  readonly probes: readonly Probe[];
+}
+
+interface PolicyBase {
+  readonly name: string;
+  readonly origin: Origin;
+  readonly database: string;
+  readonly table: QualifiedName;
+  readonly schedule?: string;
+  readonly default: DefaultSpec;
+  readonly retention?: RetentionSpec;
+  readonly health: HealthSpec;
+}
+
+export interface RangePolicy extends PolicyBase {
+  readonly strategy: 'range';
+  readonly range: RangeSpec;
+}
+
+/** List and hash policies are parsed (so files are checked) but not yet managed. */
+export interface OtherPolicy extends PolicyBase {
+  readonly strategy: 'list' | 'hash';
+}
+
+export type Policy = RangePolicy | OtherPolicy;

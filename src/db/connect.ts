@@ -1,0 +1,63 @@
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/types.js';
+
+/** `postgres://user:***@host:5432/db` — the URL with its password hidden, for logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass|secret|key|token/i.test(key)) u.searchParams.set(key, '***');
+    return u.toString();
+  } catch {
+    return '<unparseable database url>';
+  }
+}
+
+/** Removes anything that looks like the database password from an error message. */
+export function scrubSecrets(message: string, db: DatabaseConfig): string {
+  let out = message.split(db.url).join(redactUrl(db.url));
+  try {
+    const pw = decodeURIComponent(new URL(db.url).password);
+    if (pw.length >= 3) out = out.split(pw).join('***');
+  } catch {
+    /* not a URL: nothing to scrub */
+  }
+  return out;
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(readonly database: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/**
+ * Opens a dedicated session with the settings partwarden's SQL relies on: bounds are printed and
+ * parsed in UTC with ISO dates, and the session is named so DBAs can find it in pg_stat_activity.
+ * Each SET is its own query (one statement per query, everywhere).
+ */
+export async function connect(db: DatabaseConfig, applicationName = 'partwarden'): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: db.url, keepAlive: true, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {
+    /* a dropped connection surfaces on the next query; never crash the process here */
+  });
+  try {
+    await client.connect();
+    await client.query("SET TimeZone = 'UTC'");
+    await client.query("SET DateStyle = 'ISO, MDY'");
+    await client.query("SET IntervalStyle = 'postgres'");
+    await client.query(`SET lock_timeout = ${Math.max(0, Math.round(db.lockTimeoutMs))}`);
+    await client.query(`SET statement_timeout = ${Math.max(0, Math.round(db.statementTimeoutMs))}`);
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new DatabaseUnavailableError(db.name, `database "${db.name}" (${redactUrl(db.url)}): ${scrubSecrets(msg, db)}`, { cause: err });
+  }
+  return client;
+}
+
+export async function serverVersionNum(client: pg.Client): Promise<number> {
+  const r = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+  return Number(r.rows[0]!.v);
+}

@@ -1,0 +1,189 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { DatabaseConfig } from '../config/types.js';
+import { scrubSecrets } from '../db/connect.js';
+import { quoteQualified } from '../db/quote.js';
+import { sqlstateOf } from '../db/sqlstate.js';
+import type { Action, PartitionRef } from '../planner/actions.js';
+import { finalizeSql } from './sql.js';
+import { Journal, newId, type StepResult } from './journal.js';
+import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
+
+export interface ActionOutcome {
+  readonly action: Action;
+  readonly status: 'done' | 'failed' | 'skipped';
+  readonly error?: string;
+  readonly sqlstate?: string;
+  readonly durationMs: number;
+}
+
+export interface ExecContext {
+  readonly client: pg.Client;
+  readonly db: DatabaseConfig;
+  readonly journal: Journal;
+  readonly runId: string;
+  readonly parent: PartitionRef;
+  readonly log: Logger;
+  readonly retry: RetryPolicy;
+}
+
+class StepFailed extends Error {
+  constructor(message: string, readonly sqlstate?: string) {
+    super(message);
+  }
+}
+
+/** OID of a relation by name (null when it does not exist). */
+async function relid(client: pg.Client, t: PartitionRef): Promise<number | null> {
+  const r = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::int8 AS oid', [quoteQualified(t.schema, t.name)]);
+  return r.rows[0]!.oid === null ? null : Number(r.rows[0]!.oid);
+}
+
+async function isDetachPending(client: pg.Client, child: PartitionRef): Promise<boolean> {
+  const r = await client.query<{ pending: boolean }>(
+    'SELECT i.inhdetachpending AS pending FROM pg_inherits i WHERE i.inhrelid = to_regclass($1)',
+    [quoteQualified(child.schema, child.name)],
+  );
+  return r.rows[0]?.pending === true;
+}
+
+/**
+ * Runs one planned action, step by step, each step journaled before and after. A failure stops
+ * the action where it is; what was done is in the journal and the catalog, and the next run's
+ * plan picks it up from there.
+ */
+export async function executeAction(ctx: ExecContext, action: Action): Promise<ActionOutcome> {
+  const started = Date.now();
+  const actionId = ('actionId' in action && action.actionId) || newId();
+  const log = ctx.log.child({ policy: action.policy, partition: action.partition.name, action: action.kind });
+  const { client, journal } = ctx;
+
+  const step = async <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; relid?: number; rows?: number }>, relidHint?: number): Promise<T> => {
+    const id = await journal.start(client, {
+      actionId, runId: ctx.runId, policy: action.policy, parent: ctx.parent, partition: action.partition,
+      relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql,
+    });
+    const t0 = Date.now();
+    try {
+      const r = await run();
+      const result: StepResult = { status: 'done', attempts: r.attempts, relid: r.relid, rows: r.rows };
+      await journal.finish(client, id, result);
+      log.debug({ step: name, ms: Date.now() - t0, attempts: r.attempts }, 'step done');
+      return r.value;
+    } catch (err) {
+      const sqlstate = err instanceof LockRetriesExhaustedError ? err.sqlstate : sqlstateOf(err);
+      const attempts = err instanceof LockRetriesExhaustedError ? err.attempts : 1;
+      const message = scrubSecrets(err instanceof Error ? err.message : String(err), ctx.db);
+      await journal.finish(client, id, { status: 'failed', attempts, sqlstate, error: message }).catch(() => undefined);
+      throw new StepFailed(`${name}: ${message}`, sqlstate);
+    }
+  };
+  const retried = (sql: string) => withLockRetries(ctx.retry, () => client.query(sql));
+
+  try {
+    switch (action.kind) {
+      case 'create': {
+        const [create, attach] = action.sql as [string, string];
+        await step('create-table', create, false, async () => {
+          const r = await retried(create);
+          return { value: r.value, attempts: r.attempts, relid: (await relid(client, action.partition)) ?? undefined };
+        });
+        await step('attach', attach, true, () => retried(attach));
+        break;
+      }
+      case 'relocate': {
+        const [create, , attach] = action.sql as [string, string, string];
+        await step('create-table', create, false, async () => {
+          const r = await retried(create);
+          return { value: r.value, attempts: r.attempts, relid: (await relid(client, action.partition)) ?? undefined };
+        });
+        // Batches commit one by one; rows in flight sit in the not-yet-attached table (never lost).
+        for (;;) {
+          const moved = await step('move-rows', action.moveBatchSql, false, async () => {
+            const r = await withLockRetries(ctx.retry, () => inTransaction(client, ctx.db.lockTimeoutMs, () => client.query(action.moveBatchSql)));
+            return { value: r.value.rowCount ?? 0, attempts: r.attempts, rows: r.value.rowCount ?? 0 };
+          });
+          if (moved === 0) break;
+        }
+        // Last rows and ATTACH in one transaction: rows inserted meanwhile cannot be left behind.
+        await step('attach', attach, true, () =>
+          withLockRetries(ctx.retry, () =>
+            inTransaction(client, ctx.db.lockTimeoutMs, async () => {
+              while (((await client.query(action.moveBatchSql)).rowCount ?? 0) > 0);
+              return client.query(attach);
+            }),
+          ),
+        );
+        break;
+      }
+      case 'attach': {
+        await step('attach', action.sql[0]!, true, () => retried(action.sql[0]!), action.relid);
+        break;
+      }
+      case 'finalize': {
+        await step('finalize', action.sql[0]!, true, () => retried(action.sql[0]!));
+        break;
+      }
+      case 'detach': {
+        await detachStep(action, false);
+        break;
+      }
+      case 'drop': {
+        const dropStatement = action.sql[action.sql.length - 1]!;
+        let expected = action.relid ?? (await relid(client, action.partition));
+        if (action.sql.length === 2) expected = await detachStep(action, false);
+        await step('drop', dropStatement, true, async () => {
+          const r = await withLockRetries(ctx.retry, () =>
+            inTransaction(client, ctx.db.lockTimeoutMs, async () => {
+              // Fence: drop only the very table that was detached, and only if it is not attached.
+              const name = quoteQualified(action.partition.schema, action.partition.name);
+              const check = await client.query<{ oid: string | null; attached: boolean | null }>(
+                'SELECT c.oid::int8 AS oid, c.relispartition AS attached FROM pg_class c WHERE c.oid = to_regclass($1)',
+                [name],
+              );
+              const row = check.rows[0];
+              if (!row || row.oid === null) return 'gone';
+              if (expected !== null && Number(row.oid) !== expected) throw new StepFailed(`${name} is not the table partwarden detached (OID ${row.oid}, expected ${expected}); not dropping it`);
+              if (row.attached) throw new StepFailed(`${name} is attached to a partitioned table again; not dropping it`);
+              await client.query(dropStatement);
+              return 'dropped';
+            }),
+          );
+          return { value: r.value, attempts: r.attempts, relid: expected ?? undefined };
+        }, expected ?? undefined);
+        break;
+      }
+    }
+    const durationMs = Date.now() - started;
+    log.info({ ms: durationMs, bounds: action.bounds }, `${action.kind} ${action.partition.schema}.${action.partition.name}`);
+    return { action, status: 'done', durationMs };
+  } catch (err) {
+    const durationMs = Date.now() - started;
+    const message = err instanceof Error ? err.message : String(err);
+    const sqlstate = err instanceof StepFailed ? err.sqlstate : sqlstateOf(err);
+    log.error({ ms: durationMs, sqlstate, err: message }, `${action.kind} ${action.partition.schema}.${action.partition.name} failed`);
+    return { action, status: 'failed', error: message, sqlstate, durationMs };
+  }
+
+  /**
+   * DETACH, concurrently when planned. If a concurrent detach fails after its first phase, the
+   * partition is left "pending detach" (pg_inherits.inhdetachpending): that is read from the
+   * catalog (not guessed from the error code) and completed with FINALIZE.
+   */
+  async function detachStep(a: Action, final: boolean): Promise<number | null> {
+    const statement = a.sql[0]!;
+    const oid = await relid(client, a.partition);
+    await step('detach', statement, final || a.kind === 'detach', async () => {
+      try {
+        const r = await retried(statement);
+        return { ...r, relid: oid ?? undefined };
+      } catch (err) {
+        if (!a.concurrently || !(await isDetachPending(client, a.partition))) throw err;
+        ctx.log.warn({ policy: a.policy, partition: a.partition.name }, 'concurrent detach interrupted; finalizing');
+        const r = await retried(finalizeSql(ctx.parent, a.partition));
+        return { ...r, relid: oid ?? undefined };
+      }
+    }, oid ?? undefined);
+    return oid;
+  }
+}

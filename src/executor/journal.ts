@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { quoteIdent } from '../db/quote.js';
+import type { OpenWork } from '../catalog/types.js';
+
+/**
+ * The journal: one row per step partwarden runs, in `<stateSchema>.journal`. It is the audit
+ * trail a DBA can query, and the record from which half-done multi-step work is resumed.
+ */
+export class Journal {
+  readonly #table: string;
+  readonly #schema: string;
+  #ready = false;
+
+  constructor(stateSchema: string) {
+    this.#schema = stateSchema;
+    this.#table = `${quoteIdent(stateSchema)}.journal`;
+  }
+
+  get table(): string {
+    return this.#table;
+  }
+
+  /** Creates the schema and table on first use (idempotent). */
+  async ensure(client: pg.Client): Promise<void> {
+    if (this.#ready) return;
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
+  id bigserial PRIMARY KEY,
+  action_id uuid NOT NULL,
+  run_id uuid NOT NULL,
+  policy text NOT NULL,
+  parent_schema text NOT NULL,
+  parent_table text NOT NULL,
+  partition_schema text NOT NULL,
+  partition_name text NOT NULL,
+  relid oid,
+  action text NOT NULL,
+  step text NOT NULL,
+  final boolean NOT NULL DEFAULT false,
+  bound_sql text NOT NULL DEFAULT '',
+  sql text NOT NULL,
+  status text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+  rows bigint,
+  attempts int NOT NULL DEFAULT 0,
+  sqlstate text,
+  error text,
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  finished_at timestamptz,
+  duration_ms double precision
+)`);
+    await client.query(`CREATE INDEX IF NOT EXISTS journal_open_idx ON ${this.#table} (policy, action_id) WHERE status = 'done'`);
+    this.#ready = true;
+  }
+
+  async exists(client: pg.Client): Promise<boolean> {
+    const r = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${this.#table}`]);
+    return r.rows[0]!.t !== null;
+  }
+
+  async start(client: pg.Client, e: JournalEntry): Promise<number> {
+    const r = await client.query<{ id: string }>(
+      `INSERT INTO ${this.#table} (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running') RETURNING id`,
+      [e.actionId, e.runId, e.policy, e.parent.schema, e.parent.name, e.partition.schema, e.partition.name, e.relid ?? null, e.action, e.step, e.final, e.boundSql, e.sql],
+    );
+    return Number(r.rows[0]!.id);
+  }
+
+  async finish(client: pg.Client, id: number, result: StepResult): Promise<void> {
+    await client.query(
+      `UPDATE ${this.#table} SET status = $2, attempts = $3, sqlstate = $4, error = $5, relid = coalesce($6, relid), rows = $7,
+              finished_at = clock_timestamp(), duration_ms = extract(epoch FROM clock_timestamp() - started_at) * 1000
+        WHERE id = $1`,
+      [id, result.status, result.attempts, result.sqlstate ?? null, result.error ?? null, result.relid ?? null, result.rows ?? null],
+    );
+  }
+
+  /**
+   * Multi-step actions with a finished first step and no finished final step, joined with the
+   * catalog: `standalone` says the table is still there, under the same OID, not attached.
+   */
+  async openWork(client: pg.Client, policies: readonly string[]): Promise<OpenWork[]> {
+    if (policies.length === 0 || !(await this.exists(client))) return [];
+    const r = await client.query<{ policy: string; action: string; relid: string; schema: string; name: string; bound_sql: string; action_id: string; standalone: boolean }>(
+      `SELECT DISTINCT ON (j.action_id) j.policy, j.action, j.relid::int8 AS relid, j.partition_schema AS schema, j.partition_name AS name,
+              j.bound_sql, j.action_id::text AS action_id,
+              EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = j.relid AND NOT c.relispartition AND c.relname = j.partition_name) AS standalone
+         FROM ${this.#table} j
+        WHERE j.policy = ANY($1) AND j.status = 'done' AND j.relid IS NOT NULL
+          AND j.step IN ('create-table', 'detach')
+          AND NOT EXISTS (SELECT 1 FROM ${this.#table} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
+          AND j.started_at > now() - interval '30 days'
+        ORDER BY j.action_id, j.id`,
+      [policies],
+    );
+    return r.rows.map((row) => ({
+      policy: row.policy,
+      action: row.action === 'drop' ? 'drop' : row.action === 'relocate' ? 'relocate' : 'create',
+      relid: Number(row.relid),
+      schema: row.schema,
+      name: row.name,
+      boundSql: row.bound_sql,
+      actionId: row.action_id,
+      standalone: row.standalone,
+    }));
+  }
+}
+
+export interface JournalEntry {
+  readonly actionId: string;
+  readonly runId: string;
+  readonly policy: string;
+  readonly parent: { readonly schema: string; readonly name: string };
+  readonly partition: { readonly schema: string; readonly name: string };
+  readonly relid?: number;
+  readonly action: string;
+  readonly step: string;
+  readonly final: boolean;
+  readonly boundSql: string;
+  readonly sql: string;
+}
+
+export interface StepResult {
+  readonly status: 'done' | 'failed';
+  readonly attempts: number;
+  readonly sqlstate?: string;
+  readonly error?: string;
+  readonly relid?: number;
+  readonly rows?: number;
+}
+
+export const newId = (): string => randomUUID();

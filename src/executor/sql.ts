@@ -1,0 +1,65 @@
+import { quoteIdent, quoteQualified } from '../db/quote.js';
+import type { PartitionRef } from '../planner/actions.js';
+
+/*
+ * Pure SQL builders, tested by exact string. Every builder returns exactly one statement: pg's
+ * simple protocol runs a multi-statement string as one implicit transaction, which DETACH
+ * CONCURRENTLY refuses (25001).
+ */
+
+const q = (t: PartitionRef) => quoteQualified(t.schema, t.name);
+
+/** `CREATE TABLE "s"."c" (LIKE "s"."p" INCLUDING ALL)` — no lock on the parent beyond ACCESS SHARE. */
+export function createLikeSql(child: PartitionRef, parent: PartitionRef): string {
+  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL)`;
+}
+
+/** `FOR VALUES FROM (a) TO (b)` with already-escaped literals. */
+export function rangeBoundSql(fromLiteral: string, toLiteral: string): string {
+  return `FOR VALUES FROM (${fromLiteral}) TO (${toLiteral})`;
+}
+
+/** ATTACH PARTITION takes SHARE UPDATE EXCLUSIVE on the parent (PG >= 12): reads and writes go on. */
+export function attachSql(parent: PartitionRef, child: PartitionRef, boundSql: string): string {
+  return `ALTER TABLE ${q(parent)} ATTACH PARTITION ${q(child)} ${boundSql}`;
+}
+
+/**
+ * DETACH PARTITION; CONCURRENTLY (PG >= 14, not allowed with a DEFAULT partition or in a
+ * transaction block) takes only SHARE UPDATE EXCLUSIVE, plain DETACH takes ACCESS EXCLUSIVE.
+ */
+export function detachSql(parent: PartitionRef, child: PartitionRef, concurrently: boolean): string {
+  return `ALTER TABLE ${q(parent)} DETACH PARTITION ${q(child)}${concurrently ? ' CONCURRENTLY' : ''}`;
+}
+
+/** Completes an interrupted DETACH ... CONCURRENTLY (PG >= 14). */
+export function finalizeSql(parent: PartitionRef, child: PartitionRef): string {
+  return `ALTER TABLE ${q(parent)} DETACH PARTITION ${q(child)} FINALIZE`;
+}
+
+/** Drops a table that is no longer attached (no lock on the former parent). */
+export function dropSql(child: PartitionRef): string {
+  return `DROP TABLE ${q(child)}`;
+}
+
+/**
+ * Moves up to `limit` rows of [from, to) from the DEFAULT partition into `target` in one
+ * statement: the DELETE and the INSERT commit together, so a row is never in neither table.
+ */
+export function moveRowsSql(
+  from: PartitionRef,
+  target: PartitionRef,
+  column: string,
+  fromLiteral: string,
+  toLiteral: string,
+  columns: readonly string[],
+  limit: number,
+): string {
+  const cols = columns.map(quoteIdent).join(', ');
+  const key = quoteIdent(column);
+  return (
+    `WITH moved AS (DELETE FROM ${q(from)} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${q(from)} ` +
+    `WHERE ${key} >= ${fromLiteral} AND ${key} < ${toLiteral} LIMIT ${limit} FOR UPDATE)) RETURNING ${cols}) ` +
+    `INSERT INTO ${q(target)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM moved`
+  );
+}

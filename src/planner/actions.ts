@@ -1,0 +1,64 @@
+/** Names of the violation rules (SPEC §4). */
+export type ViolationRule =
+  | 'future_partitions_low'
+  | 'expired_attached'
+  | 'default_rows'
+  | 'coverage_gap'
+  | 'too_many_partitions'
+  | 'detached_pending_archive'
+  | 'archive_failed'
+  | 'policy_table_mismatch';
+
+export interface PartitionRef {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/**
+ * One small, named change. Plain data: `plan` prints it, tests assert on it, the journal stores it.
+ * `sql` lists the statements in the order the executor sends them, one statement per query.
+ */
+export type Action =
+  | ActionBase<'create'> // CREATE TABLE ... LIKE, then ATTACH
+  | (ActionBase<'relocate'> & RelocateDetails) // CREATE TABLE ... LIKE, move rows out of DEFAULT in batches, ATTACH
+  | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string }) // resume a create whose ATTACH did not happen
+  | ActionBase<'detach'> // retention action detach
+  | (ActionBase<'drop'> & { readonly relid?: number; readonly actionId?: string }) // detach (if attached) then DROP
+  | ActionBase<'finalize'>; // DETACH ... FINALIZE of an interrupted concurrent detach
+
+interface ActionBase<K extends string> {
+  readonly kind: K;
+  readonly policy: string;
+  readonly partition: PartitionRef;
+  /** `FOR VALUES FROM (...) TO (...)` (empty for actions that do not need bounds). */
+  readonly boundSql: string;
+  /** Human-readable bounds `[from, to)`. */
+  readonly bounds: string;
+  readonly reason: string;
+  readonly sql: readonly string[];
+  /** For detach/drop: whether DETACH ... CONCURRENTLY is used. */
+  readonly concurrently?: boolean;
+}
+
+export interface RelocateDetails {
+  readonly defaultPartition: PartitionRef;
+  /** Statement that moves one batch; repeated until it moves no row. */
+  readonly moveBatchSql: string;
+}
+
+export interface Problem {
+  readonly policy: string;
+  readonly rule: ViolationRule | 'unmanaged_partition' | 'naming';
+  readonly partition?: string;
+  readonly message: string;
+}
+
+export interface PolicyPlan {
+  readonly policy: string;
+  readonly database: string;
+  readonly table: string;
+  readonly actions: readonly Action[];
+  readonly problems: readonly Problem[];
+  /** Upper bound of the newest partition after the plan is applied, for display. */
+  readonly coverageEnd?: string;
+}

@@ -1,0 +1,237 @@
+import type { OpenWork, ObservedPartition, ObservedTable } from '../catalog/types.js';
+import type { RangePolicy } from '../config/types.js';
+import { attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../executor/sql.js';
+import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
+import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
+import { makeGrid } from './grid.js';
+import { displayKey, INT_LIMITS, keyLiteral, keyToMs, type KeyType } from './keys.js';
+import { defaultNaming, renderName, type NameParts } from './naming.js';
+import { toWall } from './tz.js';
+
+export interface RangeInputs {
+  readonly policy: RangePolicy;
+  readonly table: ObservedTable;
+  readonly keyType: KeyType;
+  readonly nowMs: number;
+  /** max(key) of the table, for integer keys (null when the table is empty). */
+  readonly maxKey: bigint | null;
+  readonly serverVersionNum: number;
+  readonly openWork: readonly OpenWork[];
+  /** Answers "does DEFAULT hold rows in [from, to)?" for ranges asked before (key `from:to`). */
+  readonly defaultRows: ReadonlyMap<string, boolean>;
+}
+
+export interface RangePlan extends PolicyPlan {
+  /** Ranges to create that DEFAULT must be checked for; plan again with the answers. */
+  readonly needsDefaultCheck: ReadonlyArray<{ readonly from: bigint; readonly to: bigint }>;
+}
+
+/** Most partitions one reconcile creates for a policy; guards against a startFrom decades back. */
+export const MAX_CREATES_PER_RUN = 2000;
+
+const rangeKey = (from: bigint, to: bigint) => `${from}:${to}`;
+
+interface Existing {
+  readonly part: ObservedPartition;
+  readonly range: ParsedRange;
+}
+
+/**
+ * Plans one range policy: finalize interrupted detaches, resume half-done work from the journal,
+ * create missing partitions up to the premake horizon (adopting any existing partition by its
+ * bounds), and expire partitions past retention. Pure: the clock and the catalog are inputs.
+ */
+export function planRange(inp: RangeInputs): RangePlan {
+  const { policy, table, keyType } = inp;
+  const problems: Problem[] = [];
+  const actions: Action[] = [];
+  const needsDefaultCheck: Array<{ from: bigint; to: bigint }> = [];
+  const parent: PartitionRef = policy.table;
+  const grid = makeGrid(policy.range, keyType);
+  const lit = (k: bigint) => keyLiteral(k, keyType);
+  const show = (k: bigint | null, side: 'from' | 'to') => (k === null ? (side === 'from' ? 'MINVALUE' : 'MAXVALUE') : displayKey(k, keyType));
+  const problem = (rule: Problem['rule'], message: string, partition?: string) =>
+    problems.push({ policy: policy.name, rule, message, ...(partition ? { partition } : {}) });
+
+  const defaultPart = table.partitions.find((p) => p.isDefault);
+  const existing: Existing[] = [];
+  for (const part of table.partitions) {
+    if (part.isDefault) continue;
+    const range = parseRangeBound(part.boundExpr, keyType);
+    if (!range) {
+      problem('unmanaged_partition', `bounds "${part.boundExpr}" are not a range partwarden can read; left alone`, part.name);
+      continue;
+    }
+    if (range.from === null || range.to === null) {
+      problem('unmanaged_partition', `bounds [${show(range.from, 'from')}, ${show(range.to, 'to')}) are not finite; reported, never touched`, part.name);
+    }
+    existing.push({ part, range });
+  }
+  const occupied: ParsedRange[] = existing.map((e) => e.range);
+  const usedNames = new Set(table.partitions.map((p) => p.name));
+
+  // 1. Interrupted DETACH ... CONCURRENTLY: must be finalized before any other detach can run.
+  const finalized = new Set<string>();
+  for (const e of existing.filter((x) => x.part.detachPending)) {
+    const ref = { schema: e.part.schema, name: e.part.name };
+    finalized.add(e.part.name);
+    actions.push({
+      kind: 'finalize', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show),
+      reason: 'an interrupted DETACH ... CONCURRENTLY left it pending; its rows are invisible through the parent until finalized',
+      sql: [finalizeSql(parent, ref)],
+    });
+  }
+
+  // 2. Resume multi-step work that a crash interrupted (journal + catalog agree it is half done).
+  for (const w of inp.openWork) {
+    if (!w.standalone) continue;
+    const ref = { schema: w.schema, name: w.name };
+    usedNames.add(w.name);
+    if (w.action === 'drop') {
+      actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: '', reason: 'resume: detached by an earlier run that stopped before DROP', sql: [dropSql(ref)], relid: w.relid, actionId: w.actionId });
+      continue;
+    }
+    const range = parseRangeBound(w.boundSql, keyType);
+    if (range) occupied.push(range);
+    actions.push({ kind: 'attach', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: range ? fmtRange(range, show) : w.boundSql, reason: 'resume: created by an earlier run that stopped before ATTACH', sql: [attachSql(parent, ref, w.boundSql)], relid: w.relid, actionId: w.actionId });
+  }
+
+  // 3. Creation window: from the retention horizon (or startFrom / the oldest partition / now) to premake ahead.
+  const interval = policy.range.interval;
+  const isInt = interval.kind === 'step';
+  const cur = isInt ? (inp.maxKey ?? (typeof policy.range.startFrom === 'bigint' ? policy.range.startFrom : 0n)) : grid.nowKey(inp.nowMs);
+  const curCell = grid.floor(cur);
+  let hi = curCell;
+  for (let i = 0; i <= policy.range.premake; i++) hi = grid.next(hi);
+  const intMax = isInt ? INT_LIMITS[keyType as 'smallint' | 'integer' | 'bigint'].max : undefined;
+
+  const finiteFroms = existing.map((e) => e.range.from).filter((f): f is bigint => f !== null);
+  let lo: bigint;
+  if (policy.range.startFrom !== undefined) lo = grid.floor(grid.start(policy.range.startFrom));
+  else if (finiteFroms.length > 0) lo = grid.floor(finiteFroms.reduce((a, b) => (a < b ? a : b)));
+  else lo = curCell;
+  if (lo > curCell) lo = curCell;
+  const keep = policy.retention?.keep;
+  const cutoff = keep ? grid.minus(inp.nowMs, keep) : undefined;
+  if (cutoff !== undefined && grid.floor(cutoff) > lo) lo = grid.floor(cutoff);
+
+  const naming = policy.range.naming ?? defaultNaming(isInt ? 'step' : interval.interval.unit);
+  let creates = 0;
+  let coverageEnd: bigint | undefined = existing.reduce<bigint | undefined>((m, e) => (e.range.to !== null && (m === undefined || e.range.to > m) ? e.range.to : m), undefined);
+  for (let a = lo; a < hi; a = grid.next(a)) {
+    const b = grid.next(a);
+    for (const [from, to] of subtractRanges(a, b, occupied)) {
+      if (intMax !== undefined && to - 1n > intMax) {
+        problem('coverage_gap', `cannot create [${show(from, 'from')}, ${show(to, 'to')}): beyond the maximum of ${keyType}`);
+        continue;
+      }
+      if (++creates > MAX_CREATES_PER_RUN) {
+        problem('coverage_gap', `more than ${MAX_CREATES_PER_RUN} partitions are missing; creating the first ${MAX_CREATES_PER_RUN} this run`);
+        break;
+      }
+      const name = renderName(naming, nameParts(policy, keyType, from, to));
+      const bounds = `[${show(from, 'from')}, ${show(to, 'to')})`;
+      if (!name) {
+        problem('naming', `naming "${naming}" cannot produce a name of at most 63 bytes for ${bounds}`);
+        continue;
+      }
+      if (usedNames.has(name)) {
+        problem('naming', `name "${name}" for ${bounds} is already taken by another partition; choose a naming template with finer tokens`, name);
+        continue;
+      }
+      usedNames.add(name);
+      const ref = { schema: parent.schema, name };
+      const boundSql = rangeBoundSql(lit(from), lit(to));
+      const base = { policy: policy.name, partition: ref, boundSql, bounds };
+      if (coverageEnd === undefined || to > coverageEnd) coverageEnd = to;
+      if (defaultPart) {
+        const hasRows = inp.defaultRows.get(rangeKey(from, to));
+        if (hasRows === undefined) needsDefaultCheck.push({ from, to });
+        if (hasRows === true) {
+          if (!policy.default.relocate) {
+            problem('default_rows', `DEFAULT partition ${defaultPart.name} holds rows in ${bounds}; ${name} cannot be created until they move (set default.relocate: true to let partwarden move them)`, name);
+            continue;
+          }
+          const defRef = { schema: defaultPart.schema, name: defaultPart.name };
+          const cols = table.columns.filter((c) => !c.generated).map((c) => c.name);
+          const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, lit(from), lit(to), cols, policy.default.relocateBatchRows);
+          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, sql: [createLikeSql(ref, parent), moveBatchSql, attachSql(parent, ref, boundSql)], defaultPartition: defRef, moveBatchSql });
+          continue;
+        }
+      }
+      const why = to <= curCell ? 'missing (backfill)' : from <= cur && cur < to ? 'missing (current)' : 'premake';
+      actions.push({ ...base, kind: 'create', reason: why, sql: [createLikeSql(ref, parent), attachSql(parent, ref, boundSql)] });
+    }
+    if (creates > MAX_CREATES_PER_RUN) break;
+  }
+
+  // 4. Retention: expire finite, attached partitions past the horizon.
+  const retention = policy.retention;
+  if (retention) {
+    const candidates = existing.filter((e) => e.range.from !== null && e.range.to !== null && !finalized.has(e.part.name));
+    let expired: Existing[] = [];
+    if (cutoff !== undefined) expired = candidates.filter((e) => e.range.to! <= cutoff);
+    else if (retention.keepPartitions !== undefined) {
+      const pastOrCurrent = candidates.filter((e) => e.range.from! <= cur).sort((x, y) => (x.range.from! > y.range.from! ? -1 : 1));
+      expired = pastOrCurrent.slice(retention.keepPartitions);
+    }
+    const concurrently = inp.serverVersionNum >= 140000 && !defaultPart;
+    expired.sort((x, y) => (x.range.from! < y.range.from! ? -1 : 1));
+    for (const e of expired) {
+      const ref = { schema: e.part.schema, name: e.part.name };
+      const bounds = fmtRange(e.range, show);
+      const why = cutoff !== undefined ? `expired: upper bound <= now - ${keep!.count} ${keep!.unit}(s)` : `expired: older than the newest ${retention.keepPartitions} partitions`;
+      if (retention.action === 'detach') {
+        actions.push({ kind: 'detach', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently)], concurrently });
+      } else if (retention.action === 'drop') {
+        actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently), dropSql(ref)], concurrently });
+      }
+    }
+    for (const e of existing.filter((x) => x.part.detachPending && retention.action === 'drop')) {
+      const ref = { schema: e.part.schema, name: e.part.name };
+      const isExpired = cutoff !== undefined ? e.range.to !== null && e.range.to <= cutoff : false;
+      if (isExpired) actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show), reason: 'expired; dropped once finalized', sql: [dropSql(ref)] });
+    }
+  }
+
+  return {
+    policy: policy.name,
+    database: policy.database,
+    table: `${parent.schema}.${parent.name}`,
+    actions,
+    problems,
+    coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),
+    needsDefaultCheck,
+  };
+}
+
+function fmtRange(r: ParsedRange, show: (k: bigint | null, side: 'from' | 'to') => string): string {
+  return `[${show(r.from, 'from')}, ${show(r.to, 'to')})`;
+}
+
+function nameParts(policy: RangePolicy, keyType: KeyType, from: bigint, to: bigint): NameParts {
+  const base = { schema: policy.table.schema, table: policy.table.name };
+  if (policy.range.interval.kind === 'step') {
+    const n = (k: bigint) => (k < 0n ? `m${-k}` : k.toString());
+    return { ...base, start: n(from), end: n(to) };
+  }
+  const wall = (k: bigint) => (keyType === 'timestamptz' ? toWall(keyToMs(k), policy.range.timezone) : keyToMs(k));
+  const compact = (k: bigint) => {
+    const d = new Date(wall(k));
+    const p = (x: number, w = 2) => String(x).padStart(w, '0');
+    const day = `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`;
+    return d.getUTCHours() === 0 && d.getUTCMinutes() === 0 ? day : `${day}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+  };
+  const d = new Date(wall(from));
+  const p = (x: number, w = 2) => String(x).padStart(w, '0');
+  return {
+    ...base,
+    YYYY: p(d.getUTCFullYear(), 4),
+    MM: p(d.getUTCMonth() + 1),
+    DD: p(d.getUTCDate()),
+    HH: p(d.getUTCHours()),
+    Q: String(Math.floor(d.getUTCMonth() / 3) + 1),
+    start: compact(from),
+    end: compact(to),
+  };
+}

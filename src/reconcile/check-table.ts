@@ -1,0 +1,47 @@
+import type { ObservedTable } from '../catalog/types.js';
+import type { Policy } from '../config/types.js';
+import { displayIdent, displayName } from '../config/qualified-name.js';
+import { isTimeKey, keyTypeOf, type KeyType } from '../planner/keys.js';
+
+export interface TableCheck {
+  /** Problems that stop partwarden from managing the table. */
+  readonly errors: readonly string[];
+  /** Things a DBA should know, that do not stop management. */
+  readonly warnings: readonly string[];
+  readonly keyType?: KeyType;
+}
+
+const RELKIND: Readonly<Record<string, string>> = {
+  r: 'a plain (not partitioned) table', v: 'a view', m: 'a materialized view', f: 'a foreign table', S: 'a sequence', i: 'an index', c: 'a composite type',
+};
+
+/** Checks that the table matches its policy: partitioned, by that strategy and column, of a plannable type, manageable by this role. */
+export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
+  const name = displayName(policy.table);
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  if (!t.exists) return { errors: [`table ${name} does not exist`], warnings };
+  if (t.relkind !== 'p') return { errors: [`${name} is ${RELKIND[t.relkind] ?? `relkind ${t.relkind}`}, not a partitioned table (PARTITION BY ${policy.strategy.toUpperCase()})`], warnings };
+  if (t.strategy !== policy.strategy) errors.push(`${name} is partitioned by ${String(t.strategy).toUpperCase()}, but the policy says strategy: ${policy.strategy}`);
+  if (!t.canManage) errors.push(`the connected role cannot run DDL on ${name}: it must own the table or be a member of the owning role`);
+  if (!t.canCreateInSchema) errors.push(`the connected role has no CREATE privilege on schema ${displayIdent(policy.table.schema)}`);
+  if (t.referencedBy.length > 0) warnings.push(`foreign keys from ${t.referencedBy.join(', ')} reference ${name}: DETACH also locks those tables (SHARE) and fails if referencing rows exist`);
+  let keyType: KeyType | undefined;
+  if (policy.strategy === 'range') {
+    if (t.keyColumns.length !== 1) errors.push(`${name} has a multi-column partition key (${t.keyColumns.map((k) => k.name ?? 'expression').join(', ')}); partwarden manages single-column range keys only`);
+    else {
+      const key = t.keyColumns[0]!;
+      if (key.name === null) errors.push(`${name} is partitioned on an expression; partwarden manages plain column keys only`);
+      else if (key.name !== policy.range.column) errors.push(`${name} is partitioned on column "${key.name}", but the policy says column: ${policy.range.column}`);
+      else {
+        keyType = keyTypeOf(key.type);
+        const interval = policy.range.interval;
+        if (!keyType) errors.push(`partition key ${key.name} has type ${key.type}; range policies support timestamptz, timestamp, date, smallint, integer and bigint`);
+        else if (interval.kind === 'step' && isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use a time interval like "1 day", not an integer step`);
+        else if (interval.kind === 'calendar' && !isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use an integer step (e.g. interval: 100000), not "${interval.interval.count} ${interval.interval.unit}"`);
+        else if (interval.kind === 'calendar' && keyType === 'date' && interval.interval.unit === 'hour') errors.push(`column ${key.name} is a date: an hourly interval does not fit; use days or longer`);
+      }
+    }
+  }
+  return { errors, warnings, keyType };
+}

@@ -1,0 +1,101 @@
+import type { Config, Policy, RangePolicy } from '../config/types.js';
+import { connect, serverVersionNum } from '../db/connect.js';
+import { executeAction, type ActionOutcome } from '../executor/execute.js';
+import { Journal, newId } from '../executor/journal.js';
+import type { PolicyPlan } from '../planner/actions.js';
+import { planRange } from '../planner/range.js';
+import type { Logger } from '../log.js';
+import { defaultRowsIn, observe } from './observe.js';
+
+export interface ReconcileRequest {
+  readonly config: Config;
+  readonly policies: readonly Policy[];
+  readonly nowMs: number;
+  /** false: observe and plan only (plan, apply --dry-run). */
+  readonly execute: boolean;
+  readonly log: Logger;
+}
+
+export interface DatabaseReport {
+  readonly database: string;
+  readonly plans: readonly PolicyPlan[];
+  readonly outcomes: readonly ActionOutcome[];
+  /** Set when the database could not be reached or read at all. */
+  readonly error?: string;
+}
+
+/** One reconcile of every given policy: observe -> plan -> (execute). */
+export async function reconcile(req: ReconcileRequest): Promise<DatabaseReport[]> {
+  const byDb = new Map<string, RangePolicy[]>();
+  for (const p of req.policies) {
+    if (p.strategy !== 'range') continue;
+    const list = byDb.get(p.database) ?? [];
+    list.push(p);
+    byDb.set(p.database, list);
+  }
+  const reports: DatabaseReport[] = [];
+  for (const [database, policies] of byDb) reports.push(await reconcileDatabase(req, database, policies));
+  return reports;
+}
+
+async function reconcileDatabase(req: ReconcileRequest, database: string, policies: RangePolicy[]): Promise<DatabaseReport> {
+  const db = req.config.databases.get(database)!;
+  const log = req.log.child({ database });
+  let client;
+  try {
+    client = await connect(db);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    log.error({ err: error }, 'database unreachable');
+    return { database, plans: [], outcomes: [], error };
+  }
+  try {
+    const journal = new Journal(req.config.stateSchema);
+    if (req.execute) await journal.ensure(client);
+    const version = await serverVersionNum(client);
+    const observed = await observe(client, policies, journal);
+    const runId = newId();
+    const plans: PolicyPlan[] = [];
+    const outcomes: ActionOutcome[] = [];
+    for (const o of observed) {
+      if (o.check.errors.length > 0 || !o.check.keyType) {
+        plans.push({
+          policy: o.policy.name, database, table: `${o.policy.table.schema}.${o.policy.table.name}`, actions: [],
+          problems: o.check.errors.map((message) => ({ policy: o.policy.name, rule: 'policy_table_mismatch' as const, message })),
+        });
+        continue;
+      }
+      const keyType = o.check.keyType;
+      const inputs = { policy: o.policy, table: o.table, keyType, nowMs: req.nowMs, maxKey: o.maxKey, serverVersionNum: version, openWork: o.openWork, defaultRows: new Map<string, boolean>() };
+      let plan = planRange(inputs);
+      const defaultPart = o.table.partitions.find((p) => p.isDefault);
+      if (defaultPart && plan.needsDefaultCheck.length > 0) {
+        const answers = await defaultRowsIn(client, defaultPart, o.policy.range.column, keyType, plan.needsDefaultCheck);
+        plan = planRange({ ...inputs, defaultRows: answers });
+      }
+      plans.push(plan);
+      if (!req.execute) continue;
+      const failed = new Set<string>();
+      for (const action of plan.actions) {
+        const key = `${action.partition.schema}.${action.partition.name}`;
+        if (failed.has(key)) {
+          outcomes.push({ action, status: 'skipped', error: 'an earlier action on this partition failed', durationMs: 0 });
+          continue;
+        }
+        const outcome = await executeAction(
+          { client, db, journal, runId, parent: o.policy.table, log, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs } },
+          action,
+        );
+        if (outcome.status === 'failed') failed.add(key);
+        outcomes.push(outcome);
+      }
+    }
+    return { database, plans, outcomes };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    log.error({ err: error }, 'reconcile failed');
+    return { database, plans: [], outcomes: [], error };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
