@@ -5,6 +5,7 @@ import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { sqlstateOf } from '../db/sqlstate.js';
 import type { Action, PartitionRef } from '../planner/actions.js';
+import { failpoint } from './failpoint.js';
 import { finalizeSql } from './sql.js';
 import { Journal, newId, type StepResult } from './journal.js';
 import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
@@ -68,6 +69,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
       const r = await run();
       const result: StepResult = { status: 'done', attempts: r.attempts, relid: r.relid, rows: r.rows };
       await journal.finish(client, id, result);
+      failpoint(`after:${name}`);
       log.debug({ step: name, ms: Date.now() - t0, attempts: r.attempts }, 'step done');
       return r.value;
     } catch (err) {

@@ -1,0 +1,24 @@
+/**
+ * The demo's example tables, matching policies/: some partitions made by hand (adopted by
+ * bounds), some long expired, rows waiting in a DEFAULT partition.
+ */
+export const DEMO_SETUP: readonly string[] = [
+  `CREATE TABLE public.events (id bigserial, occurred_at timestamptz NOT NULL, kind text, payload jsonb) PARTITION BY RANGE (occurred_at)`,
+  `CREATE INDEX ON public.events (occurred_at)`,
+  // expired (older than keep: 14 days) and hand-made, with names partwarden would not choose
+  `CREATE TABLE public.events_old_a PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '20 days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '19 days') AT TIME ZONE 'UTC')`,
+  `CREATE TABLE public.events_old_b PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '16 days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '15 days') AT TIME ZONE 'UTC')`,
+  // today's partition, made by hand: adopted by its bounds, not duplicated
+  `CREATE TABLE public.events_today_by_hand PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' + interval '1 day') AT TIME ZONE 'UTC')`,
+  `INSERT INTO public.events (occurred_at, kind, payload) SELECT now() - (g || ' minutes')::interval, 'click', jsonb_build_object('n', g) FROM generate_series(1, 500) g WHERE now() - (g || ' minutes')::interval >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+
+  `CREATE TABLE public.orders (id bigint NOT NULL, customer text, total numeric(12,2), PRIMARY KEY (id)) PARTITION BY RANGE (id)`,
+  ...Array.from({ length: 8 }, (_, i) => `CREATE TABLE public.orders_p${i * 100000} PARTITION OF public.orders FOR VALUES FROM (${i * 100000}) TO (${(i + 1) * 100000})`),
+  `INSERT INTO public.orders SELECT g * 250, 'customer ' || (g % 97), (g % 1000) / 10.0 FROM generate_series(0, 3000) g`,
+
+  `CREATE SCHEMA "Analytics"`,
+  `CREATE TABLE "Analytics"."Page Views" (day date NOT NULL, path text NOT NULL, views int NOT NULL DEFAULT 0) PARTITION BY RANGE (day)`,
+  `CREATE TABLE "Analytics"."Page Views default" PARTITION OF "Analytics"."Page Views" DEFAULT`,
+  // rows for this month and the next sit in DEFAULT: partwarden moves them when it creates those months
+  `INSERT INTO "Analytics"."Page Views" SELECT (date_trunc('month', now() AT TIME ZONE 'Europe/Paris') + (g % 50) * interval '1 day')::date, '/page/' || (g % 20), g FROM generate_series(1, 2000) g`,
+];

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../../src/executor/sql.js';
+
+const parent = { schema: 'public', name: 'events' };
+const child = { schema: 'public', name: 'events_p20240101' };
+
+describe('SQL builders', () => {
+  it('creates partitions with LIKE + ATTACH, never PARTITION OF', () => {
+    expect(createLikeSql(child, parent)).toBe('CREATE TABLE "public"."events_p20240101" (LIKE "public"."events" INCLUDING ALL)');
+    expect(attachSql(parent, child, rangeBoundSql("'2024-01-01'::date", "'2024-01-02'::date"))).toBe(
+      `ALTER TABLE "public"."events" ATTACH PARTITION "public"."events_p20240101" FOR VALUES FROM ('2024-01-01'::date) TO ('2024-01-02'::date)`,
+    );
+  });
+
+  it('detaches concurrently or plainly, finalizes, drops', () => {
+    expect(detachSql(parent, child, true)).toBe('ALTER TABLE "public"."events" DETACH PARTITION "public"."events_p20240101" CONCURRENTLY');
+    expect(detachSql(parent, child, false)).toBe('ALTER TABLE "public"."events" DETACH PARTITION "public"."events_p20240101"');
+    expect(finalizeSql(parent, child)).toBe('ALTER TABLE "public"."events" DETACH PARTITION "public"."events_p20240101" FINALIZE');
+    expect(dropSql(child)).toBe('DROP TABLE "public"."events_p20240101"');
+  });
+
+  it('every builder returns exactly one statement (DETACH CONCURRENTLY refuses multi-statement strings)', () => {
+    const all = [
+      createLikeSql(child, parent), attachSql(parent, child, 'FOR VALUES FROM (1) TO (2)'), detachSql(parent, child, true),
+      finalizeSql(parent, child), dropSql(child),
+      moveRowsSql({ schema: 'public', name: 'events_default' }, child, 'ts', '1', '2', ['a', 'b'], 100),
+    ];
+    for (const s of all) expect(s.includes(';')).toBe(false);
+  });
+
+  it('moves rows from DEFAULT with DELETE ... RETURNING feeding INSERT in one statement', () => {
+    expect(moveRowsSql({ schema: 'public', name: 'events_default' }, child, 'occurred at', "'a'", "'b'", ['id', 'occurred at'], 500)).toBe(
+      'WITH moved AS (DELETE FROM "public"."events_default" WHERE ctid = ANY (ARRAY(SELECT ctid FROM "public"."events_default" ' +
+        `WHERE "occurred at" >= 'a' AND "occurred at" < 'b' LIMIT 500 FOR UPDATE)) RETURNING "id", "occurred at") ` +
+        'INSERT INTO "public"."events_p20240101" ("id", "occurred at") OVERRIDING SYSTEM VALUE SELECT "id", "occurred at" FROM moved',
+    );
+  });
+});
