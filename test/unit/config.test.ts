@@ -1,0 +1,173 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatProblem } from '../../src/config/errors.js';
+import { jsonSchemas, renderSchema } from '../../src/config/json-schemas.js';
+import { load } from '../../src/config/load.js';
+import { parseQualifiedName } from '../../src/config/qualified-name.js';
+import type { RangePolicy } from '../../src/config/types.js';
+
+const CONFIG = `databases:
+  main:
+    url: \${DB_URL:-postgres://localhost/app}
+    lockTimeout: 500ms
+policies: ./policies
+`;
+
+const POLICY = `apiVersion: partwarden/v1
+kind: PartitionPolicy
+metadata:
+  name: events
+spec:
+  database: main
+  table: public.events
+  strategy: range
+  range:
+    column: occurred_at
+    interval: 1 day
+    premake: 7
+  retention:
+    keep: 90 days
+    action: drop
+`;
+
+function project(files: Record<string, string>, config = CONFIG): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-config-'));
+  mkdirSync(path.join(dir, 'policies'));
+  writeFileSync(path.join(dir, 'partwarden.yaml'), config);
+  for (const [f, t] of Object.entries(files)) writeFileSync(path.join(dir, 'policies', f), t);
+  return path.join(dir, 'partwarden.yaml');
+}
+
+function problemsOf(configFile: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    load({ configFile, env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => formatProblem({ ...p, file: path.basename(p.file) }));
+    throw err;
+  }
+  return [];
+}
+
+describe('config and policy loading', () => {
+  it('loads a valid project, expanding ${VAR:-default}', () => {
+    const { config, policies } = load({ configFile: project({ 'events.yaml': POLICY }), env: {} });
+    expect(config.databases.get('main')!.url).toBe('postgres://localhost/app');
+    expect(config.databases.get('main')!.lockTimeoutMs).toBe(500);
+    const p = policies[0] as RangePolicy;
+    expect(p.name).toBe('events');
+    expect(p.table).toEqual({ schema: 'public', name: 'events' });
+    expect(p.range.interval).toEqual({ kind: 'calendar', interval: { count: 1, unit: 'day' } });
+    expect(Object.isFrozen(p)).toBe(true);
+  });
+
+  it('expands ${VAR} from the environment and names an unset variable', () => {
+    const cfg = CONFIG.replace('${DB_URL:-postgres://localhost/app}', '${DB_URL}');
+    expect(load({ configFile: project({ 'e.yaml': POLICY }, cfg), env: { DB_URL: 'postgres://db/x' } }).config.databases.get('main')!.url).toBe('postgres://db/x');
+    expect(problemsOf(project({ 'e.yaml': POLICY }, cfg))).toEqual([
+      'partwarden.yaml:3:10: databases.main.url: environment variable DB_URL is not set (use ${DB_URL:-default} for a default)',
+    ]);
+  });
+
+  it('reports an unknown key with file:line:col and a did-you-mean hint', () => {
+    const bad = POLICY.replace('    premake: 7', '    premkae: 7');
+    expect(problemsOf(project({ 'events.yaml': bad }))).toEqual(['events.yaml:12:5: spec.range.premkae: unknown key "premkae" (did you mean "premake"?)']);
+  });
+
+  it('reports a bad duration where SPEC shows it', () => {
+    const bad = POLICY.replace('keep: 90 days', 'keep: ninety days');
+    expect(problemsOf(project({ 'events.yaml': bad }))).toEqual([
+      'events.yaml:14:11: spec.retention.keep: expected a duration like "90 days", "12 months" or "1 year", got "ninety days"',
+    ]);
+  });
+
+  it('reports wrong types, bad enums and missing keys, all at once', () => {
+    const bad = POLICY.replace('premake: 7', 'premake: seven').replace('action: drop', 'action: delete').replace('    column: occurred_at\n', '');
+    expect(problemsOf(project({ 'events.yaml': bad }))).toEqual([
+      'events.yaml:10:5: spec.range.column: is required',
+      'events.yaml:11:14: spec.range.premake: expected a whole number, got "seven"',
+      'events.yaml:14:13: spec.retention.action: must be one of "archive", "detach", "drop", got "delete"',
+    ]);
+  });
+
+  it('reports YAML syntax errors and duplicate keys with their position', () => {
+    expect(problemsOf(project({ 'a.yaml': 'metadata: [unclosed\n' }))[0]).toMatch(/^a\.yaml:\d+:\d+: /);
+    const dup = POLICY.replace('  strategy: range\n', '  strategy: range\n  strategy: range\n');
+    expect(problemsOf(project({ 'a.yaml': dup }))[0]).toMatch(/^a\.yaml:9:3: .*[Dd]uplicate|unique/);
+  });
+
+  it('rejects duplicate policy names and two policies on one table', () => {
+    const second = POLICY.replace('name: events', 'name: events2');
+    expect(problemsOf(project({ 'a.yaml': POLICY, 'b.yaml': POLICY }))).toEqual([
+      expect.stringMatching(/^b\.yaml:4:9: metadata\.name: policy "events" is already defined at .*a\.yaml:4:9$/),
+    ]);
+    expect(problemsOf(project({ 'a.yaml': POLICY, 'b.yaml': second }))).toEqual([
+      expect.stringMatching(/^b\.yaml:4:9: spec\.table: table public\.events in database "main" is already managed by policy "events"/),
+    ]);
+  });
+
+  it('reads several policies from one file (YAML documents)', () => {
+    const both = `${POLICY}---\n${POLICY.replace('name: events', 'name: other').replace('public.events', 'public.other')}`;
+    expect(load({ configFile: project({ 'all.yaml': both }), env: {} }).policies.map((p) => p.name)).toEqual(['events', 'other']);
+  });
+
+  it('rejects rules that span several keys', () => {
+    const archive = POLICY.replace('action: drop', 'action: archive');
+    expect(problemsOf(project({ 'a.yaml': archive }))[0]).toMatch(/spec\.retention\.action: action: archive is not supported by this version/);
+    const short = POLICY.replace('keep: 90 days', 'keep: 1 hour');
+    expect(problemsOf(project({ 'a.yaml': short }))[0]).toMatch(/spec\.retention\.keep: keeps less than one partition/);
+    const both = POLICY.replace('keep: 90 days', 'keep: 90 days\n    keepPartitions: 3');
+    expect(problemsOf(project({ 'a.yaml': both }))[0]).toMatch(/set either keep or keepPartitions/);
+    const naming = POLICY.replace('premake: 7', 'premake: 7\n    naming: "{table}_{YYYY}{MM}"');
+    expect(problemsOf(project({ 'a.yaml': naming }))[0]).toMatch(/spec\.range\.naming: with a day interval the name must contain \{DD\} \{MM\} \{YYYY\}/);
+    const db = POLICY.replace('database: main', 'database: mian');
+    expect(problemsOf(project({ 'a.yaml': db }))[0]).toBe('a.yaml:6:13: spec.database: unknown database "mian" (config defines: main)');
+    const intKeep = POLICY.replace('interval: 1 day', 'interval: 1000');
+    expect(problemsOf(project({ 'a.yaml': intKeep }))[0]).toMatch(/an integer range has no age; use keepPartitions/);
+    const tz = POLICY.replace('premake: 7', 'premake: 7\n    timezone: Europe/Pariss');
+    expect(problemsOf(project({ 'a.yaml': tz }))[0]).toMatch(/unknown time zone "Europe\/Pariss"/);
+    const hours = POLICY.replace('interval: 1 day', 'interval: 5 hours');
+    expect(problemsOf(project({ 'a.yaml': hours }))[0]).toMatch(/an hourly interval must divide a day/);
+    const list = POLICY.replace('strategy: range', 'strategy: list');
+    expect(problemsOf(project({ 'a.yaml': list })).join('\n')).toMatch(/spec\.range: only allowed with strategy: range \(this policy says strategy: list\)/);
+  });
+
+  it('rejects a config with unknown keys and bad values', () => {
+    const cfg = `${CONFIG}schedule: "every 10 minutes"\nstateSchme: pw\n`;
+    expect(problemsOf(project({ 'a.yaml': POLICY }, cfg))).toEqual([
+      'partwarden.yaml:6:11: schedule: "every 10 minutes" is not a valid cron expression (e.g. "*/10 * * * *")',
+      'partwarden.yaml:7:1: stateSchme: unknown key "stateSchme" (did you mean "stateSchema"?)',
+    ]);
+  });
+
+  it('names a missing config file', () => {
+    expect(problemsOf('/nonexistent/partwarden.yaml')).toEqual(['partwarden.yaml:1:1: file not found']);
+  });
+});
+
+describe('schema-qualified names', () => {
+  it('folds unquoted names and keeps quoted ones', () => {
+    expect(parseQualifiedName('Public.Events')).toEqual({ schema: 'public', name: 'events' });
+    expect(parseQualifiedName('"Sales Data"."Order ""2024"""')).toEqual({ schema: 'Sales Data', name: 'Order "2024"' });
+    expect(parseQualifiedName('"métriques"."📈 order"')).toEqual({ schema: 'métriques', name: '📈 order' });
+    expect(parseQualifiedName('events')).toMatch(/schema-qualified/);
+    expect(parseQualifiedName('public.my table')).toMatch(/needs double quotes/);
+  });
+});
+
+describe('JSON Schema for editors', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  it('schema/*.json is generated from the validator (run npm run schema after changing it)', () => {
+    for (const [file, schema] of Object.entries(jsonSchemas())) {
+      expect(readFileSync(path.join(root, 'schema', file), 'utf8')).toBe(renderSchema(schema));
+    }
+  });
+  it('every example policy references the schema and validates', () => {
+    const dir = path.join(root, 'policies');
+    const cfg = project({}, CONFIG.replace('./policies', JSON.stringify(dir)));
+    const { policies } = load({ configFile: cfg, env: {} });
+    expect(policies.length).toBeGreaterThanOrEqual(3);
+    for (const p of policies) expect(readFileSync(p.origin.file, 'utf8')).toContain('$schema=../schema/policy.schema.json');
+  });
+});
