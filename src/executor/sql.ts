@@ -9,9 +9,13 @@ import type { PartitionRef } from '../planner/actions.js';
 
 const q = (t: PartitionRef) => quoteQualified(t.schema, t.name);
 
-/** `CREATE TABLE "s"."c" (LIKE "s"."p" INCLUDING ALL)` — no lock on the parent beyond ACCESS SHARE. */
+/**
+ * `CREATE TABLE "s"."c" (LIKE "s"."p" INCLUDING ALL EXCLUDING IDENTITY)` — no lock on the parent
+ * beyond ACCESS SHARE. Identity is excluded: ATTACH refuses a table with its own identity column
+ * (PG >= 17), and on older versions the partition must use the parent's sequence anyway.
+ */
 export function createLikeSql(child: PartitionRef, parent: PartitionRef): string {
-  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL)`;
+  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY)`;
 }
 
 /** `FOR VALUES FROM (a) TO (b)` with already-escaped literals. */

@@ -55,7 +55,7 @@ describe('range planning: creation', () => {
       'create events_p20240312 [2024-03-12 00:00:00+00, 2024-03-13 00:00:00+00)',
     ]);
     expect(r.actions[0]!.sql).toEqual([
-      'CREATE TABLE "public"."events_p20240310" (LIKE "public"."events" INCLUDING ALL)',
+      'CREATE TABLE "public"."events_p20240310" (LIKE "public"."events" INCLUDING ALL EXCLUDING IDENTITY)',
       `ALTER TABLE "public"."events" ATTACH PARTITION "public"."events_p20240310" FOR VALUES FROM ('2024-03-10 00:00:00+00'::timestamptz) TO ('2024-03-11 00:00:00+00'::timestamptz)`,
     ]);
     expect(r.coverageEnd).toBe('2024-03-13 00:00:00+00');

@@ -6,7 +6,7 @@ const child = { schema: 'public', name: 'events_p20240101' };
 
 describe('SQL builders', () => {
   it('creates partitions with LIKE + ATTACH, never PARTITION OF', () => {
-    expect(createLikeSql(child, parent)).toBe('CREATE TABLE "public"."events_p20240101" (LIKE "public"."events" INCLUDING ALL)');
+    expect(createLikeSql(child, parent)).toBe('CREATE TABLE "public"."events_p20240101" (LIKE "public"."events" INCLUDING ALL EXCLUDING IDENTITY)');
     expect(attachSql(parent, child, rangeBoundSql("'2024-01-01'::date", "'2024-01-02'::date"))).toBe(
       `ALTER TABLE "public"."events" ATTACH PARTITION "public"."events_p20240101" FOR VALUES FROM ('2024-01-01'::date) TO ('2024-01-02'::date)`,
     );

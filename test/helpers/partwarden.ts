@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { load } from '../../src/config/load.js';
+import { silentLogger } from '../../src/log.js';
+import { reconcile, type DatabaseReport } from '../../src/reconcile/reconcile.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(root, 'dist/src/cli/main.js');
+
+/** One in-process reconcile at a fixed clock. */
+export async function reconcileAt(configFile: string, nowIso: string, execute = true, policy?: string): Promise<DatabaseReport[]> {
+  const { config, policies } = load({ configFile, env: process.env });
+  return reconcile({ config, policies: policies.filter((p) => !policy || p.name === policy), nowMs: Date.parse(nowIso), execute, log: silentLogger() });
+}
+
+export function outcomesOf(reports: readonly DatabaseReport[]): string[] {
+  return reports.flatMap((r) => r.outcomes.map((o) => `${o.status} ${o.action.kind} ${o.action.partition.name}`));
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI as a separate process, as a user or a CronJob would. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PARTWARDEN_LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
