@@ -28,6 +28,18 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CommandIO)
   run: runCommand,
 };
 
+/**
+ * The wall clock, or a fixed instant from PARTWARDEN_NOW (ISO 8601) for reproducing a run
+ * "as of" a date (tests, incident analysis), like `plan --at` for every command.
+ */
+function clock(): () => number {
+  const fixed = process.env.PARTWARDEN_NOW;
+  if (!fixed) return () => Date.now();
+  const ms = Date.parse(fixed);
+  if (Number.isNaN(ms)) throw new UsageError(`PARTWARDEN_NOW: expected an ISO 8601 time, got ${JSON.stringify(fixed)}`);
+  return () => ms;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const io: CommandIO = {
@@ -54,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.OK;
   }
   try {
-    return await run(rest, io);
+    return await run(rest, { ...io, now: clock() });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) io.err(formatProblem(p));
