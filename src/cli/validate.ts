@@ -1,6 +1,7 @@
 import { readTables } from '../catalog/read-tables.js';
 import { displayName } from '../config/qualified-name.js';
 import { connect } from '../db/connect.js';
+import { Journal } from '../executor/journal.js';
 import { checkTable } from '../reconcile/check-table.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -26,6 +27,11 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
       continue;
     }
     try {
+      const journalProblem = await new Journal(config.stateSchema).checkAccess(client);
+      if (journalProblem) {
+        io.err(`database ${name}: ${journalProblem}`);
+        failed = true;
+      }
       const tables = await readTables(client, mine.map((p) => p.table));
       mine.forEach((p, i) => {
         const check = checkTable(p, tables[i]!);

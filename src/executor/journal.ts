@@ -24,7 +24,10 @@ export class Journal {
   /** Creates the schema and table on first use (idempotent). */
   async ensure(client: pg.Client): Promise<void> {
     if (this.#ready) return;
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
+    const access = await this.#access(client);
+    if (access.problem) throw new Error(access.problem);
+    // CREATE SCHEMA IF NOT EXISTS checks the database privilege even when the schema exists
+    if (!access.exists) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
   id bigserial PRIMARY KEY,
   action_id uuid NOT NULL,
@@ -51,6 +54,32 @@ export class Journal {
 )`);
     await client.query(`CREATE INDEX IF NOT EXISTS journal_open_idx ON ${this.#table} (policy, action_id) WHERE status = 'done'`);
     this.#ready = true;
+  }
+
+  /**
+   * Whether this role can create (or use) the journal; a sentence saying how to fix it if not.
+   * The schema can be created once by an administrator: CREATE SCHEMA partwarden AUTHORIZATION <role>.
+   */
+  async checkAccess(client: pg.Client): Promise<string | undefined> {
+    return (await this.#access(client)).problem;
+  }
+
+  async #access(client: pg.Client): Promise<{ exists: boolean; problem?: string }> {
+    const r = await client.query<{ exists: boolean; usable: boolean; can_create_schema: boolean; role: string }>(
+      `SELECT n.oid IS NOT NULL AS exists,
+              coalesce(has_schema_privilege(n.oid, 'CREATE') AND has_schema_privilege(n.oid, 'USAGE'), false) AS usable,
+              has_database_privilege(current_database(), 'CREATE') AS can_create_schema,
+              current_user AS role
+         FROM (SELECT 1) x LEFT JOIN pg_namespace n ON n.nspname = $1`,
+      [this.#schema],
+    );
+    const row = r.rows[0]!;
+    if (row.exists ? row.usable : row.can_create_schema) return { exists: row.exists };
+    const fix = `CREATE SCHEMA ${quoteIdent(this.#schema)} AUTHORIZATION ${quoteIdent(row.role)}`;
+    const problem = row.exists
+      ? `role ${row.role} cannot create tables in the journal schema ${this.#schema} (stateSchema); grant it: GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(this.#schema)} TO ${quoteIdent(row.role)}`
+      : `role ${row.role} cannot create the journal schema ${this.#schema} (stateSchema); have an administrator run: ${fix}`;
+    return { exists: row.exists, problem };
   }
 
   async exists(client: pg.Client): Promise<boolean> {

@@ -22,7 +22,9 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
   const warnings: string[] = [];
   if (!t.exists) return { errors: [`table ${name} does not exist`], warnings };
   if (t.relkind !== 'p') return { errors: [`${name} is ${RELKIND[t.relkind] ?? `relkind ${t.relkind}`}, not a partitioned table (PARTITION BY ${policy.strategy.toUpperCase()})`], warnings };
-  if (t.strategy !== policy.strategy) errors.push(`${name} is partitioned by ${String(t.strategy).toUpperCase()}, but the policy says strategy: ${policy.strategy}`);
+  if (t.strategy !== policy.strategy) {
+    return { errors: [`${name} is partitioned by ${String(t.strategy).toUpperCase()}, but the policy says strategy: ${policy.strategy}`], warnings };
+  }
   if (!t.canManage) errors.push(`the connected role cannot run DDL on ${name}: it must own the table or be a member of the owning role`);
   if (!t.canCreateInSchema) errors.push(`the connected role has no CREATE privilege on schema ${displayIdent(policy.table.schema)}`);
   if (t.referencedBy.length > 0) warnings.push(`foreign keys from ${t.referencedBy.join(', ')} reference ${name}: DETACH also locks those tables (SHARE) and fails if referencing rows exist`);
