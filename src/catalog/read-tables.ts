@@ -10,8 +10,17 @@ import type { ObservedTable } from './types.js';
  */
 export const READ_TABLES_SQL = `
 WITH targets AS (
-  SELECT t.schema_name, t.table_name, t.idx
+  SELECT t.schema_name, t.table_name, t.idx, c.oid AS relid
   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema_name, table_name, idx)
+  LEFT JOIN pg_namespace n ON n.nspname = t.schema_name
+  LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
+),
+-- pg_constraint has no index on confrelid: scan it once for all tables, not once per table
+fks AS (
+  SELECT con.confrelid, json_agg(con.conrelid::regclass::text) AS referenced_by
+    FROM pg_constraint con
+   WHERE con.contype = 'f' AND con.confrelid IN (SELECT relid FROM targets WHERE relid IS NOT NULL)
+   GROUP BY con.confrelid
 )
 SELECT t.idx::int AS idx,
        c.oid::int8 AS oid,
@@ -32,12 +41,12 @@ SELECT t.idx::int AS idx,
          WHERE i.inhparent = c.oid) AS partitions,
        CASE WHEN c.oid IS NULL THEN false ELSE pg_has_role(c.relowner, 'USAGE') END AS can_manage,
        CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
-       (SELECT coalesce(json_agg(con.conrelid::regclass::text), '[]')
-          FROM pg_constraint con WHERE con.confrelid = c.oid AND con.contype = 'f') AS referenced_by
+       coalesce(fks.referenced_by, '[]') AS referenced_by
 FROM targets t
-LEFT JOIN pg_namespace n ON n.nspname = t.schema_name
-LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
+LEFT JOIN pg_class c ON c.oid = t.relid
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+LEFT JOIN fks ON fks.confrelid = c.oid
 ORDER BY t.idx`;
 
 interface Row {
