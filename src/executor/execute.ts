@@ -81,6 +81,14 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     }
   };
   const retried = (sql: string) => withLockRetries(ctx.retry, () => client.query(sql));
+  /** Moves the rows still in DEFAULT and attaches, in one transaction: nothing can be left behind. */
+  const moveRestAndAttach = (moveSql: string, attachStatement: string) =>
+    withLockRetries(ctx.retry, () =>
+      inTransaction(client, ctx.db.lockTimeoutMs, async () => {
+        while (((await client.query(moveSql)).rowCount ?? 0) > 0);
+        return client.query(attachStatement);
+      }),
+    );
 
   try {
     switch (action.kind) {
@@ -108,18 +116,13 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
           if (moved === 0) break;
         }
         // Last rows and ATTACH in one transaction: rows inserted meanwhile cannot be left behind.
-        await step('attach', attach, true, () =>
-          withLockRetries(ctx.retry, () =>
-            inTransaction(client, ctx.db.lockTimeoutMs, async () => {
-              while (((await client.query(action.moveBatchSql)).rowCount ?? 0) > 0);
-              return client.query(attach);
-            }),
-          ),
-        );
+        await step('attach', attach, true, () => moveRestAndAttach(action.moveBatchSql, attach));
         break;
       }
       case 'attach': {
-        await step('attach', action.sql[0]!, true, () => retried(action.sql[0]!), action.relid);
+        const attach = action.sql[action.sql.length - 1]!;
+        const move = action.moveBatchSql;
+        await step('attach', attach, true, () => (move ? moveRestAndAttach(move, attach) : retried(attach)), action.relid);
         break;
       }
       case 'finalize': {

@@ -21,7 +21,7 @@ export interface PartitionRef {
 export type Action =
   | ActionBase<'create'> // CREATE TABLE ... LIKE, then ATTACH
   | (ActionBase<'relocate'> & RelocateDetails) // CREATE TABLE ... LIKE, move rows out of DEFAULT in batches, ATTACH
-  | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string }) // resume a create whose ATTACH did not happen
+  | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string; readonly moveBatchSql?: string }) // resume a create/relocate whose ATTACH did not happen
   | ActionBase<'detach'> // retention action detach
   | (ActionBase<'drop'> & { readonly relid?: number; readonly actionId?: string }) // detach (if attached) then DROP
   | ActionBase<'finalize'>; // DETACH ... FINALIZE of an interrupted concurrent detach

@@ -93,7 +93,18 @@ export function planRange(inp: RangeInputs): RangePlan {
     }
     const range = parseRangeBound(w.boundSql, keyType);
     if (range) occupied.push(range);
-    actions.push({ kind: 'attach', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: range ? fmtRange(range, show) : w.boundSql, reason: 'resume: created by an earlier run that stopped before ATTACH', sql: [attachSql(parent, ref, w.boundSql)], relid: w.relid, actionId: w.actionId });
+    const bounds = range ? fmtRange(range, show) : w.boundSql;
+    const attach = attachSql(parent, ref, w.boundSql);
+    const base = { kind: 'attach' as const, policy: policy.name, partition: ref, boundSql: w.boundSql, bounds, relid: w.relid, actionId: w.actionId };
+    if (w.action === 'relocate' && defaultPart && range?.from != null && range.to != null) {
+      // rows may still wait in DEFAULT: move what is left and attach in one transaction
+      const defRef = { schema: defaultPart.schema, name: defaultPart.name };
+      const cols = table.columns.filter((c) => !c.generated).map((c) => c.name);
+      const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, lit(range.from), lit(range.to), cols, policy.default.relocateBatchRows);
+      actions.push({ ...base, reason: 'resume: relocation from DEFAULT stopped before ATTACH', sql: [moveBatchSql, attach], moveBatchSql });
+      continue;
+    }
+    actions.push({ ...base, reason: 'resume: created by an earlier run that stopped before ATTACH', sql: [attach] });
   }
 
   // 3. Creation window: from the retention horizon (or startFrom / the oldest partition / now) to premake ahead.

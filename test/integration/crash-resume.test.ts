@@ -76,4 +76,25 @@ describe('kill -9 between steps: the next run resumes from the journal and the c
     expect((await db.sql.query('SELECT important FROM public.k3_old')).rows).toEqual([{ important: 'do not lose me' }]);
     expect(await relations('k3_')).toEqual(['k3_kept_by_dba standalone', 'k3_now attached', 'k3_old standalone']);
   });
+
+  it('killed in the middle of moving rows out of DEFAULT: no row is lost, the next run finishes', async () => {
+    await db.sql.query(`CREATE TABLE public.k4 (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`CREATE TABLE public.k4_default PARTITION OF public.k4 DEFAULT`);
+    await db.sql.query(`CREATE TABLE public.k4_now PARTITION OF public.k4 FOR VALUES FROM ('2024-03-10') TO ('2024-03-11')`);
+    await db.sql.query(`INSERT INTO public.k4 SELECT '2024-03-11 00:00+00'::timestamptz + g * interval '1 second', g FROM generate_series(1, 250) g`);
+    const cfg = writeProject(db.url, {
+      'k.yaml': rangePolicy({ name: 'k4', table: 'public.k4', column: 'ts', interval: '1 day', premake: 1, extra: '  default:\n    relocate: true\n    relocateBatchRows: 100\n' }),
+    });
+    const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: 'after:move-rows' });
+    expect(crashed.signal).toBe('SIGKILL');
+    const counts = async () =>
+      (await db.sql.query(`SELECT (SELECT count(*) FROM public.k4_default)::int AS d, (SELECT count(*) FROM public.k4_p20240311)::int AS n`)).rows[0];
+    expect(await counts()).toEqual({ d: 150, n: 100 }); // one batch moved into the not-yet-attached table
+    const resumed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/DONE\s+k4: attach public\.k4_p20240311/);
+    expect(await counts()).toEqual({ d: 0, n: 250 });
+    expect((await db.sql.query('SELECT count(*)::int AS n, sum(v)::int AS s FROM public.k4')).rows[0]).toEqual({ n: 250, s: 31375 });
+    expect(await relations('k4_')).toEqual(['k4_default attached', 'k4_now attached']);
+  });
 });
