@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 export interface TestDatabase {
   readonly name: string;
@@ -12,6 +12,21 @@ export interface TestDatabase {
   readonly sql: pg.Client;
   connect(): Promise<pg.Client>;
   drop(): Promise<void>;
+}
+
+/**
+ * A fresh database for the calling test file: created before its tests, dropped after. The
+ * returned object is filled in by beforeAll, so use it inside tests and hooks only.
+ */
+export function useDatabase(): TestDatabase {
+  const handle = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(handle, await freshDatabase());
+  });
+  afterAll(async () => {
+    await handle.drop();
+  });
+  return handle;
 }
 
 /** A fresh database on the shared test cluster. */

@@ -1,16 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, rangePolicy, writeProject, type TestDatabase } from '../helpers/db.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { runCli } from '../helpers/partwarden.js';
 
-let db: TestDatabase;
+const db = useDatabase();
 beforeAll(async () => {
-  db = await freshDatabase();
   await db.sql.query(`CREATE TABLE public.events (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
-});
-afterAll(async () => {
-  await db.drop();
 });
 
 const NOW = '2024-03-10T15:00:00Z';
@@ -83,6 +78,5 @@ describe('partwarden CLI', () => {
     const bin = path.resolve(import.meta.dirname, '../../node_modules/.bin/partwarden');
     expect(existsSync(bin)).toBe(true);
     expect(realpathSync(bin)).toMatch(/dist\/src\/cli\/main\.js$/);
-    writeFileSync(path.join(path.dirname(writeProject(db.url, {})), 'unused'), '');
   });
 });

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, rangePolicy, writeProject, type TestDatabase } from '../helpers/db.js';
+import { describe, expect, it } from 'vitest';
+import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt } from '../helpers/partwarden.js';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await freshDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useDatabase();
 
 const NOW = '2024-03-10T15:00:00Z';
 const pending = async (table: string) =>

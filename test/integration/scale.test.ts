@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { load } from '../../src/config/load.js';
 import type { RangePolicy } from '../../src/config/types.js';
 import { connect } from '../../src/db/connect.js';
 import { Journal } from '../../src/executor/journal.js';
 import { observe } from '../../src/reconcile/observe.js';
-import { freshDatabase, rangePolicy, writeProject, type TestDatabase } from '../helpers/db.js';
+import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 
-let db: TestDatabase;
+const db = useDatabase();
 beforeAll(async () => {
-  db = await freshDatabase();
   for (let i = 0; i < 40; i++) {
     await db.sql.query(`CREATE TABLE public.t${i} (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
     await db.sql.query(`CREATE TABLE public.t${i}_a PARTITION OF public.t${i} FOR VALUES FROM ('2024-03-10') TO ('2024-03-11')`);
     await db.sql.query(`CREATE TABLE public.i${i} (id bigint NOT NULL) PARTITION BY RANGE (id)`);
   }
-});
-afterAll(async () => {
-  await db.drop();
 });
 
 async function queriesToObserve(n: number): Promise<number> {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, rangePolicy, writeProject, type TestDatabase } from '../helpers/db.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { runCli } from '../helpers/partwarden.js';
 
-let db: TestDatabase;
+const db = useDatabase();
 beforeAll(async () => {
-  db = await freshDatabase();
   const q = (s: string) => db.sql.query(s);
   await q(`CREATE TABLE public.good (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
   await q(`CREATE TABLE public.plain (ts timestamptz NOT NULL)`);
@@ -15,9 +14,6 @@ beforeAll(async () => {
   await q(`CREATE TABLE public.not_mine (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
   await q(`DO $$ BEGIN CREATE ROLE pw_limited LOGIN PASSWORD 'limited-pw'; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
   await q(`GRANT ALL ON SCHEMA public TO pw_limited`);
-});
-afterAll(async () => {
-  await db.drop();
 });
 
 describe('validate --db', () => {
