@@ -11,7 +11,7 @@ export function createLogger(level = process.env.PARTWARDEN_LOG_LEVEL ?? 'info')
   const format = process.env.PARTWARDEN_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const options = { level, base: { service: 'partwarden' }, redact: { paths: ['url', '*.url', 'password', '*.password'], censor: '***' } };
   if (format === 'pretty') {
-    return pino(options, pretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss' }));
+    return pino(options, pretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss', singleLine: true }));
   }
   return pino(options, pino.destination({ fd: 2, sync: true }));
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { displayName } from '../config/qualified-name.js';
 import type { DatabaseConfig } from '../config/types.js';
 import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
@@ -160,13 +161,13 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
       }
     }
     const durationMs = Date.now() - started;
-    log.info({ ms: durationMs, bounds: action.bounds }, `${action.kind} ${action.partition.schema}.${action.partition.name}`);
+    log.info({ ms: durationMs, bounds: action.bounds }, `${action.kind} ${displayName(action.partition)}`);
     return { action, status: 'done', durationMs };
   } catch (err) {
     const durationMs = Date.now() - started;
     const message = err instanceof Error ? err.message : String(err);
     const sqlstate = err instanceof StepFailed ? err.sqlstate : sqlstateOf(err);
-    log.error({ ms: durationMs, sqlstate, err: message }, `${action.kind} ${action.partition.schema}.${action.partition.name} failed`);
+    log.error({ ms: durationMs, sqlstate, err: message }, `${action.kind} ${displayName(action.partition)} failed`);
     return { action, status: 'failed', error: message, sqlstate, durationMs };
   }
 

@@ -1,4 +1,6 @@
 import type { OpenWork, ObservedPartition, ObservedTable } from '../catalog/types.js';
+import { formatCalendarInterval } from '../config/duration.js';
+import { displayName } from '../config/qualified-name.js';
 import type { RangePolicy } from '../config/types.js';
 import { attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../executor/sql.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
@@ -191,7 +193,7 @@ export function planRange(inp: RangeInputs): RangePlan {
     for (const e of expired) {
       const ref = { schema: e.part.schema, name: e.part.name };
       const bounds = fmtRange(e.range, show);
-      const why = cutoff !== undefined ? `expired: upper bound <= now - ${keep!.count} ${keep!.unit}(s)` : `expired: older than the newest ${retention.keepPartitions} partitions`;
+      const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions`;
       if (retention.action === 'detach') {
         actions.push({ kind: 'detach', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently)], concurrently });
       } else if (retention.action === 'drop') {
@@ -208,7 +210,7 @@ export function planRange(inp: RangeInputs): RangePlan {
   return {
     policy: policy.name,
     database: policy.database,
-    table: `${parent.schema}.${parent.name}`,
+    table: displayName(parent),
     actions,
     problems,
     coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),

@@ -1,3 +1,4 @@
+import { displayName } from '../config/qualified-name.js';
 import type { Config, Policy, RangePolicy } from '../config/types.js';
 import { connect, serverVersionNum } from '../db/connect.js';
 import { executeAction, type ActionOutcome } from '../executor/execute.js';
@@ -60,7 +61,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     for (const o of observed) {
       if (o.check.errors.length > 0 || !o.check.keyType) {
         plans.push({
-          policy: o.policy.name, database, table: `${o.policy.table.schema}.${o.policy.table.name}`, actions: [],
+          policy: o.policy.name, database, table: displayName(o.policy.table), actions: [],
           problems: o.check.errors.map((message) => ({ policy: o.policy.name, rule: 'policy_table_mismatch' as const, message })),
         });
         continue;
