@@ -60,16 +60,18 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
   const log = ctx.log.child({ policy: action.policy, partition: action.partition.name, action: action.kind });
   const { client, journal } = ctx;
 
-  const step = async <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; relid?: number; rows?: number }>, relidHint?: number): Promise<T> => {
+  type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; finished?: boolean }>;
+  const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number): Promise<T> => {
     const id = await journal.start(client, {
       actionId, runId: ctx.runId, policy: action.policy, parent: ctx.parent, partition: action.partition,
       relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql,
     });
     const t0 = Date.now();
     try {
-      const r = await run();
+      const r = await run((result) => journal.finish(client, id, result));
+      failpoint(`before-journal:${name}`);
       const result: StepResult = { status: 'done', attempts: r.attempts, relid: r.relid, rows: r.rows };
-      await journal.finish(client, id, result);
+      if (!r.finished) await journal.finish(client, id, result);
       failpoint(`after:${name}`);
       log.debug({ step: name, ms: Date.now() - t0, attempts: r.attempts }, 'step done');
       return r.value;
@@ -82,6 +84,21 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     }
   };
   const retried = (sql: string) => withLockRetries(ctx.retry, () => client.query(sql));
+  /**
+   * CREATE TABLE and its journal entry commit together, so a crash can never leave a table
+   * partwarden made without the record that lets the next run attach it.
+   */
+  const createTable = async (create: string, finish: (r: StepResult) => Promise<void>) => {
+    const r = await withLockRetries(ctx.retry, (attempt) =>
+      inTransaction(client, ctx.db.lockTimeoutMs, async () => {
+        await client.query(create);
+        const oid = (await relid(client, action.partition)) ?? undefined;
+        await finish({ status: 'done', attempts: attempt, relid: oid });
+        return oid;
+      }),
+    );
+    return { value: r.value, attempts: r.attempts, relid: r.value, finished: true };
+  };
   /** Moves the rows still in DEFAULT and attaches, in one transaction: nothing can be left behind. */
   const moveRestAndAttach = (moveSql: string, attachStatement: string) =>
     withLockRetries(ctx.retry, () =>
@@ -95,19 +112,13 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     switch (action.kind) {
       case 'create': {
         const [create, attach] = action.sql as [string, string];
-        await step('create-table', create, false, async () => {
-          const r = await retried(create);
-          return { value: r.value, attempts: r.attempts, relid: (await relid(client, action.partition)) ?? undefined };
-        });
+        await step('create-table', create, false, (finish) => createTable(create, finish));
         await step('attach', attach, true, () => retried(attach));
         break;
       }
       case 'relocate': {
         const [create, , attach] = action.sql as [string, string, string];
-        await step('create-table', create, false, async () => {
-          const r = await retried(create);
-          return { value: r.value, attempts: r.attempts, relid: (await relid(client, action.partition)) ?? undefined };
-        });
+        await step('create-table', create, false, (finish) => createTable(create, finish));
         // Batches commit one by one; rows in flight sit in the not-yet-attached table (never lost).
         for (;;) {
           const moved = await step('move-rows', action.moveBatchSql, false, async () => {

@@ -106,7 +106,7 @@ export class Journal {
   }
 
   /**
-   * Multi-step actions with a finished first step and no finished final step, joined with the
+   * Multi-step actions whose first step took effect and whose final step did not, joined with the
    * catalog: `standalone` says the table is still there, under the same OID, not attached.
    */
   async openWork(client: pg.Client, policies: readonly string[]): Promise<OpenWork[]> {
@@ -116,8 +116,11 @@ export class Journal {
               j.bound_sql, j.action_id::text AS action_id,
               EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = j.relid AND NOT c.relispartition AND c.relname = j.partition_name) AS standalone
          FROM ${this.#table} j
-        WHERE j.policy = ANY($1) AND j.status = 'done' AND j.relid IS NOT NULL
-          AND j.step IN ('create-table', 'detach')
+        WHERE j.policy = ANY($1) AND j.relid IS NOT NULL
+          AND ((j.step = 'create-table' AND j.action IN ('create', 'relocate') AND j.status = 'done')
+               -- DETACH ... CONCURRENTLY commits on its own: a crash before the journal update
+               -- leaves the step 'running' although the table is detached; the catalog decides
+               OR (j.step = 'detach' AND j.action = 'drop' AND j.status IN ('done', 'running')))
           AND NOT EXISTS (SELECT 1 FROM ${this.#table} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
           AND j.started_at > now() - interval '30 days'
         ORDER BY j.action_id, j.id`,
@@ -125,7 +128,7 @@ export class Journal {
     );
     return r.rows.map((row) => ({
       policy: row.policy,
-      action: row.action === 'drop' ? 'drop' : row.action === 'relocate' ? 'relocate' : 'create',
+      action: row.action as OpenWork['action'],
       relid: Number(row.relid),
       schema: row.schema,
       name: row.name,

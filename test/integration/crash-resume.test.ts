@@ -91,4 +91,31 @@ describe('kill -9 between steps: the next run resumes from the journal and the c
     expect((await db.sql.query('SELECT count(*)::int AS n, sum(v)::int AS s FROM public.k4')).rows[0]).toEqual({ n: 250, s: 31375 });
     expect(await relations('k4_')).toEqual(['k4_default attached', 'k4_now attached']);
   });
+
+  it('killed right after DETACH CONCURRENTLY, before the journal knew: the next run still drops it', async () => {
+    await db.sql.query(`CREATE TABLE public.k5 (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`CREATE TABLE public.k5_old PARTITION OF public.k5 FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
+    await db.sql.query(`CREATE TABLE public.k5_now PARTITION OF public.k5 FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
+    const cfg = writeProject(db.url, {
+      'k.yaml': rangePolicy({ name: 'k5', table: 'public.k5', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: drop\n' }),
+    });
+    const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: 'before-journal:detach' });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(await relations('k5_')).toEqual(['k5_now attached', 'k5_old standalone']);
+    const resumed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
+    expect(resumed.code).toBe(0);
+    expect(await relations('k5_')).toEqual(['k5_now attached']);
+  });
+
+  it('killed right after CREATE TABLE committed: the journal committed with it, the next run attaches', async () => {
+    await db.sql.query(`CREATE TABLE public.k6 (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    const cfg = writeProject(db.url, { 'k.yaml': rangePolicy({ name: 'k6', table: 'public.k6', column: 'ts', interval: '1 day', premake: 1 }) });
+    const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: 'before-journal:create-table' });
+    expect(crashed.signal).toBe('SIGKILL');
+    const resumed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/DONE\s+k6: attach public\.k6_p20240310/);
+    const r = await db.sql.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.k6'::regclass`);
+    expect(r.rows[0].n).toBe(2);
+  });
 });
