@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../../src/catalog/types.js';
 import { parseCalendarInterval } from '../../src/config/duration.js';
@@ -225,5 +226,48 @@ describe('range planning: resuming after a crash', () => {
     const work: OpenWork = { policy: 'p', action: 'drop', relid: 42, schema: 'public', name: 'old', boundSql: '', actionId: 'y', standalone: true };
     const r = plan(policy({ interval: '1 day', premake: 0 }), [part('c', day('2024-03-10', '2024-03-11'))], '2024-03-10T12:00:00Z', { openWork: [work] });
     expect(r.actions.map((a) => `${a.kind} ${a.partition.name} ${a.sql.join('; ')}`)).toEqual(['drop old DROP TABLE "public"."old"']);
+  });
+});
+
+describe('range planning: properties', () => {
+  it('new partitions never overlap existing ones or each other, and leave no gap up to the horizon', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 50 })), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 70 }),
+        (spans, premake, nowHour) => {
+          // existing partitions at arbitrary hour offsets and widths (off-grid), non-overlapping
+          const taken: Array<[number, number]> = [];
+          for (const [start, width] of spans) {
+            const a = start * 3;
+            const b = a + width;
+            if (taken.every(([x, y]) => b <= x || a >= y)) taken.push([a, b]);
+          }
+          const h = (n: number) => new Date(Date.UTC(2024, 2, 1) + n * 3_600_000).toISOString().replace('T', ' ').replace('.000Z', '+00');
+          const parts = taken.map(([a, b], i) => part(`x${i}`, `FOR VALUES FROM ('${h(a)}') TO ('${h(b)}')`));
+          const p = policy({ interval: '6 hours', premake });
+          const r = plan(p, parts, new Date(Date.UTC(2024, 2, 1) + nowHour * 3_600_000).toISOString());
+          const ranges = [
+            ...taken.map(([a, b]) => [BigInt(a), BigInt(b)] as const),
+            ...r.actions.filter((a) => a.kind === 'create').map((a) => {
+              const m = /\[(.*), (.*)\)/.exec(a.bounds)!;
+              const toH = (s: string) => BigInt((Date.parse(s.replace(' ', 'T').replace('+00', 'Z')) - Date.UTC(2024, 2, 1)) / 3_600_000);
+              return [toH(m[1]!), toH(m[2]!)] as const;
+            }),
+          ].sort((x, y) => (x[0] < y[0] ? -1 : 1));
+          for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0] >= ranges[i - 1]![1]).toBe(true);
+          // from the first created/existing partition up to current + premake, everything is covered
+          const horizon = BigInt((Math.floor(nowHour / 6) + 1 + premake) * 6);
+          let end = ranges[0]![0];
+          for (const [a, b] of ranges) {
+            if (a > end && a < horizon) throw new Error(`gap before ${a}`);
+            if (b > end) end = b;
+          }
+          expect(end >= horizon).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
