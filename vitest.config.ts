@@ -21,6 +21,9 @@ export default defineConfig({
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+          // s3rver (the S3 server of the default suite) signs list continuation tokens with DES,
+          // which OpenSSL 3 only offers through its legacy provider
+          execArgv: ['--openssl-legacy-provider'],
         },
       },
     ],

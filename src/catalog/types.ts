@@ -44,7 +44,7 @@ export interface ObservedTable {
 /** A step of a multi-step action that finished before a crash, found in the journal. */
 export interface OpenWork {
   readonly policy: string;
-  readonly action: 'create' | 'relocate' | 'drop';
+  readonly action: 'create' | 'relocate' | 'drop' | 'archive';
   readonly relid: number;
   readonly schema: string;
   readonly name: string;

@@ -10,6 +10,9 @@ export const COMMON_OPTIONS = {
   at: { type: 'string' },
   db: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  partition: { type: 'string' },
+  as: { type: 'string' },
+  attach: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -21,6 +24,9 @@ export type ParsedOptions = {
   at?: string;
   db?: boolean;
   'dry-run'?: boolean;
+  partition?: string;
+  as?: string;
+  attach?: boolean;
   help?: boolean;
 };
 

@@ -7,6 +7,8 @@ import { EXIT } from './exit-codes.js';
 import type { CommandIO } from './io.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
+import { archiveCommand } from './archive.js';
+import { restoreCommand } from './restore.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from '../version.js';
 
@@ -17,6 +19,8 @@ Usage:
   partwarden plan     [--config F] [--at TIME] [--policy NAME] [--output text|json]
   partwarden apply    [--config F] [--policy NAME] [--dry-run] [--output text|json]
   partwarden run      [--config F]
+  partwarden archive list [--config F] [--policy NAME] [--output text|json]
+  partwarden restore  [--config F] --policy NAME --partition NAME [--as SCHEMA.TABLE] [--attach]
 
 The config file defaults to ./partwarden.yaml (or $PARTWARDEN_CONFIG).
 Exit codes: 0 ok, 1 invalid config / error / work left undone, 2 violations (status).`;
@@ -26,6 +30,8 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CommandIO)
   plan: planCommand,
   apply: applyCommand,
   run: runCommand,
+  archive: archiveCommand,
+  restore: restoreCommand,
 };
 
 /**

@@ -81,6 +81,7 @@ export function loadPolicies(
   knownDatabases: ReadonlySet<string>,
   env: NodeJS.ProcessEnv,
   problems: ConfigProblem[],
+  hasStorage = false,
 ): Policy[] {
   const policies: Policy[] = [];
   const byName = new Map<string, Policy>();
@@ -94,7 +95,7 @@ export function loadPolicies(
       const before = problems.length;
       const raw = asObj(validateNode(policySchema, doc.root, '', { file, problems }));
       if (problems.length > before) continue;
-      const policy = resolvePolicy(file, doc.root, raw, knownDatabases, problems);
+      const policy = resolvePolicy(file, doc.root, raw, knownDatabases, hasStorage, problems);
       if (!policy) continue;
       const { line, col } = policy.origin;
       const dup = byName.get(policy.name);
@@ -126,7 +127,7 @@ export function load(options: LoadOptions): Loaded {
   const base = options.policies ? process.cwd() : path.dirname(path.resolve(options.configFile));
   const files = listPolicyFiles(spec, base);
   if (typeof files === 'string') throw new ConfigError([{ file: options.configFile, line: 1, col: 1, path: 'policies', message: files }]);
-  const policies = loadPolicies(files, new Set(config.databases.keys()), env, problems);
+  const policies = loadPolicies(files, new Set(config.databases.keys()), env, problems, config.storage !== undefined);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ config, policies: Object.freeze(policies) });
 }

@@ -76,12 +76,12 @@ const retentionSchema: ObjectSchema = {
       type: 'object',
       description: 'Archive settings (action: archive).',
       properties: {
-        format: { type: 'string', description: 'csv (with header) or binary (COPY binary).', enum: ['csv', 'binary'] },
-        compression: { type: 'string', description: 'gzip, zstd or none.', enum: ['gzip', 'zstd', 'none'] },
-        verify: { type: 'string', description: 'checksum, or full (re-read and re-hash the object).', enum: ['checksum', 'full'] },
+        format: { type: 'string', description: 'csv (default, with a header row) or binary (COPY binary).', enum: ['csv', 'binary'] },
+        compression: { type: 'string', description: 'gzip (default), zstd (Node.js >= 22.15) or none.', enum: ['gzip', 'zstd', 'none'] },
+        verify: { type: 'string', description: 'checksum (default: size and streamed sha256), or full (re-read the object and re-hash it).', enum: ['checksum', 'full'] },
       },
     },
-    afterArchive: { type: 'string', description: 'drop, or keep the detached table after archiving.', enum: ['drop', 'keep'] },
+    afterArchive: { type: 'string', description: 'drop (default) the table once its archive is verified, or keep it detached.', enum: ['drop', 'keep'] },
   },
 };
 

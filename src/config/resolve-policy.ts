@@ -3,7 +3,8 @@ import type { ConfigProblem } from './errors.js';
 import { parseQualifiedName, type QualifiedName } from './qualified-name.js';
 import type { Plain } from './schema-dsl.js';
 import { posAt } from './tree-path.js';
-import type { DefaultSpec, HealthSpec, Policy, RangeKeyInterval, RangeSpec, RetentionSpec } from './types.js';
+import type { ArchiveSpec, DefaultSpec, HealthSpec, Policy, RangeKeyInterval, RangeSpec, RetentionSpec } from './types.js';
+import { zstdAvailable } from '../archive/compression.js';
 import type { TreeNode } from './yaml-tree.js';
 import { checkNaming } from '../planner/naming.js';
 import { approxMs } from '../planner/calendar.js';
@@ -26,6 +27,7 @@ export function resolvePolicy(
   root: TreeNode,
   doc: Obj,
   knownDatabases: ReadonlySet<string>,
+  hasStorage: boolean,
   problems: ConfigProblem[],
 ): Policy | undefined {
   const before = problems.length;
@@ -64,7 +66,7 @@ export function resolvePolicy(
   if (strategy === 'range') range = resolveRange(obj(spec.range), fail);
 
   let retention: RetentionSpec | undefined;
-  if (spec.retention !== undefined) retention = resolveRetention(obj(spec.retention), range, fail);
+  if (spec.retention !== undefined) retention = resolveRetention(obj(spec.retention), range, hasStorage, fail);
 
   const health = obj(spec.health);
   const healthSpec: HealthSpec = {
@@ -131,6 +133,7 @@ function resolveRange(r: Obj, fail: (path: string, message: string) => void): Ra
 function resolveRetention(
   r: Obj,
   range: RangeSpec | undefined,
+  hasStorage: boolean,
   fail: (path: string, message: string) => void,
 ): RetentionSpec | undefined {
   const keepText = str(r.keep);
@@ -139,11 +142,21 @@ function resolveRetention(
   const action = str(r.action) as RetentionSpec['action'] | undefined;
   if (keep && keepPartitions !== undefined) fail('spec.retention.keepPartitions', 'set either keep or keepPartitions, not both');
   if (!keep && keepPartitions === undefined && keepText === undefined) fail('spec.retention', 'needs keep (an age like "90 days") or keepPartitions (a count)');
-  if (action === 'archive') {
-    fail('spec.retention.action', `action: archive ${NOT_YET}; use detach (keeps the table) or drop until archiving ships`);
-  }
   for (const k of ['archive', 'afterArchive'] as const) {
     if (r[k] !== undefined && action !== 'archive') fail(`spec.retention.${k}`, 'only used with action: archive');
+  }
+  let archive: ArchiveSpec | undefined;
+  if (action === 'archive') {
+    if (!hasStorage) fail('spec.retention.action', 'action: archive needs a storage: section in the config file (s3://bucket/prefix or file:///path)');
+    const a = obj(r.archive);
+    const compression = (str(a.compression) ?? 'gzip') as ArchiveSpec['compression'];
+    if (compression === 'zstd' && !zstdAvailable()) fail('spec.retention.archive.compression', `zstd needs Node.js >= 22.15 (this is ${process.version}); use gzip`);
+    archive = {
+      format: (str(a.format) ?? 'csv') as ArchiveSpec['format'],
+      compression,
+      verify: (str(a.verify) ?? 'checksum') as ArchiveSpec['verify'],
+      afterArchive: (str(r.afterArchive) ?? 'drop') as ArchiveSpec['afterArchive'],
+    };
   }
   if (keep && range) {
     if (range.interval.kind === 'step') fail('spec.retention.keep', 'an integer range has no age; use keepPartitions');
@@ -152,5 +165,5 @@ function resolveRetention(
     }
   }
   if (!action) return undefined;
-  return { keep, keepPartitions, action };
+  return { keep, keepPartitions, action, ...(archive ? { archive: Object.freeze(archive) } : {}) };
 }

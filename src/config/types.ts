@@ -62,10 +62,20 @@ export interface DefaultSpec {
   readonly relocateBatchRows: number;
 }
 
+export interface ArchiveSpec {
+  readonly format: 'csv' | 'binary';
+  readonly compression: 'gzip' | 'zstd' | 'none';
+  readonly verify: 'checksum' | 'full';
+  /** drop: the table is dropped once its archive is verified; keep: it stays, detached. */
+  readonly afterArchive: 'drop' | 'keep';
+}
+
 export interface RetentionSpec {
   readonly keep?: CalendarInterval;
   readonly keepPartitions?: number;
   readonly action: 'archive' | 'detach' | 'drop';
+  /** Set when action is archive. */
+  readonly archive?: ArchiveSpec;
 }
 
 export interface Probe {

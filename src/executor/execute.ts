@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { displayName } from '../config/qualified-name.js';
-import type { DatabaseConfig } from '../config/types.js';
+import type { ArchiveSpec, DatabaseConfig } from '../config/types.js';
+import { archivePartition } from '../archive/archive-partition.js';
+import type { Storage } from '../archive/storage.js';
 import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { sqlstateOf } from '../db/sqlstate.js';
@@ -27,6 +29,18 @@ export interface ExecContext {
   readonly parent: PartitionRef;
   readonly log: Logger;
   readonly retry: RetryPolicy;
+  /** Present when the config has storage; the probe runs once, on the first archive. */
+  readonly archive?: ArchiveRuntime;
+  /** The database's name in the config (archive keys start with it). */
+  readonly database: string;
+  /** The policy's archive settings, for archive actions. */
+  readonly archiveSpec?: ArchiveSpec;
+}
+
+export interface ArchiveRuntime {
+  readonly storage: Storage;
+  /** Resolves when the storage answered its startup probe (memoized per reconcile). */
+  ready(): Promise<void>;
 }
 
 class StepFailed extends Error {
@@ -143,6 +157,27 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
       }
       case 'detach': {
         await detachStep(action, false);
+        break;
+      }
+      case 'archive': {
+        const runtime = ctx.archive;
+        const spec = ctx.archiveSpec;
+        if (!runtime || !spec) throw new StepFailed('retention.action archive needs a storage: section in the config');
+        const backoff = await journal.archiveBackoff(client, action.policy, action.partition);
+        if (backoff) {
+          log.warn({ retryAfter: backoff.retryAfter, failures: backoff.failures }, 'archive backing off after failures');
+          return { action, status: 'skipped', error: `backing off after ${backoff.failures} failed attempt(s); next attempt after ${backoff.retryAfter}`, durationMs: 0 };
+        }
+        // Storage first: when S3 is down nothing is detached, and the rest of the plan goes on.
+        await runtime.ready();
+        let oid = action.relid ?? (await relid(client, action.partition));
+        if (!action.resume) oid = await detachStep(action, false);
+        if (oid === null) throw new StepFailed(`${displayName(action.partition)} does not exist`);
+        await archivePartition({
+          client, db: ctx.db, storage: runtime.storage, policy: action.policy, database: ctx.database, parent: ctx.parent,
+          table: action.partition, relid: oid, boundSql: action.boundSql, spec,
+          step: (name, sql, final, run) => step(name, sql, final, run, oid ?? undefined),
+        });
         break;
       }
       case 'drop': {

@@ -82,6 +82,26 @@ export class Journal {
     return { exists: row.exists, problem };
   }
 
+  /**
+   * Whether archiving this partition should wait: after n consecutive failed attempts, the next
+   * one waits min(2^(n-1) minutes, 1 hour) after the last failure.
+   */
+  async archiveBackoff(client: pg.Client, policy: string, partition: { schema: string; name: string }): Promise<{ failures: number; retryAfter: string } | undefined> {
+    const r = await client.query<{ failures: number; retry_after: Date | null; waiting: boolean }>(
+      `WITH attempts AS (
+         SELECT status, finished_at, sum(CASE WHEN status = 'done' AND final THEN 1 ELSE 0 END) OVER (ORDER BY id DESC) AS later_success
+           FROM ${this.#table}
+          WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND action = 'archive' AND status <> 'running')
+       SELECT count(*)::int AS failures, max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) AS retry_after,
+              coalesce(max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) > now(), false) AS waiting
+         FROM attempts WHERE status = 'failed' AND later_success = 0`,
+      [policy, partition.schema, partition.name],
+    );
+    const row = r.rows[0];
+    if (!row || row.failures === 0 || !row.waiting) return undefined;
+    return { failures: row.failures, retryAfter: row.retry_after?.toISOString() ?? '' };
+  }
+
   async exists(client: pg.Client): Promise<boolean> {
     const r = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${this.#table}`]);
     return r.rows[0]!.t !== null;
@@ -120,7 +140,7 @@ export class Journal {
           AND ((j.step = 'create-table' AND j.action IN ('create', 'relocate') AND j.status = 'done')
                -- DETACH ... CONCURRENTLY commits on its own: a crash before the journal update
                -- leaves the step 'running' although the table is detached; the catalog decides
-               OR (j.step = 'detach' AND j.action = 'drop' AND j.status IN ('done', 'running')))
+               OR (j.step = 'detach' AND j.action IN ('drop', 'archive') AND j.status IN ('done', 'running')))
           AND NOT EXISTS (SELECT 1 FROM ${this.#table} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
           AND j.started_at > now() - interval '30 days'
         ORDER BY j.action_id, j.id`,

@@ -24,7 +24,8 @@ export type Action =
   | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string; readonly moveBatchSql?: string }) // resume a create/relocate whose ATTACH did not happen
   | ActionBase<'detach'> // retention action detach
   | (ActionBase<'drop'> & { readonly relid?: number; readonly actionId?: string }) // detach (if attached) then DROP
-  | ActionBase<'finalize'>; // DETACH ... FINALIZE of an interrupted concurrent detach
+  | ActionBase<'finalize'> // DETACH ... FINALIZE of an interrupted concurrent detach
+  | (ActionBase<'archive'> & ArchiveDetails); // detach (unless resuming), export, upload, verify, manifest, drop
 
 interface ActionBase<K extends string> {
   readonly kind: K;
@@ -38,6 +39,13 @@ interface ActionBase<K extends string> {
   readonly sql: readonly string[];
   /** For detach/drop: whether DETACH ... CONCURRENTLY is used. */
   readonly concurrently?: boolean;
+}
+
+export interface ArchiveDetails {
+  /** Resuming: the table is already detached (journal + catalog agree). */
+  readonly resume: boolean;
+  readonly relid?: number;
+  readonly actionId?: string;
 }
 
 export interface RelocateDetails {

@@ -2,6 +2,7 @@ import type { OpenWork, ObservedPartition, ObservedTable } from '../catalog/type
 import { formatCalendarInterval } from '../config/duration.js';
 import { displayName } from '../config/qualified-name.js';
 import type { RangePolicy } from '../config/types.js';
+import { quoteQualified } from '../db/quote.js';
 import { attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../executor/sql.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
 import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
@@ -91,6 +92,14 @@ export function planRange(inp: RangeInputs): RangePlan {
     usedNames.add(w.name);
     if (w.action === 'drop') {
       actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: '', reason: 'resume: detached by an earlier run that stopped before DROP', sql: [dropSql(ref)], relid: w.relid, actionId: w.actionId });
+      continue;
+    }
+    if (w.action === 'archive') {
+      const archived = parseRangeBound(w.boundSql, keyType);
+      actions.push({
+        kind: 'archive', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: archived ? fmtRange(archived, show) : '',
+        reason: 'resume: detached by an earlier run; archive, verify, then drop', sql: archiveSql(ref, false, false), resume: true, relid: w.relid, actionId: w.actionId,
+      });
       continue;
     }
     const range = parseRangeBound(w.boundSql, keyType);
@@ -198,12 +207,16 @@ export function planRange(inp: RangeInputs): RangePlan {
         actions.push({ kind: 'detach', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently)], concurrently });
       } else if (retention.action === 'drop') {
         actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently), dropSql(ref)], concurrently });
+      } else if (retention.action === 'archive') {
+        actions.push({ kind: 'archive', policy: policy.name, partition: ref, boundSql: e.part.boundExpr, bounds, reason: why, sql: archiveSql(ref, true, concurrently), concurrently, resume: false });
       }
     }
-    for (const e of existing.filter((x) => x.part.detachPending && retention.action === 'drop')) {
+    for (const e of existing.filter((x) => x.part.detachPending && retention.action !== 'detach')) {
       const ref = { schema: e.part.schema, name: e.part.name };
       const isExpired = cutoff !== undefined ? e.range.to !== null && e.range.to <= cutoff : false;
-      if (isExpired) actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show), reason: 'expired; dropped once finalized', sql: [dropSql(ref)] });
+      if (!isExpired) continue;
+      if (retention.action === 'drop') actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show), reason: 'expired; dropped once finalized', sql: [dropSql(ref)] });
+      else actions.push({ kind: 'archive', policy: policy.name, partition: ref, boundSql: e.part.boundExpr, bounds: fmtRange(e.range, show), reason: 'expired; archived once finalized', sql: archiveSql(ref, false, false), resume: true });
     }
   }
 
@@ -216,6 +229,19 @@ export function planRange(inp: RangeInputs): RangePlan {
     coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),
     needsDefaultCheck,
   };
+
+  /** What an archive runs, for `plan` (the COPY options depend on the policy's format). */
+  function archiveSql(ref: PartitionRef, detach: boolean, concurrently: boolean): string[] {
+    const a = policy.retention?.archive;
+    const table = `${quoteQualified(ref.schema, ref.name)}`;
+    const copy = `COPY ${table} TO STDOUT ${a?.format === 'binary' ? '(FORMAT binary)' : '(FORMAT csv, HEADER true)'}`;
+    return [
+      ...(detach ? [detachSql(parent, ref, concurrently)] : []),
+      `LOCK TABLE ${table} IN SHARE MODE`,
+      copy,
+      ...(a?.afterArchive === 'keep' ? [] : [dropSql(ref)]),
+    ];
+  }
 }
 
 function fmtRange(r: ParsedRange, show: (k: bigint | null, side: 'from' | 'to') => string): string {

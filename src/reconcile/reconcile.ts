@@ -1,7 +1,8 @@
 import { displayName } from '../config/qualified-name.js';
 import type { Config, Policy, RangePolicy } from '../config/types.js';
 import { connect, serverVersionNum } from '../db/connect.js';
-import { executeAction, type ActionOutcome } from '../executor/execute.js';
+import { executeAction, type ActionOutcome, type ArchiveRuntime } from '../executor/execute.js';
+import { openStorage } from '../archive/open-storage.js';
 import { Journal, newId } from '../executor/journal.js';
 import type { PolicyPlan } from '../planner/actions.js';
 import { planRange } from '../planner/range.js';
@@ -39,6 +40,14 @@ export async function reconcile(req: ReconcileRequest): Promise<DatabaseReport[]
   return reports;
 }
 
+/** Storage for archive actions, probed once, on first use (nothing is detached while it is down). */
+function archiveRuntime(config: Config): ArchiveRuntime | undefined {
+  if (!config.storage) return undefined;
+  const storage = openStorage(config.storage);
+  let probe: Promise<void> | undefined;
+  return { storage, ready: () => (probe ??= storage.probe()) };
+}
+
 async function reconcileDatabase(req: ReconcileRequest, database: string, policies: RangePolicy[]): Promise<DatabaseReport> {
   const db = req.config.databases.get(database)!;
   const log = req.log.child({ database });
@@ -56,6 +65,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const version = await serverVersionNum(client);
     const observed = await observe(client, policies, journal);
     const runId = newId();
+    const archive = archiveRuntime(req.config);
     const plans: PolicyPlan[] = [];
     const outcomes: ActionOutcome[] = [];
     for (const o of observed) {
@@ -84,7 +94,11 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
           continue;
         }
         const outcome = await executeAction(
-          { client, db, journal, runId, parent: o.policy.table, log, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs } },
+          {
+            client, db, journal, runId, parent: o.policy.table, log, database, archive,
+            archiveSpec: o.policy.retention?.archive,
+            retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs },
+          },
           action,
         );
         if (outcome.status === 'failed') failed.add(key);

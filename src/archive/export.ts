@@ -1,0 +1,98 @@
+import { PassThrough, Writable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { to as copyTo } from 'pg-copy-streams';
+import type { DatabaseConfig } from '../config/types.js';
+import { connect } from '../db/connect.js';
+import { quoteQualified } from '../db/quote.js';
+import { compressor, type Compression } from './compression.js';
+import { HashingStream } from './hash-stream.js';
+import type { Storage } from './storage.js';
+import { copyColumnList, type ArchivedColumn } from './table-shape.js';
+
+export interface ExportResult {
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface ExportSpec {
+  readonly db: DatabaseConfig;
+  readonly table: { schema: string; name: string };
+  readonly columns: readonly ArchivedColumn[];
+  readonly format: 'csv' | 'binary';
+  readonly compression: Compression;
+  /** The table is itself partitioned: COPY (SELECT ...) reads through its partitions. */
+  readonly partitioned: boolean;
+}
+
+/** The COPY statement for an export: explicit columns (generated ones are recomputed on restore). */
+export function copyOutSql(spec: ExportSpec): string {
+  const cols = copyColumnList(spec.columns);
+  const table = quoteQualified(spec.table.schema, spec.table.name);
+  const opts = spec.format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)';
+  return spec.partitioned ? `COPY (SELECT ${cols} FROM ${table}) TO STDOUT ${opts}` : `COPY ${table} (${cols}) TO STDOUT ${opts}`;
+}
+
+/**
+ * Streams the table out with COPY on a dedicated session (statement_timeout off: a slow store
+ * pauses the socket and the COPY must not be killed for it), under a SHARE lock so no writer can
+ * change it meanwhile, through compression and a sha256/byte counter into `sink`. Memory stays
+ * bounded: backpressure reaches PostgreSQL through the paused socket.
+ */
+async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: AbortSignal) => Promise<unknown>): Promise<ExportResult> {
+  const client = await connect({ ...spec.db, statementTimeoutMs: 0 }, 'partwarden-export');
+  const abort = new AbortController();
+  let ok = false;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
+    await client.query(`LOCK TABLE ${quoteQualified(spec.table.schema, spec.table.name)} IN SHARE MODE`);
+    const copy = client.query(copyTo(copyOutSql(spec)));
+    const hasher = new HashingStream();
+    const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const gz: Transform | undefined = compressor(spec.compression);
+    const stages: NodeJS.ReadWriteStream[] = gz ? [gz, hasher, body] : [hasher, body];
+    const produce = pipeline([copy, ...stages], { signal: abort.signal });
+    const consume = sink(body, abort.signal);
+    try {
+      await Promise.all([produce, consume]);
+    } catch (err) {
+      abort.abort();
+      body.destroy();
+      await Promise.allSettled([produce, consume]);
+      throw err;
+    }
+    await client.query('COMMIT');
+    ok = true;
+    return { rows: copy.rowCount, bytes: hasher.bytes, sha256: hasher.digest() };
+  } finally {
+    // A connection whose COPY failed half-way is never reused: end it (bounded wait).
+    if (!ok) await client.query('ROLLBACK').catch(() => undefined);
+    await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+  }
+}
+
+/** Exports the table into storage under `key` (which must not exist yet). */
+export async function exportToStorage(spec: ExportSpec, storage: Storage, key: string, sizeHint: number): Promise<ExportResult> {
+  return streamOut(spec, async (body, signal) => {
+    const r = await storage.put(key, body, { contentType: contentType(spec), sizeHint, signal });
+    if (r === 'exists') throw new Error(`${key} appeared in storage while exporting; not overwriting it`);
+  });
+}
+
+/** Exports the table only to hash it: to compare with an object a crashed run left behind. */
+export async function exportDigest(spec: ExportSpec): Promise<ExportResult> {
+  return streamOut(spec, (body) => pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
+}
+
+function contentType(spec: ExportSpec): string {
+  const base = spec.format === 'csv' ? 'text/csv' : 'application/octet-stream';
+  return spec.compression === 'none' ? base : 'application/octet-stream';
+}
+
+/** sha256 and size of an object as stored (a full re-read). */
+export async function digestObject(storage: Storage, key: string): Promise<{ sha256: string; bytes: number }> {
+  const hasher = new HashingStream();
+  await pipeline(await storage.get(key), hasher, new Writable({ write: (_c, _e, cb) => cb() }));
+  return { sha256: hasher.digest(), bytes: hasher.bytes };
+}

@@ -1,0 +1,104 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, readdir, rm, stat, access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { StorageError, type Storage } from './storage.js';
+
+/**
+ * Archives on a mounted volume (PVC, NFS). Objects are written to a temporary file, fsynced,
+ * then hard-linked into place: link() fails if the name exists, so nothing is ever overwritten
+ * and a reader never sees a half-written object.
+ */
+export class FileStorage implements Storage {
+  readonly location: string;
+  readonly #root: string;
+
+  constructor(root: string) {
+    this.#root = root;
+    this.location = `file://${root}`;
+  }
+
+  #path(key: string): string {
+    const p = path.join(this.#root, ...key.split('/'));
+    if (!p.startsWith(this.#root)) throw new StorageError(key, 'key escapes the storage root');
+    return p;
+  }
+
+  async probe(): Promise<void> {
+    try {
+      await mkdir(this.#root, { recursive: true });
+      await access(this.#root, constants.W_OK | constants.R_OK);
+    } catch (err) {
+      throw new StorageError('', `storage ${this.location} is not a writable directory: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async head(key: string): Promise<{ size: number } | undefined> {
+    try {
+      const s = await stat(this.#path(key));
+      return s.isFile() ? { size: s.size } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(key: string, body: Readable, opts: { signal?: AbortSignal }): Promise<'created' | 'exists'> {
+    const target = this.#path(key);
+    if (await this.head(key)) {
+      body.destroy();
+      return 'exists';
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = path.join(path.dirname(target), `.tmp-${randomUUID()}`);
+    try {
+      const out = createWriteStream(tmp, { flags: 'wx' });
+      await pipeline(body, out, { signal: opts.signal });
+      const { open } = await import('node:fs/promises');
+      const fh = await open(tmp, 'r');
+      await fh.sync();
+      await fh.close();
+      try {
+        await link(tmp, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+        throw err;
+      }
+      return 'created';
+    } catch (err) {
+      throw new StorageError(key, `writing ${key} to ${this.location} failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const p = this.#path(key);
+    if (!(await this.head(key))) throw new StorageError(key, `${key} does not exist in ${this.location}`);
+    return createReadStream(p);
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const walk = async function* (dir: string, rel: string): AsyncIterable<string> {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        if (e.name.startsWith('.tmp-')) continue;
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) yield* walk(path.join(dir, e.name), r);
+        else yield r;
+      }
+    };
+    const base = prefix.replace(/\/$/, '');
+    for await (const k of walk(base ? this.#path(base) : this.#root, base)) yield k;
+  }
+
+  async abortStaleUploads(): Promise<number> {
+    return 0; // temporary files are removed by put() itself, even on failure
+  }
+}

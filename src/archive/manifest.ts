@@ -1,0 +1,53 @@
+import type { ArchivedColumn } from './table-shape.js';
+import type { Compression } from './compression.js';
+
+/** manifest.json: written last, it is the commit marker of an archive (SPEC §3). */
+export interface ArchiveManifest {
+  readonly formatVersion: 1;
+  readonly policy: string;
+  readonly database: string;
+  readonly schema: string;
+  readonly parent: string;
+  readonly partition: string;
+  /** The partition bound clause, e.g. `FOR VALUES FROM ('2024-01-01') TO ('2024-01-02')`. */
+  readonly bounds: string;
+  readonly columns: readonly ArchivedColumn[];
+  /** CREATE TABLE that recreates the partition's table (under its original name). */
+  readonly ddl: string;
+  /** `COPY ... FROM STDIN` options matching the data object, for restoring with psql alone. */
+  readonly copyOptions: string;
+  readonly dataObject: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly format: 'csv' | 'binary';
+  readonly compression: Compression;
+  readonly postgresVersion: string;
+  readonly partwardenVersion: string;
+  readonly archivedAt: string;
+}
+
+const REQUIRED: readonly (keyof ArchiveManifest)[] = [
+  'formatVersion', 'policy', 'database', 'schema', 'parent', 'partition', 'bounds', 'columns', 'ddl',
+  'dataObject', 'rows', 'bytes', 'sha256', 'format', 'compression', 'archivedAt',
+];
+
+/** Parses and checks a manifest; throws with the missing field named. */
+export function parseManifest(text: string, key: string): ArchiveManifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    throw new Error(`${key}: not valid JSON`);
+  }
+  if (typeof m !== 'object' || m === null) throw new Error(`${key}: not a JSON object`);
+  for (const f of REQUIRED) if (!(f in m)) throw new Error(`${key}: missing field "${f}"`);
+  const man = m as ArchiveManifest;
+  if (man.formatVersion !== 1) throw new Error(`${key}: unsupported formatVersion ${String(man.formatVersion)}`);
+  if (!/^[0-9a-f]{64}$/.test(man.sha256)) throw new Error(`${key}: sha256 is not a hex digest`);
+  return man;
+}
+
+export function renderManifest(m: ArchiveManifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
+}

@@ -1,0 +1,80 @@
+import { pipeline } from 'node:stream/promises';
+import { text } from 'node:stream/consumers';
+import type { Transform } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { quoteQualified } from '../db/quote.js';
+import type { PartitionRef } from '../planner/actions.js';
+import { decompressor } from './compression.js';
+import { HashingStream } from './hash-stream.js';
+import { parseManifest, type ArchiveManifest } from './manifest.js';
+import { partitionPrefix, type Storage } from './storage.js';
+import { copyColumnList, createTableDdl } from './table-shape.js';
+
+export interface RestoreRequest {
+  readonly storage: Storage;
+  readonly database: string;
+  readonly parent: PartitionRef;
+  readonly partition: string;
+  /** Where to restore; default: the partition's original schema and name. */
+  readonly target?: PartitionRef;
+  readonly attach: boolean;
+  readonly lockTimeoutMs: number;
+}
+
+export async function readArchiveManifest(storage: Storage, database: string, parent: PartitionRef, partition: string): Promise<{ manifest: ArchiveManifest; prefix: string }> {
+  const prefix = partitionPrefix(database, parent.schema, parent.name, partition);
+  const key = `${prefix}manifest.json`;
+  if (!(await storage.head(key))) throw new Error(`no archive of partition ${partition} in ${storage.location} (looked for ${key})`);
+  return { manifest: parseManifest(await text(await storage.get(key)), key), prefix };
+}
+
+/**
+ * Recreates the table from the manifest and streams the archive back with COPY FROM, in one
+ * transaction: the sha256 and size of the object and the row count must match the manifest, or
+ * nothing is kept. With `attach`, the table is attached with its original bounds in the same
+ * transaction (PostgreSQL refuses bounds that overlap an existing partition).
+ */
+export async function restoreArchive(client: pg.Client, req: RestoreRequest): Promise<{ manifest: ArchiveManifest; target: PartitionRef; rows: number }> {
+  const { manifest, prefix } = await readArchiveManifest(req.storage, req.database, req.parent, req.partition);
+  const target = req.target ?? { schema: manifest.schema, name: manifest.partition };
+  const targetSql = quoteQualified(target.schema, target.name);
+  if ((await client.query('SELECT to_regclass($1) AS t', [targetSql])).rows[0].t !== null) {
+    throw new Error(`${target.schema}.${target.name} already exists; choose another name with --as`);
+  }
+  await client.query('BEGIN');
+  try {
+    await client.query(`SET LOCAL lock_timeout = ${Math.round(req.lockTimeoutMs)}`);
+    await client.query(createTableDdl(target, manifest.columns));
+    const copy = client.query(copyFrom(`COPY ${targetSql} (${copyColumnList(manifest.columns)}) FROM STDIN ${manifest.copyOptions}`));
+    const hasher = new HashingStream();
+    const unzip: Transform | undefined = decompressor(manifest.compression);
+    const source = await req.storage.get(prefix + manifest.dataObject);
+    await pipeline(unzip ? [source, hasher, unzip, copy] : [source, hasher, copy]);
+    const sha = hasher.digest();
+    if (sha !== manifest.sha256 || hasher.bytes !== manifest.bytes) {
+      throw new Error(`archive object does not match its manifest (sha256 ${sha} vs ${manifest.sha256}, ${hasher.bytes} vs ${manifest.bytes} bytes); nothing restored`);
+    }
+    if (copy.rowCount !== manifest.rows) throw new Error(`restored ${copy.rowCount} rows, manifest says ${manifest.rows}; nothing restored`);
+    if (req.attach) await client.query(`ALTER TABLE ${quoteQualified(req.parent.schema, req.parent.name)} ATTACH PARTITION ${targetSql} ${manifest.bounds}`);
+    await client.query('COMMIT');
+    return { manifest, target, rows: copy.rowCount };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Every manifest under `prefix`, newest layout first in key order. */
+export async function listArchives(storage: Storage, prefix: string): Promise<Array<{ key: string; manifest?: ArchiveManifest; error?: string }>> {
+  const out: Array<{ key: string; manifest?: ArchiveManifest; error?: string }> = [];
+  for await (const key of storage.list(prefix)) {
+    if (!key.endsWith('/manifest.json')) continue;
+    try {
+      out.push({ key, manifest: parseManifest(await text(await storage.get(key)), key) });
+    } catch (err) {
+      out.push({ key, error: (err as Error).message });
+    }
+  }
+  return out;
+}

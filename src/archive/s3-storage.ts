@@ -1,0 +1,184 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type ChecksumAlgorithm,
+  type ServerSideEncryption,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { StorageConfig } from '../config/types.js';
+import { StorageError, type Storage } from './storage.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Part size that keeps any object under the 10 000-part limit: at least 16 MiB, or the size
+ * hint spread over 9 000 parts (a margin for a hint that is too low).
+ */
+export function partSizeFor(sizeHint: number | undefined): number {
+  return Math.max(16 * MiB, Math.ceil((sizeHint ?? 0) / 9000));
+}
+
+function errorName(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+    return e.Code ?? e.name ?? `HTTP ${e.$metadata?.httpStatusCode ?? '?'}`;
+  }
+  return String(err);
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * S3-compatible storage through AWS SDK v3, configured for broad compatibility (MinIO, Ceph RGW,
+ * R2, B2...): explicit endpoint and path style, checksums only where the API requires them
+ * (aws-sdk-js-v3#6810: SDK >= 3.729 default checksums break many stores) — partwarden computes
+ * its own sha256 end to end. Credentials come from the SDK default chain.
+ */
+export class S3Storage implements Storage {
+  readonly location: string;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #cfg: StorageConfig;
+
+  constructor(cfg: StorageConfig) {
+    // partwarden supports Node.js 20; the SDK's notice about its future Node 22 floor is noise in our logs
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const u = new URL(cfg.url);
+    this.#bucket = u.hostname;
+    this.#prefix = u.pathname.replace(/^\/+/, '').replace(/\/*$/, '');
+    this.#cfg = cfg;
+    this.location = `s3://${this.#bucket}/${this.#prefix}`;
+    this.#client = new S3Client({
+      region: cfg.region || 'us-east-1',
+      endpoint: cfg.endpoint || undefined,
+      forcePathStyle: cfg.forcePathStyle ?? false,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      retryMode: 'standard',
+      maxAttempts: 5,
+      requestHandler: {
+        connectionTimeout: 10_000,
+        requestTimeout: 120_000,
+        httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 16 }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
+      },
+    });
+  }
+
+  #key(key: string): string {
+    return this.#prefix ? `${this.#prefix}/${key}` : key;
+  }
+
+  async probe(): Promise<void> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+      await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#key(''), MaxKeys: 1 }));
+    } catch (err) {
+      const name = errorName(err);
+      const hint =
+        name === 'NotFound' || name === 'NoSuchBucket'
+          ? `bucket "${this.#bucket}" does not exist at ${this.#cfg.endpoint || 'AWS'} (check storage.url, storage.endpoint and storage.forcePathStyle)`
+          : name === 'Forbidden' || name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch'
+            ? `access denied to bucket "${this.#bucket}" (check the credentials in the AWS SDK chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, web identity)`
+            : `cannot reach ${this.#cfg.endpoint || 'AWS S3'} (${name}: ${(err as Error).message})`;
+      throw new StorageError('', `storage ${this.location}: ${hint}`, { cause: err });
+    }
+  }
+
+  async head(key: string): Promise<{ size: number } | undefined> {
+    try {
+      const r = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
+      return { size: r.ContentLength ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw new StorageError(key, `HEAD ${key} in ${this.location} failed: ${errorName(err)}`, { cause: err });
+    }
+  }
+
+  async put(key: string, body: Readable, opts: { contentType: string; sizeHint?: number; signal?: AbortSignal }): Promise<'created' | 'exists'> {
+    // Never overwrite: conditional writes are not honoured by every S3-compatible store, so
+    // check first; the manifest (written last) is what makes an archive count.
+    if (await this.head(key)) {
+      body.destroy();
+      return 'exists';
+    }
+    const upload = new Upload({
+      client: this.#client,
+      queueSize: 3,
+      partSize: partSizeFor(opts.sizeHint),
+      leavePartsOnError: false, // abort the multipart upload on any failure
+      params: {
+        Bucket: this.#bucket,
+        Key: this.#key(key),
+        Body: body,
+        ContentType: opts.contentType,
+        ...(this.#cfg.sse ? { ServerSideEncryption: this.#cfg.sse as ServerSideEncryption } : {}),
+        ...(this.#cfg.kmsKeyId ? { SSEKMSKeyId: this.#cfg.kmsKeyId } : {}),
+        ...(this.#cfg.storageClass ? { StorageClass: this.#cfg.storageClass as StorageClass } : {}),
+        ...(this.#cfg.checksumAlgorithm ? { ChecksumAlgorithm: this.#cfg.checksumAlgorithm as ChecksumAlgorithm } : {}),
+      },
+    });
+    const onAbort = () => void upload.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+      return 'created';
+    } catch (err) {
+      body.destroy();
+      throw new StorageError(key, `upload of ${key} to ${this.location} failed: ${errorName(err)}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const r = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
+      return r.Body as Readable;
+    } catch (err) {
+      throw new StorageError(key, `GET ${key} from ${this.location} failed: ${errorName(err)}`, { cause: err });
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    const full = this.#key(prefix);
+    do {
+      const r = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: full, ContinuationToken: token }));
+      for (const o of r.Contents ?? []) if (o.Key) yield this.#prefix ? o.Key.slice(this.#prefix.length + 1) : o.Key;
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async abortStaleUploads(prefix: string, olderThanMs: number): Promise<number> {
+    let aborted = 0;
+    let r;
+    try {
+      r = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: this.#key(prefix) }));
+    } catch (err) {
+      // some S3-compatible stores cannot list uploads: rely on the bucket's lifecycle rule there
+      if (errorName(err) === 'NotImplemented' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501) return 0;
+      throw new StorageError(prefix, `listing multipart uploads under ${prefix} failed: ${errorName(err)}`, { cause: err });
+    }
+    for (const u of r.Uploads ?? []) {
+      if (!u.Key || !u.UploadId) continue;
+      if (u.Initiated && Date.now() - u.Initiated.getTime() < olderThanMs) continue;
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: u.Key, UploadId: u.UploadId }));
+      aborted++;
+    }
+    return aborted;
+  }
+}

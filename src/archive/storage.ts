@@ -1,0 +1,37 @@
+import type { Readable } from 'node:stream';
+
+/** Where archives live: S3-compatible object storage or a mounted file system. */
+export interface Storage {
+  /** `s3://bucket/prefix` or `file:///path`, for messages (never credentials). */
+  readonly location: string;
+  /** Fails fast with a clear message when the bucket, endpoint, path or credentials are wrong. */
+  probe(): Promise<void>;
+  head(key: string): Promise<{ size: number } | undefined>;
+  /**
+   * Streams `body` to `key`. Never overwrites: resolves 'exists' (and consumes nothing) when the
+   * key is already there. Partial uploads are aborted on failure.
+   */
+  put(key: string, body: Readable, opts: { contentType: string; sizeHint?: number; signal?: AbortSignal }): Promise<'created' | 'exists'>;
+  get(key: string): Promise<Readable>;
+  /** Keys under `prefix` (recursively). */
+  list(prefix: string): AsyncIterable<string>;
+  /** Aborts multipart uploads under `prefix` started more than `olderThanMs` ago; returns how many. */
+  abortStaleUploads(prefix: string, olderThanMs: number): Promise<number>;
+}
+
+export class StorageError extends Error {
+  constructor(readonly key: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+/** A path segment from an identifier: percent-encoded, so any name round-trips and never escapes its folder. */
+export function keySegment(identifier: string): string {
+  return encodeURIComponent(identifier).replaceAll('.', '%2E').replaceAll('*', '%2A');
+}
+
+/** `<db>/<schema>/<parent>/<partition>/` under the storage prefix (SPEC §3). */
+export function partitionPrefix(database: string, schema: string, parent: string, partition: string): string {
+  return [database, schema, parent, partition].map(keySegment).join('/') + '/';
+}
