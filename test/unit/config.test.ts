@@ -114,7 +114,10 @@ describe('config and policy loading', () => {
 
   it('rejects rules that span several keys', () => {
     const archive = POLICY.replace('action: drop', 'action: archive');
-    expect(problemsOf(project({ 'a.yaml': archive }))[0]).toMatch(/spec\.retention\.action: action: archive is not supported by this version/);
+    expect(problemsOf(project({ 'a.yaml': archive }))[0]).toMatch(/spec\.retention\.action: action: archive needs a storage: section in the config file/);
+    const withStorage = `${CONFIG}storage:\n  url: s3://bucket/prefix\n  forcePathStyle: true\n`;
+    const loaded = load({ configFile: project({ 'a.yaml': archive }, withStorage), env: {} });
+    expect(loaded.policies[0]!.retention).toMatchObject({ action: 'archive', archive: { format: 'csv', compression: 'gzip', verify: 'checksum', afterArchive: 'drop' } });
     const short = POLICY.replace('keep: 90 days', 'keep: 1 hour');
     expect(problemsOf(project({ 'a.yaml': short }))[0]).toMatch(/spec\.retention\.keep: keeps less than one partition/);
     const both = POLICY.replace('keep: 90 days', 'keep: 90 days\n    keepPartitions: 3');
