@@ -5,6 +5,7 @@ import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { compressor, type Compression } from './compression.js';
+import { failpoint } from '../executor/failpoint.js';
 import { HashingStream } from './hash-stream.js';
 import type { Storage } from './storage.js';
 import { copyColumnList, type ArchivedColumn } from './table-shape.js';
@@ -49,6 +50,7 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query(`LOCK TABLE ${quoteQualified(spec.table.schema, spec.table.name)} IN SHARE MODE`);
     const copy = client.query(copyTo(copyOutSql(spec)));
     const hasher = new HashingStream();
+    hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
     const gz: Transform | undefined = compressor(spec.compression);
     const stages: NodeJS.ReadWriteStream[] = gz ? [gz, hasher, body] : [hasher, body];
@@ -68,7 +70,7 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
   } finally {
     // A connection whose COPY failed half-way is never reused: end it (bounded wait).
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);
-    await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }
 

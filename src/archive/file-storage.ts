@@ -98,7 +98,24 @@ export class FileStorage implements Storage {
     for await (const k of walk(base ? this.#path(base) : this.#root, base)) yield k;
   }
 
-  async abortStaleUploads(): Promise<number> {
-    return 0; // temporary files are removed by put() itself, even on failure
+  /** Removes temporary files a killed process left next to `prefix` (put() removes its own otherwise). */
+  async abortStaleUploads(prefix: string, olderThanMs: number): Promise<number> {
+    const dir = prefix.endsWith('/') ? this.#path(prefix.slice(0, -1)) : path.dirname(this.#path(prefix));
+    let removed = 0;
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return 0;
+    }
+    for (const n of names.filter((x) => x.startsWith('.tmp-'))) {
+      const p = path.join(dir, n);
+      const s = await stat(p).catch(() => undefined);
+      if (s && Date.now() - s.mtimeMs >= olderThanMs) {
+        await rm(p, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 }

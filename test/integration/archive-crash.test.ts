@@ -1,0 +1,55 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
+import { runCli } from '../helpers/partwarden.js';
+
+const db = useDatabase();
+const NOW = '2024-03-10T15:00:00Z';
+
+/**
+ * kill -9 at every step boundary of the archive lifecycle. Afterwards, for the expired partition,
+ * exactly one of these holds: the table still exists with all its rows, or a manifest exists and
+ * the archive restores to the same rows. And the next run always finishes the job.
+ */
+describe('archive: kill -9 at every step, then resume', () => {
+  const points = ['after:detach', 'mid:export', 'before-journal:export', 'after:export', 'after:verify', 'after:manifest', 'before-journal:drop'];
+  for (const [i, point] of points.entries()) {
+    it(`killed at ${point}: no row lost, the next run completes`, async () => {
+      const t = `kc${i}`;
+      await db.sql.query(`CREATE TABLE public.${t} (ts timestamptz NOT NULL, v int, s text) PARTITION BY RANGE (ts)`);
+      await db.sql.query(`CREATE TABLE public.${t}_old PARTITION OF public.${t} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
+      await db.sql.query(`CREATE TABLE public.${t}_now PARTITION OF public.${t} FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
+      await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * interval '1 second', g, repeat('x', g % 50) FROM generate_series(1, 20000) g`);
+      const expected = (await db.sql.query(`SELECT count(*)::int AS n, sum(v)::int8::text AS s FROM public.${t}_old`)).rows[0];
+      const root = mkdtempSync(path.join(os.tmpdir(), 'pw-archive-'));
+      const cfg = writeProject(
+        db.url,
+        { 'k.yaml': rangePolicy({ name: t, table: `public.${t}`, column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: archive\n' }) },
+        `storage:\n  url: file://${root}\n`,
+      );
+      const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: point });
+      expect(crashed.signal).toBe('SIGKILL');
+
+      const dir = path.join(root, 'main', 'public', t, `${t}_old`);
+      const tableLeft = (await db.sql.query(`SELECT to_regclass($1) AS t`, [`public.${t}_old`])).rows[0].t !== null;
+      if (tableLeft) {
+        const left = (await db.sql.query(`SELECT count(*)::int AS n, sum(v)::int8::text AS s FROM public.${t}_old`)).rows[0];
+        expect(left).toEqual(expected);
+      } else {
+        expect(existsSync(path.join(dir, 'manifest.json'))).toBe(true);
+      }
+
+      const resumed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
+      expect(resumed.stdout).toMatch(/ 0 failed/);
+      expect(resumed.code).toBe(0);
+      expect((await db.sql.query(`SELECT to_regclass($1) AS t`, [`public.${t}_old`])).rows[0].t).toBeNull();
+      expect(readdirSync(dir).sort()).toEqual(['data.csv.gz', 'manifest.json']); // no temporary file left behind
+
+      const restored = await runCli(['restore', '--config', cfg, '--policy', t, '--partition', `${t}_old`, '--as', `public.${t}_back`]);
+      expect(restored.code).toBe(0);
+      expect((await db.sql.query(`SELECT count(*)::int AS n, sum(v)::int8::text AS s FROM public.${t}_back`)).rows[0]).toEqual(expected);
+    });
+  }
+});
