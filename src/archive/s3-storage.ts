@@ -20,11 +20,13 @@ import { StorageError, type Storage } from './storage.js';
 const MiB = 1024 * 1024;
 
 /**
- * Part size that keeps any object under the 10 000-part limit: at least 16 MiB, or the size
- * hint spread over 9 000 parts (a margin for a hint that is too low).
+ * Part size that keeps any object under the 10 000-part limit: at least 16 MiB (or
+ * PARTWARDEN_S3_MIN_PART_MB, never below S3's 5 MiB), or the size hint spread over 9 000 parts
+ * (a margin for a hint that is too low). Memory per upload is about partSize x (queueSize + 1).
  */
-export function partSizeFor(sizeHint: number | undefined): number {
-  return Math.max(16 * MiB, Math.ceil((sizeHint ?? 0) / 9000));
+export function partSizeFor(sizeHint: number | undefined, minPartMiB = Number(process.env.PARTWARDEN_S3_MIN_PART_MB ?? 16)): number {
+  const floor = Math.max(5, Number.isFinite(minPartMiB) ? minPartMiB : 16) * MiB; // S3's minimum part is 5 MiB
+  return Math.max(floor, Math.ceil((sizeHint ?? 0) / 9000));
 }
 
 function errorName(err: unknown): string {

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
+import { useFaultProxy } from '../helpers/fault-proxy.js';
+import { reconcileAt } from '../helpers/partwarden.js';
+import { useS3 } from '../helpers/s3.js';
+
+const db = useDatabase();
+const s3 = useS3();
+const proxy = useFaultProxy(() => s3.endpoint);
+const NOW = '2024-03-10T15:00:00Z';
+process.env.PARTWARDEN_S3_MIN_PART_MB = '5'; // multipart from 5 MiB, so a few MB of data make several parts
+
+async function setup(t: string): Promise<string> {
+  await db.sql.query(`CREATE TABLE public.${t} (ts timestamptz NOT NULL, h text) PARTITION BY RANGE (ts)`);
+  await db.sql.query(`CREATE TABLE public.${t}_old PARTITION OF public.${t} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
+  await db.sql.query(`CREATE TABLE public.${t}_now PARTITION OF public.${t} FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
+  // ~14 MB of barely compressible text: about 8 MB gzipped, two parts
+  await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * interval '100 ms', md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 200000) g`);
+  return writeProject(
+    db.url,
+    { [`${t}.yaml`]: rangePolicy({ name: t, table: `public.${t}`, column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: archive\n    archive:\n      verify: full\n' }) },
+    `storage:\n  url: s3://${s3.bucket}/${t}\n  endpoint: ${proxy.endpoint}\n  region: us-east-1\n  forcePathStyle: true\n`,
+  );
+}
+
+const archiveOutcome = async (cfg: string) => (await reconcileAt(cfg, NOW))[0]!.outcomes.find((o) => o.action.kind === 'archive')!;
+const exists = async (t: string) => (await db.sql.query('SELECT to_regclass($1) AS t', [t])).rows[0].t !== null;
+const rows = async (t: string) => (await db.sql.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n as number;
+
+describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () => {
+  it('T-S1: a 500 on one UploadPart is retried by the SDK; the archive completes and verifies', async () => {
+    const cfg = await setup('s1');
+    proxy.rules = [{ method: 'PUT', url: /partNumber=2/, times: 1, fault: { kind: 'status', status: 500 } }];
+    const o = await archiveOutcome(cfg);
+    expect(o.status).toBe('done');
+    expect(proxy.log.some((l) => /partNumber=2.* -> status/.test(l))).toBe(true);
+    expect(await exists('public.s1_old')).toBe(false);
+  });
+
+  it('T-S2: UploadPart failing every time: no manifest, nothing dropped; backs off; completes once S3 recovers', async () => {
+    const cfg = await setup('s2');
+    proxy.rules = [{ method: 'PUT', url: /partNumber=2/, times: Infinity, fault: { kind: 'status', status: 503, body: '<Error><Code>SlowDown</Code><Message>injected</Message></Error>' } }];
+    const o = await archiveOutcome(cfg);
+    expect(o.status).toBe('failed');
+    expect(o.error).toMatch(/upload of .*data\.csv\.gz .* failed/);
+    expect(await rows('public.s2_old')).toBe(200000);
+    // the next run soon after backs off instead of hammering the store
+    const again = await archiveOutcome(cfg);
+    expect(again.status).toBe('skipped');
+    expect(again.error).toMatch(/backing off after 1 failed attempt/);
+    // S3 recovers; once the backoff has passed, the archive completes
+    proxy.rules = [];
+    await db.sql.query(`UPDATE partwarden.journal SET finished_at = finished_at - interval '2 hours' WHERE status = 'failed' AND partition_name = 's2_old'`);
+    const last = await archiveOutcome(cfg);
+    expect(last.error).toBeUndefined();
+    expect(last.status).toBe('done');
+    expect(await exists('public.s2_old')).toBe(false);
+  });
+
+  it('T-S3: CompleteMultipartUpload answering 200 with an <Error> body is a failure, not a success', async () => {
+    const cfg = await setup('s3');
+    proxy.rules = [{ method: 'POST', url: /uploadId=/, times: Infinity, fault: { kind: 'ok-with-error' } }];
+    const o = await archiveOutcome(cfg);
+    expect(o.status).toBe('failed');
+    expect(await rows('public.s3_old')).toBe(200000);
+    proxy.rules = [];
+  });
+
+  it('connection resets on a small upload are retried', async () => {
+    await db.sql.query(`CREATE TABLE public.rs (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`CREATE TABLE public.rs_old PARTITION OF public.rs FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
+    await db.sql.query(`INSERT INTO public.rs SELECT '2024-03-01 01:00+00', g FROM generate_series(1, 1000) g`);
+    const cfg = writeProject(
+      db.url,
+      { 'rs.yaml': rangePolicy({ name: 'rs', table: 'public.rs', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: archive\n' }) },
+      `storage:\n  url: s3://${s3.bucket}/rs\n  endpoint: ${proxy.endpoint}\n  region: us-east-1\n  forcePathStyle: true\n`,
+    );
+    proxy.rules = [{ method: 'PUT', url: /data\.csv\.gz/, times: 2, fault: { kind: 'reset' } }];
+    const o = await archiveOutcome(cfg);
+    expect(o.status).toBe('done');
+    expect(proxy.log.filter((l) => l.includes('-> reset')).length).toBe(2);
+  });
+});
