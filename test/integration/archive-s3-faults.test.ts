@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { useFaultProxy } from '../helpers/fault-proxy.js';
 import { reconcileAt } from '../helpers/partwarden.js';
-import { useS3 } from '../helpers/s3.js';
+import { s3StorageConfig, useS3 } from '../helpers/s3.js';
 
 const db = useDatabase();
 const s3 = useS3();
@@ -19,7 +19,7 @@ async function setup(t: string): Promise<string> {
   return writeProject(
     db.url,
     { [`${t}.yaml`]: rangePolicy({ name: t, table: `public.${t}`, column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: archive\n    archive:\n      verify: full\n' }) },
-    `storage:\n  url: s3://${s3.bucket}/${t}\n  endpoint: ${proxy.endpoint}\n  region: us-east-1\n  forcePathStyle: true\n`,
+    s3StorageConfig(s3, t, proxy.endpoint),
   );
 }
 
@@ -44,6 +44,8 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     expect(o.status).toBe('failed');
     expect(o.error).toMatch(/upload of .*data\.csv\.gz .* failed/);
     expect(await rows('public.s2_old')).toBe(200000);
+    // the failed multipart upload was aborted (on stores that can list uploads)
+    if (s3.listsUploads) expect(await s3.openUploads('s2/')).toBe(0);
     // the next run soon after backs off instead of hammering the store
     const again = await archiveOutcome(cfg);
     expect(again.status).toBe('skipped');
@@ -73,7 +75,7 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     const cfg = writeProject(
       db.url,
       { 'rs.yaml': rangePolicy({ name: 'rs', table: 'public.rs', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: archive\n' }) },
-      `storage:\n  url: s3://${s3.bucket}/rs\n  endpoint: ${proxy.endpoint}\n  region: us-east-1\n  forcePathStyle: true\n`,
+      s3StorageConfig(s3, 'rs', proxy.endpoint),
     );
     proxy.rules = [{ method: 'PUT', url: /data\.csv\.gz/, times: 2, fault: { kind: 'reset' } }];
     const o = await archiveOutcome(cfg);

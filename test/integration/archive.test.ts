@@ -1,6 +1,4 @@
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
@@ -46,11 +44,10 @@ describe('archive to S3 (s3rver), restore, list', () => {
     expect(Number(steps.rows[1]!.rows)).toBe(3000);
 
     // the archive is where SPEC §3 says, with the manifest
-    const objDir = path.join(s3.dir, 'archive', 'prod', 'main', 'public', 'ev', 'ev_old');
-    const manifest = JSON.parse(readFileSync(path.join(objDir, 'manifest.json._S3rver_object'), 'utf8')) as Record<string, unknown>;
+    const manifest = JSON.parse(await s3.getText('prod/main/public/ev/ev_old/manifest.json')) as Record<string, unknown>;
     expect(manifest).toMatchObject({ formatVersion: 1, policy: 'ev', database: 'main', schema: 'public', parent: 'ev', partition: 'ev_old', rows: 3000, format: 'csv', compression: 'gzip', dataObject: 'data.csv.gz' });
     expect(manifest.bounds).toBe("FOR VALUES FROM ('2024-03-01 00:00:00+00') TO ('2024-03-02 00:00:00+00')");
-    const csv = gunzipSync(readFileSync(path.join(objDir, 'data.csv.gz._S3rver_object'))).toString('utf8');
+    const csv = gunzipSync(await s3.getBytes('prod/main/public/ev/ev_old/data.csv.gz')).toString('utf8');
     expect(csv.split('\n')[0]).toBe('id,ts,amount,note,tags,doc,at,flag');
 
     // archive list
@@ -85,15 +82,14 @@ describe('archive to S3 (s3rver), restore, list', () => {
     const before = await fingerprint('SELECT id, ts, amount, note, tags, doc, at, flag, note_len FROM public.dba_old');
     const cfg = writeProject(db.url, { 'd.yaml': archivePolicy('dba', 'public.dba') }, s3StorageConfig(s3, 'dba-test'));
     await reconcileAt(cfg, NOW);
-    const dir = path.join(s3.dir, 'archive', 'dba-test', 'main', 'public', 'dba', 'dba_old');
-    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json._S3rver_object'), 'utf8')) as { ddl: string; columns: Array<{ name: string; generated?: string }>; copyOptions: string; dataObject: string };
+    const m = JSON.parse(await s3.getText('dba-test/main/public/dba/dba_old/manifest.json')) as { ddl: string; columns: Array<{ name: string; generated?: string }>; copyOptions: string; dataObject: string };
     // what the runbook says: run the DDL, then COPY the decompressed object with the manifest's options
     await db.sql.query(m.ddl);
     const cols = m.columns.filter((c) => !c.generated).map((c) => `"${c.name}"`).join(', ');
     const { from } = await import('pg-copy-streams');
     const { pipeline } = await import('node:stream/promises');
     const { Readable } = await import('node:stream');
-    const data = gunzipSync(readFileSync(path.join(dir, `${m.dataObject}._S3rver_object`)));
+    const data = gunzipSync(await s3.getBytes(`dba-test/main/public/dba/dba_old/${m.dataObject}`));
     await pipeline(Readable.from([data]), db.sql.query(from(`COPY public.dba_old (${cols}) FROM STDIN ${m.copyOptions}`)));
     expect(await fingerprint('SELECT id, ts, amount, note, tags, doc, at, flag, note_len FROM public.dba_old')).toEqual(before);
   });
@@ -115,9 +111,8 @@ describe('archive to S3 (s3rver), restore, list', () => {
     await db.sql.query(`INSERT INTO public.cf SELECT '2024-03-01 01:00+00', g FROM generate_series(1, 100) g`);
     const cfg = writeProject(db.url, { 'c.yaml': archivePolicy('cf', 'public.cf') }, s3StorageConfig(s3, 'conflict'));
     // someone else's object sits where this archive's data goes
-    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true });
-    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'conflict/main/public/cf/cf_old/data.csv.gz', Body: 'not ours' }));
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'conflict/main/public/cf/cf_old/data.csv.gz', Body: 'not ours' }));
     const r = await reconcileAt(cfg, NOW);
     const archive = r[0]!.outcomes.find((o) => o.action.kind === 'archive')!;
     expect(archive.status).toBe('failed');
@@ -128,7 +123,7 @@ describe('archive to S3 (s3rver), restore, list', () => {
   it('with S3 unreachable, nothing is detached and pre-creation goes on', async () => {
     await db.sql.query(`CREATE TABLE public.down (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
     await db.sql.query(`CREATE TABLE public.down_old PARTITION OF public.down FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
-    const storage = `storage:\n  url: s3://archive/x\n  endpoint: http://127.0.0.1:1\n  region: us-east-1\n  forcePathStyle: true\n`;
+    const storage = s3StorageConfig(s3, 'x', 'http://127.0.0.1:1');
     const cfg = writeProject(db.url, { 'd.yaml': archivePolicy('down', 'public.down') }, storage);
     const r = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
     expect(r.code).toBe(1);
