@@ -96,6 +96,7 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
       rows: exported.rows,
       bytes: exported.bytes,
       sha256: exported.sha256,
+      uncompressedSha256: exported.rawSha256,
       format: spec.format,
       compression: spec.compression,
       postgresVersion: version,
@@ -111,12 +112,19 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
       return { value: back, attempts: 1 };
     });
   } else {
-    // A previous run got as far as the manifest: check the object still matches it before dropping.
+    // A manifest is already there (a crash before DROP, or an archive of an older table with the
+    // same name): drop only if it holds exactly this table's data.
     if (manifest.partition !== table.name || manifest.schema !== job.parent.schema || manifest.parent !== job.parent.name) {
       throw new ArchiveConflictError(`${keys.manifest} describes ${manifest.schema}.${manifest.parent}/${manifest.partition}, not this partition`);
     }
     const found = manifest;
     await job.step('verify', `verify ${spec.verify} ${storage.location}/${keys.prefix}${found.dataObject}`, spec.afterArchive === 'keep', async () => {
+      const mine = await exportDigest(exportSpec);
+      if (mine.rawSha256 !== found.uncompressedSha256 || mine.rows !== found.rows) {
+        throw new ArchiveConflictError(
+          `${storage.location}/${keys.manifest} already exists for other data (${found.rows} rows archived ${found.archivedAt}; this table has ${mine.rows} rows with different content); not overwriting it and not dropping ${table.name}`,
+        );
+      }
       await verifyObject(storage, keys.prefix + found.dataObject, found, spec.verify);
       return { value: true, attempts: 1 };
     });
@@ -134,14 +142,18 @@ async function ensureDataObject(job: ArchiveJob, spec: ExportSpec, key: string):
     const sizeHint = Number((await job.client.query<{ s: string }>('SELECT pg_total_relation_size($1::oid)::text AS s', [job.relid])).rows[0]!.s);
     return exportToStorage(spec, job.storage, key, sizeHint);
   }
-  const [mine, stored] = await Promise.all([exportDigest(spec), digestObject(job.storage, key)]);
-  if (mine.sha256 !== stored.sha256 || mine.bytes !== stored.bytes) {
+  // Compare decompressed content: the same rows may compress to other bytes under another zlib.
+  const mine = await exportDigest(spec);
+  const stored = await digestObject(job.storage, key, spec.compression).catch((err: unknown) => {
+    throw new ArchiveConflictError(`${job.storage.location}/${key} already exists and cannot be read as ${spec.compression} (${(err as Error).message}); not overwriting it and not dropping ${spec.table.name}`);
+  });
+  if (mine.rawSha256 !== stored.rawSha256) {
     throw new ArchiveConflictError(
-      `${job.storage.location}/${key} already exists with different content (sha256 ${stored.sha256.slice(0, 12)}…, ${stored.bytes} bytes; ` +
-        `this table exports to ${mine.sha256.slice(0, 12)}…, ${mine.bytes} bytes); not overwriting it and not dropping ${spec.table.name}`,
+      `${job.storage.location}/${key} already exists with different content (sha256 ${stored.rawSha256.slice(0, 12)}… uncompressed; ` +
+        `this table exports to ${mine.rawSha256.slice(0, 12)}…); not overwriting it and not dropping ${spec.table.name}`,
     );
   }
-  return mine;
+  return { rows: mine.rows, bytes: stored.bytes, sha256: stored.sha256, rawSha256: stored.rawSha256 };
 }
 
 /** Size check (checksum), plus a full re-read and re-hash (full). */
@@ -150,7 +162,7 @@ async function verifyObject(storage: Storage, key: string, expected: { bytes: nu
   if (!head) throw new Error(`verification failed: ${key} is missing from ${storage.location}`);
   if (head.size !== expected.bytes) throw new Error(`verification failed: ${key} has ${head.size} bytes, expected ${expected.bytes}`);
   if (mode === 'full') {
-    const d = await digestObject(storage, key);
+    const d = await digestObject(storage, key, 'none');
     if (d.sha256 !== expected.sha256) throw new Error(`verification failed: ${key} sha256 ${d.sha256} != ${expected.sha256}`);
   }
 }

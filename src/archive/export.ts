@@ -4,7 +4,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
-import { compressor, type Compression } from './compression.js';
+import { compressor, decompressor, type Compression } from './compression.js';
 import { failpoint } from '../executor/failpoint.js';
 import { HashingStream } from './hash-stream.js';
 import type { Storage } from './storage.js';
@@ -12,8 +12,11 @@ import { copyColumnList, type ArchivedColumn } from './table-shape.js';
 
 export interface ExportResult {
   readonly rows: number;
+  /** Size and sha256 of the object as stored (compressed). */
   readonly bytes: number;
   readonly sha256: string;
+  /** sha256 of the COPY output before compression: what identifies the data across zlib versions. */
+  readonly rawSha256: string;
 }
 
 export interface ExportSpec {
@@ -49,11 +52,12 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
     await client.query(`LOCK TABLE ${quoteQualified(spec.table.schema, spec.table.name)} IN SHARE MODE`);
     const copy = client.query(copyTo(copyOutSql(spec)));
+    const raw = new HashingStream();
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
     const gz: Transform | undefined = compressor(spec.compression);
-    const stages: NodeJS.ReadWriteStream[] = gz ? [gz, hasher, body] : [hasher, body];
+    const stages: NodeJS.ReadWriteStream[] = gz ? [raw, gz, hasher, body] : [raw, hasher, body];
     const produce = pipeline([copy, ...stages], { signal: abort.signal });
     const consume = sink(body, abort.signal);
     try {
@@ -66,7 +70,8 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     }
     await client.query('COMMIT');
     ok = true;
-    return { rows: copy.rowCount, bytes: hasher.bytes, sha256: hasher.digest() };
+    const rawSha256 = raw.digest();
+    return { rows: copy.rowCount, bytes: hasher.bytes, sha256: gz ? hasher.digest() : rawSha256, rawSha256 };
   } finally {
     // A connection whose COPY failed half-way is never reused: end it (bounded wait).
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);
@@ -82,9 +87,10 @@ export async function exportToStorage(spec: ExportSpec, storage: Storage, key: s
   });
 }
 
-/** Exports the table only to hash it: to compare with an object a crashed run left behind. */
-export async function exportDigest(spec: ExportSpec): Promise<ExportResult> {
-  return streamOut(spec, (body) => pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
+/** Exports the table only to hash it (uncompressed): to compare with what storage already holds. */
+export async function exportDigest(spec: ExportSpec): Promise<{ rows: number; rawSha256: string }> {
+  const r = await streamOut({ ...spec, compression: 'none' }, (body) => pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
+  return { rows: r.rows, rawSha256: r.rawSha256 };
 }
 
 function contentType(spec: ExportSpec): string {
@@ -92,9 +98,13 @@ function contentType(spec: ExportSpec): string {
   return spec.compression === 'none' ? base : 'application/octet-stream';
 }
 
-/** sha256 and size of an object as stored (a full re-read). */
-export async function digestObject(storage: Storage, key: string): Promise<{ sha256: string; bytes: number }> {
-  const hasher = new HashingStream();
-  await pipeline(await storage.get(key), hasher, new Writable({ write: (_c, _e, cb) => cb() }));
-  return { sha256: hasher.digest(), bytes: hasher.bytes };
+/** sha256 and size of an object as stored, and sha256 of its decompressed content (a full re-read). */
+export async function digestObject(storage: Storage, key: string, compression: Compression): Promise<{ sha256: string; bytes: number; rawSha256: string }> {
+  const stored = new HashingStream();
+  const raw = new HashingStream();
+  const unzip = decompressor(compression);
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  await pipeline(unzip ? [await storage.get(key), stored, unzip, raw, sink] : [await storage.get(key), stored, raw, sink]);
+  const sha256 = stored.digest();
+  return { sha256, bytes: stored.bytes, rawSha256: unzip ? raw.digest() : sha256 };
 }

@@ -20,6 +20,8 @@ export interface ArchiveManifest {
   readonly rows: number;
   readonly bytes: number;
   readonly sha256: string;
+  /** sha256 of the decompressed data (the COPY output). */
+  readonly uncompressedSha256: string;
   readonly format: 'csv' | 'binary';
   readonly compression: Compression;
   readonly postgresVersion: string;
@@ -29,7 +31,7 @@ export interface ArchiveManifest {
 
 const REQUIRED: readonly (keyof ArchiveManifest)[] = [
   'formatVersion', 'policy', 'database', 'schema', 'parent', 'partition', 'bounds', 'columns', 'ddl',
-  'dataObject', 'rows', 'bytes', 'sha256', 'format', 'compression', 'archivedAt',
+  'dataObject', 'rows', 'bytes', 'sha256', 'uncompressedSha256', 'format', 'compression', 'archivedAt',
 ];
 
 /** Parses and checks a manifest; throws with the missing field named. */

