@@ -6,7 +6,8 @@ import { freePort } from '../../src/dev/embedded-pg.js';
 export type Fault =
   | { kind: 'status'; status: number; body?: string } // answer this instead of forwarding
   | { kind: 'ok-with-error' } // 200 with an S3 <Error> body (CompleteMultipartUpload's trap)
-  | { kind: 'reset' }; // destroy the connection without an answer
+  | { kind: 'reset' } // destroy the connection without an answer
+  | { kind: 'hang' }; // read the request, never answer (the client is stuck, e.g. until killed)
 
 export interface FaultRule {
   readonly method?: string;
@@ -41,6 +42,7 @@ export function useFaultProxy(target: () => string): FaultProxy {
         proxy.log.push(`${req.method} ${url} -> ${rule.fault.kind}`);
         req.resume();
         req.on('end', () => {
+          if (rule.fault.kind === 'hang') return;
           if (rule.fault.kind === 'reset') return req.socket.destroy();
           if (rule.fault.kind === 'ok-with-error') {
             res.writeHead(200, { 'content-type': 'application/xml' });

@@ -15,7 +15,8 @@ export interface TestS3 {
   readonly listsUploads: boolean;
   getText(key: string): Promise<string>;
   getBytes(key: string): Promise<Buffer>;
-  openUploads(prefix: string): Promise<number>;
+  /** Open multipart uploads; MinIO lists them only for an exact object key. */
+  openUploads(key: string): Promise<number>;
   client(): S3Client;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { useFaultProxy } from '../helpers/fault-proxy.js';
-import { reconcileAt } from '../helpers/partwarden.js';
+import { reconcileAt, runCli, startCli } from '../helpers/partwarden.js';
 import { s3StorageConfig, useS3 } from '../helpers/s3.js';
 
 const db = useDatabase();
@@ -45,7 +45,7 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     expect(o.error).toMatch(/upload of .*data\.csv\.gz .* failed/);
     expect(await rows('public.s2_old')).toBe(200000);
     // the failed multipart upload was aborted (on stores that can list uploads)
-    if (s3.listsUploads) expect(await s3.openUploads('s2/')).toBe(0);
+    if (s3.listsUploads) expect(await s3.openUploads('s2/main/public/s2/s2_old/data.csv.gz')).toBe(0);
     // the next run soon after backs off instead of hammering the store
     const again = await archiveOutcome(cfg);
     expect(again.status).toBe('skipped');
@@ -81,5 +81,24 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     const o = await archiveOutcome(cfg);
     expect(o.status).toBe('done');
     expect(proxy.log.filter((l) => l.includes('-> reset')).length).toBe(2);
+  });
+
+  it('T-K3/T-S12: killed mid-upload; the next run aborts the orphaned multipart upload, re-exports and completes', async () => {
+    const cfg = await setup('k3');
+    proxy.rules = [];
+    // the second part never gets an answer; the process is killed while it waits
+    proxy.rules = [{ method: 'PUT', url: /partNumber=2/, times: 1, fault: { kind: 'hang' } }];
+    const run = startCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
+    while (!proxy.log.some((l) => /partNumber=2.* -> hang/.test(l))) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGKILL');
+    const crashed = await run.done;
+    expect(crashed.signal).toBe('SIGKILL');
+    proxy.rules = [];
+    expect(await rows('public.k3_old')).toBe(200000);
+    if (s3.listsUploads) expect(await s3.openUploads('k3/main/public/k3/k3_old/data.csv.gz')).toBe(1); // the multipart upload was under way when the process died
+    const resumed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });
+    expect(resumed.code).toBe(0);
+    expect(await exists('public.k3_old')).toBe(false);
+    if (s3.listsUploads) expect(await s3.openUploads('k3/main/public/k3/k3_old/data.csv.gz')).toBe(0);
   });
 });
