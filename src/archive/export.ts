@@ -1,6 +1,7 @@
-import { PassThrough, Writable, type Transform } from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
+import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
-import { to as copyTo } from 'pg-copy-streams';
+import { to as copyTo, type CopyToStreamQuery } from 'pg-copy-streams';
 import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
@@ -52,12 +53,20 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
     await client.query(`LOCK TABLE ${quoteQualified(spec.table.schema, spec.table.name)} IN SHARE MODE`);
     const copy = client.query(copyTo(copyOutSql(spec)));
+    const complete = copyCompletion(client, copy);
+    complete.catch(() => undefined); // observed by the gate; the pipeline reports the failure
     const raw = new HashingStream();
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
     const gz: Transform | undefined = compressor(spec.compression);
-    const stages: NodeJS.ReadWriteStream[] = gz ? [raw, gz, hasher, body] : [raw, hasher, body];
+    // The gate holds the end of the object back until PostgreSQL confirmed the COPY: a COPY cut
+    // short (backend terminated, server restart) must never become a complete-looking object.
+    const gate = new Transform({
+      transform: (chunk, _enc, cb) => cb(null, chunk),
+      flush: (cb) => void complete.then(() => cb(), cb),
+    });
+    const stages: NodeJS.ReadWriteStream[] = gz ? [raw, gz, hasher, gate, body] : [raw, hasher, gate, body];
     const produce = pipeline([copy, ...stages], { signal: abort.signal });
     const consume = sink(body, abort.signal);
     try {
@@ -65,7 +74,8 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     } catch (err) {
       abort.abort();
       body.destroy();
-      await Promise.allSettled([produce, consume]);
+      // bounded: a store that stopped answering must not keep the job (or its lock) forever
+      await Promise.race([Promise.allSettled([produce, consume]), new Promise((r) => setTimeout(r, 10_000).unref())]);
       throw err;
     }
     await client.query('COMMIT');
@@ -77,6 +87,25 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);
     await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
+}
+
+/**
+ * Resolves when PostgreSQL reported the COPY complete (CommandComplete), rejects when the
+ * stream or the connection failed first. pg-copy-streams ends the stream at CopyDone, before
+ * CommandComplete, so the end of the stream alone proves nothing.
+ */
+function copyCompletion(client: pg.Client, copy: CopyToStreamQuery): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const hooks = copy as unknown as { handleCommandComplete(msg: unknown): void };
+    const original = hooks.handleCommandComplete.bind(copy);
+    hooks.handleCommandComplete = (msg: unknown) => {
+      original(msg);
+      resolve();
+    };
+    copy.once('error', reject);
+    client.once('error', reject);
+    client.once('end', () => reject(new Error('the database connection ended before COPY completed')));
+  });
 }
 
 /** Exports the table into storage under `key` (which must not exist yet). */

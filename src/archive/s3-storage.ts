@@ -74,6 +74,7 @@ export class S3Storage implements Storage {
       requestHandler: {
         connectionTimeout: 10_000,
         requestTimeout: 120_000,
+        throwOnRequestTimeout: true, // a request silent for 2 minutes fails (and is retried) instead of hanging
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 16 }),
         httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
       },

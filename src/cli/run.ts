@@ -1,3 +1,4 @@
+import { openStorage } from '../archive/open-storage.js';
 import { Scheduler } from '../daemon/scheduler.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -11,6 +12,13 @@ import { loadForCommand } from './load-or-fail.js';
 export async function runCommand(args: readonly string[], io: CommandIO): Promise<number> {
   const opts = parseCommandArgs(args, ['config', 'policies', 'policy']);
   const { config, policies } = loadForCommand(opts);
+  if (config.storage && policies.some((p) => p.retention?.action === 'archive')) {
+    // Say it at startup, clearly; partitions are still pre-created while storage is unreachable.
+    await openStorage(config.storage)
+      .probe()
+      .then(() => io.log.info({ storage: config.storage?.url }, 'storage reachable'))
+      .catch((err: unknown) => io.log.error({ err: (err as Error).message }, 'storage probe failed: archiving will fail until it is fixed'));
+  }
   const scheduler = new Scheduler({ config, policies, log: io.log, now: io.now });
   io.log.info({ policies: policies.length, schedule: config.schedule }, 'partwarden running; Ctrl-C to stop');
   const stopped = new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import { readTables } from '../catalog/read-tables.js';
+import { openStorage } from '../archive/open-storage.js';
 import { displayName } from '../config/qualified-name.js';
 import { connect } from '../db/connect.js';
 import { Journal } from '../executor/journal.js';
@@ -15,6 +16,16 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
   io.out(`config ${config.file}: ok, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}`);
   if (!opts.db) return EXIT.OK;
   let failed = false;
+  if (config.storage && policies.some((p) => p.retention?.action === 'archive')) {
+    try {
+      const storage = openStorage(config.storage);
+      await storage.probe();
+      io.out(`storage ${storage.location}: ok`);
+    } catch (err) {
+      io.err(err instanceof Error ? err.message : String(err));
+      failed = true;
+    }
+  }
   for (const [name, db] of config.databases) {
     const mine = policies.filter((p) => p.database === name);
     if (mine.length === 0) continue;

@@ -40,12 +40,26 @@ export async function reconcile(req: ReconcileRequest): Promise<DatabaseReport[]
   return reports;
 }
 
-/** Storage for archive actions, probed once, on first use (nothing is detached while it is down). */
-function archiveRuntime(config: Config): ArchiveRuntime | undefined {
+/** Orphaned multipart uploads older than this are aborted (crashed runs; a bucket lifecycle rule is the backstop). */
+const STALE_UPLOAD_MS = 24 * 3600_000;
+
+/**
+ * Storage for archive actions, probed once, on first use (nothing is detached while it is down);
+ * the same first use sweeps multipart uploads that crashed runs left under the prefix.
+ */
+function archiveRuntime(config: Config, log: Logger): ArchiveRuntime | undefined {
   if (!config.storage) return undefined;
   const storage = openStorage(config.storage);
   let probe: Promise<void> | undefined;
-  return { storage, ready: () => (probe ??= storage.probe()) };
+  const ready = async () => {
+    await storage.probe();
+    const aborted = await storage.abortStaleUploads('', STALE_UPLOAD_MS).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'could not sweep stale multipart uploads');
+      return 0;
+    });
+    if (aborted > 0) log.info({ aborted, storage: storage.location }, 'aborted stale multipart uploads');
+  };
+  return { storage, ready: () => (probe ??= ready()) };
 }
 
 async function reconcileDatabase(req: ReconcileRequest, database: string, policies: RangePolicy[]): Promise<DatabaseReport> {
@@ -65,7 +79,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const version = await serverVersionNum(client);
     const observed = await observe(client, policies, journal);
     const runId = newId();
-    const archive = archiveRuntime(req.config);
+    const archive = archiveRuntime(req.config, log);
     const plans: PolicyPlan[] = [];
     const outcomes: ActionOutcome[] = [];
     for (const o of observed) {

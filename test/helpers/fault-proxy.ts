@@ -66,6 +66,7 @@ export function useFaultProxy(target: () => string): FaultProxy {
     proxy.endpoint = `http://127.0.0.1:${port}`;
   });
   afterAll(async () => {
+    server?.closeAllConnections(); // held ('hang') requests would otherwise keep close() waiting
     await new Promise((resolve) => server?.close(resolve));
   });
   return proxy;

@@ -10,12 +10,12 @@ const proxy = useFaultProxy(() => s3.endpoint);
 const NOW = '2024-03-10T15:00:00Z';
 process.env.PARTWARDEN_S3_MIN_PART_MB = '5'; // multipart from 5 MiB, so a few MB of data make several parts
 
-async function setup(t: string): Promise<string> {
+async function setup(t: string, rowCount = 200000): Promise<string> {
   await db.sql.query(`CREATE TABLE public.${t} (ts timestamptz NOT NULL, h text) PARTITION BY RANGE (ts)`);
   await db.sql.query(`CREATE TABLE public.${t}_old PARTITION OF public.${t} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
   await db.sql.query(`CREATE TABLE public.${t}_now PARTITION OF public.${t} FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
   // ~14 MB of barely compressible text: about 8 MB gzipped, two parts
-  await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * interval '100 ms', md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 200000) g`);
+  await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * (interval '86399 seconds' / ${rowCount}), md5(g::text) || md5((g * 7)::text) FROM generate_series(1, ${rowCount}) g`);
   return writeProject(
     db.url,
     { [`${t}.yaml`]: rangePolicy({ name: t, table: `public.${t}`, column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: archive\n    archive:\n      verify: full\n' }) },
@@ -100,5 +100,26 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     expect(resumed.code).toBe(0);
     expect(await exists('public.k3_old')).toBe(false);
     if (s3.listsUploads) expect(await s3.openUploads('k3/main/public/k3/k3_old/data.csv.gz')).toBe(0);
+  });
+
+  it('T-D2: the export backend is terminated mid-COPY: the upload is aborted, nothing dropped, the next run completes', async () => {
+    // ~36 MB gzipped: more than the upload buffers (3 parts in flight), so with part 1 held the
+    // COPY is blocked in the middle when its backend is terminated
+    const cfg = await setup('d2', 900000);
+    proxy.rules = [{ method: 'PUT', url: /partNumber=1/, times: 1, fault: { kind: 'hang' } }];
+    const run = reconcileAt(cfg, NOW);
+    while (!proxy.log.some((l) => /d2_old.*partNumber=1.* -> hang/.test(l))) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500)); // let the pipeline fill up and block
+    const killed = await db.sql.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'partwarden-export' AND datname = current_database()`);
+    expect(killed.rows.length).toBe(1);
+    const o = (await run)[0]!.outcomes.find((x) => x.action.kind === 'archive')!;
+    expect(o.status).toBe('failed');
+    expect(o.error).toMatch(/terminating connection|Connection terminated|connection ended/i);
+    expect(await rows('public.d2_old')).toBe(900000);
+    if (s3.listsUploads) expect(await s3.openUploads('d2/main/public/d2/d2_old/data.csv.gz')).toBe(0);
+    proxy.rules = [];
+    await db.sql.query(`UPDATE partwarden.journal SET finished_at = finished_at - interval '2 hours' WHERE status = 'failed' AND partition_name = 'd2_old'`);
+    expect((await archiveOutcome(cfg)).status).toBe('done');
+    expect(await exists('public.d2_old')).toBe(false);
   });
 });
