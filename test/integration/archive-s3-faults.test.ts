@@ -116,10 +116,11 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     expect(o.status).toBe('failed');
     expect(o.error).toMatch(/terminating connection|Connection terminated|connection ended/i);
     expect(await rows('public.d2_old')).toBe(900000);
-    if (s3.listsUploads) expect(await s3.openUploads('d2/main/public/d2/d2_old/data.csv.gz')).toBe(0);
     proxy.rules = [];
     await db.sql.query(`UPDATE partwarden.journal SET finished_at = finished_at - interval '2 hours' WHERE status = 'failed' AND partition_name = 'd2_old'`);
     expect((await archiveOutcome(cfg)).status).toBe('done');
     expect(await exists('public.d2_old')).toBe(false);
+    // the upload left open by the held part is aborted by the retry at the latest
+    if (s3.listsUploads) expect(await s3.openUploads('d2/main/public/d2/d2_old/data.csv.gz')).toBe(0);
   });
 });
