@@ -7,7 +7,7 @@ import { extension } from './compression.js';
 import { copyOutSql, digestObject, exportDigest, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
 import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
-import { createTableDdl, readColumns } from './table-shape.js';
+import { createTableDdl, readColumns, readPartitioning, restoreDdl } from './table-shape.js';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 
@@ -66,9 +66,11 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
     columns: await readColumns(client, table),
     format: spec.format,
     compression: spec.compression,
+    level: spec.compressionLevel,
     partitioned: kind.rows[0]?.relkind === 'p',
   };
   const copySql = copyOutSql(exportSpec);
+  const partitioning = exportSpec.partitioned ? await readPartitioning(client, job.relid) : undefined;
 
   let manifest = await readManifest(storage, keys.manifest);
   if (!manifest) {
@@ -90,7 +92,8 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
       partition: table.name,
       bounds: job.boundSql,
       columns: exportSpec.columns,
-      ddl: createTableDdl(table, exportSpec.columns),
+      ddl: partitioning ? restoreDdl(table, table.name, exportSpec.columns, partitioning).join(';\n') + ';' : createTableDdl(table, exportSpec.columns),
+      ...(partitioning ? { partitioning } : {}),
       copyOptions: spec.format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)',
       dataObject: keys.data.slice(keys.prefix.length),
       rows: exported.rows,

@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
+import { ParallelGzip } from './parallel-gzip.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -10,9 +11,16 @@ export function zstdAvailable(): boolean {
   return typeof (zlib as unknown as ZstdZlib).createZstdCompress === 'function';
 }
 
-export function compressor(c: Compression): Transform | undefined {
-  if (c === 'gzip') return zlib.createGzip({ level: 6 }); // deterministic: the same rows give the same bytes
-  if (c === 'zstd') return (zlib as unknown as ZstdZlib).createZstdCompress!();
+/** Default levels: gzip 1 (fast; a few % larger than 6 at twice the speed), zstd 3 (its own default). */
+export const DEFAULT_LEVEL: Readonly<Record<Compression, number | undefined>> = { gzip: 1, zstd: 3, none: undefined };
+
+/** Deterministic compressors: the same rows give the same bytes. gzip runs on several cores. */
+export function compressor(c: Compression, level = DEFAULT_LEVEL[c]): Transform | undefined {
+  if (c === 'gzip') return new ParallelGzip(level ?? 1);
+  if (c === 'zstd') {
+    const z = zlib as unknown as { createZstdCompress: (o: { params: Record<number, number> }) => Transform; constants: Record<string, number> };
+    return z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel!]: level ?? 3 } });
+  }
   return undefined;
 }
 

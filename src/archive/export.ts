@@ -26,6 +26,8 @@ export interface ExportSpec {
   readonly columns: readonly ArchivedColumn[];
   readonly format: 'csv' | 'binary';
   readonly compression: Compression;
+  /** Compression level (default per algorithm, see DEFAULT_LEVEL). */
+  readonly level?: number;
   /** The table is itself partitioned: COPY (SELECT ...) reads through its partitions. */
   readonly partitioned: boolean;
 }
@@ -59,14 +61,16 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const gz: Transform | undefined = compressor(spec.compression);
+    const gz: Transform | undefined = compressor(spec.compression, spec.level);
     // The gate holds the end of the object back until PostgreSQL confirmed the COPY: a COPY cut
     // short (backend terminated, server restart) must never become a complete-looking object.
     const gate = new Transform({
       transform: (chunk, _enc, cb) => cb(null, chunk),
       flush: (cb) => void complete.then(() => cb(), cb),
     });
-    const stages: NodeJS.ReadWriteStream[] = gz ? [raw, gz, hasher, gate, body] : [raw, hasher, gate, body];
+    // without compression the stored bytes are the COPY bytes: hash them once
+    const stages: NodeJS.ReadWriteStream[] = gz ? [raw, gz, hasher, gate, body] : [raw, gate, body];
+    if (!gz) raw.once('data', () => failpoint('mid:export'));
     const produce = pipeline([copy, ...stages], { signal: abort.signal });
     const consume = sink(body, abort.signal);
     try {
@@ -81,7 +85,7 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query('COMMIT');
     ok = true;
     const rawSha256 = raw.digest();
-    return { rows: copy.rowCount, bytes: hasher.bytes, sha256: gz ? hasher.digest() : rawSha256, rawSha256 };
+    return { rows: copy.rowCount, bytes: gz ? hasher.bytes : raw.bytes, sha256: gz ? hasher.digest() : rawSha256, rawSha256 };
   } finally {
     // A connection whose COPY failed half-way is never reused: end it (bounded wait).
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);

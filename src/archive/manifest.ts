@@ -1,4 +1,4 @@
-import type { ArchivedColumn } from './table-shape.js';
+import type { ArchivedColumn, Partitioning } from './table-shape.js';
 import type { Compression } from './compression.js';
 
 /** manifest.json: written last, it is the commit marker of an archive (SPEC §3). */
@@ -12,8 +12,10 @@ export interface ArchiveManifest {
   /** The partition bound clause, e.g. `FOR VALUES FROM ('2024-01-01') TO ('2024-01-02')`. */
   readonly bounds: string;
   readonly columns: readonly ArchivedColumn[];
-  /** CREATE TABLE that recreates the partition's table (under its original name). */
+  /** CREATE TABLE that recreates the partition's table (under its original name); for a sub-partitioned child, its sub-partitions too (statements end with ";"). */
   readonly ddl: string;
+  /** A sub-partitioned child: its partition key and its sub-partitions with their bounds. */
+  readonly partitioning?: Partitioning;
   /** `COPY ... FROM STDIN` options matching the data object, for restoring with psql alone. */
   readonly copyOptions: string;
   readonly dataObject: string;

@@ -9,7 +9,7 @@ import { decompressor } from './compression.js';
 import { HashingStream } from './hash-stream.js';
 import { parseManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
-import { copyColumnList, createTableDdl } from './table-shape.js';
+import { copyColumnList, restoreDdl } from './table-shape.js';
 
 export interface RestoreRequest {
   readonly storage: Storage;
@@ -45,7 +45,7 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL lock_timeout = ${Math.round(req.lockTimeoutMs)}`);
-    await client.query(createTableDdl(target, manifest.columns));
+    for (const statement of restoreDdl(target, manifest.partition, manifest.columns, manifest.partitioning)) await client.query(statement);
     const copy = client.query(copyFrom(`COPY ${targetSql} (${copyColumnList(manifest.columns)}) FROM STDIN ${manifest.copyOptions}`));
     const hasher = new HashingStream();
     const unzip: Transform | undefined = decompressor(manifest.compression);

@@ -32,3 +32,43 @@ export function createTableDdl(table: { schema: string; name: string }, columns:
 export function copyColumnList(columns: readonly ArchivedColumn[]): string {
   return columns.filter((c) => !c.generated).map((c) => quoteIdent(c.name)).join(', ');
 }
+
+/** How a sub-partitioned child is partitioned, for the manifest (one level down). */
+export interface Partitioning {
+  /** pg_get_partkeydef: `HASH (tenant_id)`, `LIST (region)`. */
+  readonly partitionBy: string;
+  readonly subpartitions: ReadonlyArray<{ readonly name: string; readonly bounds: string }>;
+}
+
+export async function readPartitioning(client: pg.Client, relid: number): Promise<Partitioning | undefined> {
+  const r = await client.query<{ key: string | null; subs: Array<{ name: string; bounds: string }> }>(
+    `SELECT pg_get_partkeydef($1::oid) AS key,
+            (SELECT coalesce(json_agg(json_build_object('name', c.relname, 'bounds', pg_get_expr(c.relpartbound, c.oid)) ORDER BY c.relname), '[]')
+               FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::oid) AS subs`,
+    [relid],
+  );
+  const row = r.rows[0];
+  if (!row?.key) return undefined;
+  return { partitionBy: row.key, subpartitions: row.subs };
+}
+
+/** Sub-partition name for a restore under another name: the child's prefix is swapped, else `<target>_<n>`. */
+export function renamedSub(original: string, child: string, target: string, index: number): string {
+  const renamed = original.startsWith(child) ? target + original.slice(child.length) : `${target}_${index}`;
+  let out = '';
+  for (const ch of renamed) {
+    if (Buffer.byteLength(out + ch, 'utf8') > 63) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** Every statement that recreates the table: the table itself, then (when partitioned) its sub-partitions. */
+export function restoreDdl(target: { schema: string; name: string }, original: string, columns: readonly ArchivedColumn[], p?: Partitioning): string[] {
+  const table = createTableDdl(target, columns);
+  if (!p) return [table];
+  return [
+    `${table} PARTITION BY ${p.partitionBy}`,
+    ...p.subpartitions.map((s, i) => `CREATE TABLE ${quoteQualified(target.schema, renamedSub(s.name, original, target.name, i))} PARTITION OF ${quoteQualified(target.schema, target.name)} ${s.bounds}`),
+  ];
+}

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { QualifiedName } from '../config/qualified-name.js';
-import type { ObservedTable } from './types.js';
+import type { ObservedPartition, ObservedTable } from './types.js';
 
 /**
  * Everything partwarden needs to know about all of a database's managed tables, in ONE query
@@ -34,10 +34,23 @@ SELECT t.idx::int AS idx,
        (SELECT coalesce(json_agg(json_build_object(
                  'oid', ch.oid::int8, 'schema', chn.nspname, 'name', ch.relname,
                  'bound', pg_get_expr(ch.relpartbound, ch.oid), 'pending', i.inhdetachpending,
-                 'relkind', ch.relkind, 'rows', ch.reltuples) ORDER BY ch.relname), '[]')
+                 'relkind', ch.relkind, 'rows', ch.reltuples,
+                 -- a partitioned child: its own strategy, key column and partitions (one level down)
+                 'substrat', cpt.partstrat,
+                 'subkey', (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ch.oid AND a.attnum = cpt.partattrs[0] AND cpt.partnatts = 1),
+                 'sub', CASE WHEN ch.relkind = 'p' THEN (
+                   SELECT coalesce(json_agg(json_build_object('oid', g.oid::int8, 'schema', gn.nspname, 'name', g.relname,
+                            'bound', pg_get_expr(g.relpartbound, g.oid), 'pending', i2.inhdetachpending, 'relkind', g.relkind, 'rows', g.reltuples) ORDER BY g.relname), '[]')
+                     FROM pg_inherits i2 JOIN pg_class g ON g.oid = i2.inhrelid JOIN pg_namespace gn ON gn.oid = g.relnamespace
+                    WHERE i2.inhparent = ch.oid) END,
+                 -- CHECK constraints partwarden adds to a DEFAULT partition while attaching next to it
+                 'pending_checks', (SELECT coalesce(json_agg(con.conname ORDER BY con.conname), '[]') FROM pg_constraint con
+                                     WHERE con.conrelid = ch.oid AND con.contype = 'c' AND con.conname LIKE 'partwarden\\_pending\\_%')
+                 ) ORDER BY ch.relname), '[]')
           FROM pg_inherits i
           JOIN pg_class ch ON ch.oid = i.inhrelid
           JOIN pg_namespace chn ON chn.oid = ch.relnamespace
+          LEFT JOIN pg_partitioned_table cpt ON cpt.partrelid = ch.oid
          WHERE i.inhparent = c.oid) AS partitions,
        CASE WHEN c.oid IS NULL THEN false ELSE pg_has_role(c.relowner, 'USAGE') END AS can_manage,
        CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
@@ -49,6 +62,27 @@ LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
 LEFT JOIN fks ON fks.confrelid = c.oid
 ORDER BY t.idx`;
 
+interface RawPartition {
+  oid: number;
+  schema: string;
+  name: string;
+  bound: string;
+  pending: boolean;
+  relkind: string;
+  rows: number;
+}
+
+const toPartition = (p: RawPartition): ObservedPartition => ({
+  oid: Number(p.oid),
+  schema: p.schema,
+  name: p.name,
+  boundExpr: p.bound,
+  isDefault: p.bound === 'DEFAULT',
+  detachPending: p.pending,
+  isPartitioned: p.relkind === 'p',
+  estimatedRows: Math.max(0, p.rows),
+});
+
 interface Row {
   idx: number;
   oid: string | null;
@@ -56,7 +90,7 @@ interface Row {
   partstrat: string | null;
   key_columns: Array<{ name: string | null; type: string | null }>;
   columns: Array<{ name: string; type: string; generated: boolean }>;
-  partitions: Array<{ oid: number; schema: string; name: string; bound: string; pending: boolean; relkind: string; rows: number }>;
+  partitions: Array<RawPartition & { substrat: string | null; subkey: string | null; sub: RawPartition[] | null; pending_checks: string[] }>;
   can_manage: boolean;
   can_create: boolean;
   referenced_by: string[];
@@ -76,14 +110,11 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     keyColumns: row.key_columns.map((k) => ({ name: k.name, type: k.type ?? 'expression' })),
     columns: row.columns,
     partitions: row.partitions.map((p) => ({
-      oid: Number(p.oid),
-      schema: p.schema,
-      name: p.name,
-      boundExpr: p.bound,
-      isDefault: p.bound === 'DEFAULT',
-      detachPending: p.pending,
-      isPartitioned: p.relkind === 'p',
-      estimatedRows: Math.max(0, p.rows),
+      ...toPartition(p),
+      ...(p.relkind === 'p'
+        ? { sub: { strategy: p.substrat ? (STRATEGY[p.substrat] ?? null) : null, column: p.subkey, partitions: (p.sub ?? []).map(toPartition) } }
+        : {}),
+      pendingChecks: p.pending_checks,
     })),
     canManage: row.can_manage,
     canCreateInSchema: row.can_create,

@@ -13,6 +13,15 @@ export interface ObservedPartition {
   /** relkind 'p': the child is itself partitioned. */
   readonly isPartitioned: boolean;
   readonly estimatedRows: number;
+  /** For a partitioned child: how it is partitioned and its own partitions. */
+  readonly sub?: {
+    readonly strategy: 'range' | 'list' | 'hash' | null;
+    /** Single key column (null for an expression or a multi-column key). */
+    readonly column: string | null;
+    readonly partitions: readonly ObservedPartition[];
+  };
+  /** Names of `partwarden_pending_<oid>` CHECK constraints (on a DEFAULT partition). */
+  readonly pendingChecks?: readonly string[];
 }
 
 export interface ObservedColumn {
@@ -48,6 +57,8 @@ export interface OpenWork {
   readonly relid: number;
   readonly schema: string;
   readonly name: string;
+  /** The table it was being attached to / detached from (the policy's table, or a sub-partitioned child). */
+  readonly parent: { readonly schema: string; readonly name: string };
   /** The partition bound clause the work was for (`FOR VALUES ...`), for re-attaching. */
   readonly boundSql: string;
   readonly actionId: string;

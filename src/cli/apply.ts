@@ -3,7 +3,7 @@ import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIO } from './io.js';
 import { loadForCommand } from './load-or-fail.js';
-import { BLOCKING_RULES, planJson, renderApplyText, renderPlanText } from './render-plan.js';
+import { isBlocking, planJson, renderApplyText, renderPlanText } from './render-plan.js';
 
 /** `partwarden apply [--policy NAME] [--dry-run]` — one reconcile, then exit (CronJob use). */
 export async function applyCommand(args: readonly string[], io: CommandIO): Promise<number> {
@@ -20,6 +20,6 @@ export async function applyCommand(args: readonly string[], io: CommandIO): Prom
   const incomplete =
     reports.some((r) => r.error) ||
     outcomes.some((o) => o.status !== 'done') ||
-    reports.some((r) => r.plans.some((p) => p.problems.some((x) => BLOCKING_RULES.has(x.rule))));
+    reports.some((r) => r.plans.some((p) => p.problems.some(isBlocking)));
   return incomplete ? EXIT.FAILURE : EXIT.OK;
 }

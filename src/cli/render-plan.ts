@@ -1,8 +1,20 @@
 import type { ActionOutcome } from '../executor/execute.js';
+import type { PolicyHealth, Problem } from '../planner/actions.js';
 import type { DatabaseReport } from '../reconcile/reconcile.js';
 
 /** Problems that mean work could not be done (apply exits 1); the others are informational. */
 export const BLOCKING_RULES: ReadonlySet<string> = new Set(['default_rows', 'naming', 'coverage_gap', 'policy_table_mismatch']);
+
+/** A problem's own verdict wins over its rule's default. */
+export const isBlocking = (p: Problem): boolean => p.blocking ?? BLOCKING_RULES.has(p.rule);
+
+function healthLine(h: PolicyHealth | undefined): string | undefined {
+  if (!h) return undefined;
+  const parts = [`${h.partitions} partition${h.partitions === 1 ? '' : 's'} attached`];
+  if (h.defaultRows) parts.push(`DEFAULT ${h.defaultRows.partition}: ${h.defaultRows.exact ? '' : '~'}${h.defaultRows.rows} row${h.defaultRows.rows === 1 ? '' : 's'}`);
+  if (h.hashSkew !== undefined) parts.push(`hash skew ${h.hashSkew} (fullest remainder / mean, from statistics)`);
+  return `  health: ${parts.join('; ')}`;
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
@@ -19,6 +31,8 @@ export function renderPlanText(reports: readonly DatabaseReport[], atIso: string
     }
     for (const p of r.plans) {
       out.push('', `policy ${p.policy} (database ${p.database}, table ${p.table})${p.coverageEnd ? ` — covered up to ${p.coverageEnd} after apply` : ''}`);
+      const health = healthLine(p.health);
+      if (health) out.push(health);
       if (p.actions.length === 0) out.push('  nothing to do');
       else {
         const rows = [['ACTION', 'PARTITION', 'BOUNDS', 'REASON'], ...p.actions.map((a) => [a.kind, a.partition.name, a.bounds, a.reason])];
@@ -26,7 +40,7 @@ export function renderPlanText(reports: readonly DatabaseReport[], atIso: string
         out.push('  SQL:');
         for (const a of p.actions) for (const s of a.sql) out.push(`    ${s};`);
       }
-      for (const pr of p.problems) out.push(`  ${BLOCKING_RULES.has(pr.rule) ? 'VIOLATION' : 'note'} ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''}: ${pr.message}`);
+      for (const pr of p.problems) out.push(`  ${isBlocking(pr) ? 'VIOLATION' : 'note'} ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''}: ${pr.message}`);
     }
   }
   return out.join('\n');
@@ -43,6 +57,7 @@ export function planJson(reports: readonly DatabaseReport[], atIso: string, outc
         policy: p.policy,
         table: p.table,
         coverageEnd: p.coverageEnd ?? null,
+        health: p.health ?? null,
         actions: p.actions.map((a) => {
           const o = outcomes?.find((x) => x.action === a);
           return {
@@ -54,7 +69,7 @@ export function planJson(reports: readonly DatabaseReport[], atIso: string, outc
             ...(o ? { status: o.status, ...(o.error ? { error: o.error } : {}), durationMs: o.durationMs } : {}),
           };
         }),
-        problems: p.problems.map((x) => ({ rule: x.rule, partition: x.partition ?? null, message: x.message, blocking: BLOCKING_RULES.has(x.rule) })),
+        problems: p.problems.map((x) => ({ rule: x.rule, partition: x.partition ?? null, message: x.message, blocking: isBlocking(x) })),
       })),
     })),
   };
@@ -76,7 +91,7 @@ export function renderApplyText(reports: readonly DatabaseReport[]): string {
       out.push(`${o.status.toUpperCase().padEnd(7)} ${o.action.policy}: ${o.action.kind} ${name} ${o.action.bounds}${o.error ? ` — ${o.error}` : ''}`);
     }
     for (const p of r.plans) for (const pr of p.problems) {
-      if (BLOCKING_RULES.has(pr.rule)) out.push(`BLOCKED ${p.policy}: ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''} — ${pr.message}`);
+      if (isBlocking(pr)) out.push(`BLOCKED ${p.policy}: ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''} — ${pr.message}`);
     }
   }
   out.push(`${done} done, ${failed} failed, ${skipped} skipped`);

@@ -4,6 +4,7 @@ import { displayName } from '../config/qualified-name.js';
 import { connect } from '../db/connect.js';
 import { Journal } from '../executor/journal.js';
 import { checkTable } from '../reconcile/check-table.js';
+import { canonicalListValues } from '../reconcile/observe.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { loadForCommand } from './load-or-fail.js';
@@ -16,7 +17,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
   io.out(`config ${config.file}: ok, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}`);
   if (!opts.db) return EXIT.OK;
   let failed = false;
-  if (config.storage && policies.some((p) => p.retention?.action === 'archive')) {
+  if (config.storage && policies.some((p) => p.retention?.action === 'archive' || (p.strategy === 'list' && p.list.onRemoved === 'archive'))) {
     try {
       const storage = openStorage(config.storage);
       await storage.probe();
@@ -44,14 +45,24 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         failed = true;
       }
       const tables = await readTables(client, mine.map((p) => p.table));
-      mine.forEach((p, i) => {
+      for (const [i, p] of mine.entries()) {
         const check = checkTable(p, tables[i]!);
         const where = `policy ${p.name} (${p.origin.file}:${p.origin.line}:${p.origin.col}), table ${displayName(p.table)}`;
-        for (const e of check.errors) io.err(`${where}: ${e}`);
+        const errors = [...check.errors];
+        // declared list values must be valid for the column's type
+        if (errors.length === 0 && p.strategy === 'list' && check.keyColumnType) {
+          const c = await canonicalListValues(client, check.keyColumnType, p.list.partitions);
+          if ('error' in c) errors.push(c.error);
+        }
+        if (errors.length === 0 && p.strategy === 'range' && p.subpartition?.strategy === 'list' && check.subColumnType) {
+          const c = await canonicalListValues(client, check.subColumnType, p.subpartition.partitions);
+          if ('error' in c) errors.push(`subpartition: ${c.error}`);
+        }
+        for (const e of errors) io.err(`${where}: ${e}`);
         for (const w of check.warnings) io.err(`${where}: warning: ${w}`);
-        if (check.errors.length > 0) failed = true;
+        if (errors.length > 0) failed = true;
         else io.out(`${where}: ok`);
-      });
+      }
     } finally {
       await client.end().catch(() => undefined);
     }

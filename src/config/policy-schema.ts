@@ -64,10 +64,16 @@ const rangeSchema: ObjectSchema = {
   },
 };
 
+const listPartitionsSchema: Schema = {
+  type: 'map',
+  description: 'Partition key (the name suffix) -> its values: strings, numbers, true/false, dates as strings, null for NULL.',
+  minEntries: 1,
+  values: { type: 'array', description: 'Values of this partition.', minItems: 1, items: { type: 'scalar', description: 'A value (quote numbers that must keep their exact spelling, e.g. "1.50").' } },
+};
+
 const retentionSchema: ObjectSchema = {
   type: 'object',
-  description: 'When partitions expire and what happens to them.',
-  required: ['action'],
+  description: 'When partitions expire (range) or how removed ones are archived (list), and what happens to them.',
   properties: {
     keep: { type: 'string', description: 'A partition expires when its upper bound <= now - keep (time keys).', check: durationCheck, examples: ['90 days', '12 months'] },
     keepPartitions: { type: 'integer', description: 'Alternative to keep: keep the newest N partitions that are not in the future.', min: 1 },
@@ -78,6 +84,7 @@ const retentionSchema: ObjectSchema = {
       properties: {
         format: { type: 'string', description: 'csv (default, with a header row) or binary (COPY binary).', enum: ['csv', 'binary'] },
         compression: { type: 'string', description: 'gzip (default), zstd (Node.js >= 22.15) or none.', enum: ['gzip', 'zstd', 'none'] },
+        compressionLevel: { type: 'integer', description: 'gzip 1-9 (default 1: fast, parallel), zstd 1-19 (default 3). Higher is smaller and slower.', min: 1, max: 19 },
         verify: { type: 'string', description: 'checksum (default: size and streamed sha256), or full (re-read the object and re-hash it).', enum: ['checksum', 'full'] },
       },
     },
@@ -132,7 +139,8 @@ export const policySchema: ObjectSchema = {
           properties: {
             strategy: { type: 'string', description: 'hash or list.', enum: ['hash', 'list'] },
             column: { type: 'string', description: 'Sub-partition key column.' },
-            modulus: { type: 'integer', description: 'Hash modulus.', min: 1, max: 1024 },
+            modulus: { type: 'integer', description: 'Hash modulus (strategy: hash).', min: 1, max: 1024 },
+            partitions: listPartitionsSchema,
           },
         },
         list: {
@@ -141,13 +149,9 @@ export const policySchema: ObjectSchema = {
           required: ['column', 'partitions'],
           properties: {
             column: { type: 'string', description: 'The partition key column.' },
-            partitions: {
-              type: 'map',
-              description: 'Partition suffix -> list of values.',
-              minEntries: 1,
-              values: { type: 'array', description: 'Values of this partition.', minItems: 1, items: { type: 'union', description: 'A value.', expected: 'a string or number', of: [{ type: 'string', description: 'text value' }, { type: 'integer', description: 'integer value' }] } },
-            },
-            onRemoved: { type: 'string', description: 'Attached partitions no longer declared.', enum: ['keep', 'detach', 'archive'] },
+            partitions: listPartitionsSchema,
+            naming: { type: 'string', description: 'Partition name template. Tokens: {table} {schema} {key} (the key of the partitions map). Default "{table}_{key}".', examples: ['{table}_{key}'] },
+            onRemoved: { type: 'string', description: 'Attached partitions whose values are no longer declared: keep (default; a list_partition_undeclared violation), detach, or archive (retention.archive settings apply).', enum: ['keep', 'detach', 'archive'] },
           },
         },
         hash: {
@@ -157,13 +161,14 @@ export const policySchema: ObjectSchema = {
           properties: {
             column: { type: 'string', description: 'The partition key column.' },
             modulus: { type: 'integer', description: 'Every remainder 0..modulus-1 must exist.', min: 1, max: 1024 },
+            naming: { type: 'string', description: 'Partition name template. Tokens: {table} {schema} {remainder} {modulus}. Default "{table}_h{remainder}".', examples: ['{table}_h{remainder}'] },
           },
         },
         default: {
           type: 'object',
           description: 'The DEFAULT partition.',
           properties: {
-            create: { type: 'boolean', description: 'Create a DEFAULT partition if missing.' },
+            create: { type: 'boolean', description: 'Create a DEFAULT partition ({table}_default) if missing (range and list).' },
             maxRows: { type: 'integer', description: 'Rows in DEFAULT above this are a violation.', min: 0 },
             relocate: { type: 'boolean', description: 'Move rows of a new partition\'s range out of DEFAULT (batched, journaled) instead of reporting a violation.' },
             relocateBatchRows: { type: 'integer', description: 'Rows moved per transaction when relocating (default 10000).', min: 1 },

@@ -3,7 +3,7 @@ import type { ConfigProblem } from './errors.js';
 import { parseQualifiedName, type QualifiedName } from './qualified-name.js';
 import type { Plain } from './schema-dsl.js';
 import { posAt } from './tree-path.js';
-import type { ArchiveSpec, DefaultSpec, HealthSpec, Policy, RangeKeyInterval, RangeSpec, RetentionSpec } from './types.js';
+import type { ArchiveSpec, DeclaredListPartition, DefaultSpec, HashSpec, HealthSpec, ListSpec, ListValue, Policy, RangeKeyInterval, RangeSpec, RetentionSpec, SubpartitionSpec } from './types.js';
 import { zstdAvailable } from '../archive/compression.js';
 import type { TreeNode } from './yaml-tree.js';
 import { checkNaming } from '../planner/naming.js';
@@ -15,8 +15,6 @@ const str = (v: Plain | undefined): string | undefined => (typeof v === 'string'
 const num = (v: Plain | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
 const bool = (v: Plain | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
-/** Features the SPEC describes that arrive in later versions: rejected clearly instead of ignored. */
-const NOT_YET = 'is not supported by this version of partwarden yet';
 
 /**
  * Turns one schema-valid policy document into a frozen Policy, checking the rules that span
@@ -50,13 +48,14 @@ export function resolvePolicy(
     if (spec[s] !== undefined && strategy !== s) fail(`spec.${s}`, `only allowed with strategy: ${s} (this policy says strategy: ${strategy})`);
   }
   if (strategy && spec[strategy] === undefined) fail('spec.strategy', `strategy: ${strategy} needs a spec.${strategy} section`);
-  if (strategy === 'list' || strategy === 'hash') fail('spec.strategy', `strategy: ${strategy} ${NOT_YET} (range only for now)`);
-  if (spec.subpartition !== undefined) fail('spec.subpartition', `sub-partitioning ${NOT_YET}`);
+  if (spec.subpartition !== undefined && strategy !== 'range') fail('spec.subpartition', `only range policies have sub-partitions (this policy says strategy: ${strategy})`);
 
   const def = obj(spec.default);
-  if (bool(def.create)) fail('spec.default.create', `creating a DEFAULT partition ${NOT_YET}; create it by hand if you need one`);
+  if (strategy === 'hash') {
+    for (const k of Object.keys(def)) fail(`spec.default.${k}`, 'a hash-partitioned table cannot have a DEFAULT partition (PostgreSQL forbids it)');
+  }
   const defaultSpec: DefaultSpec = {
-    create: false,
+    create: bool(def.create) ?? false,
     maxRows: num(def.maxRows) ?? 0,
     relocate: bool(def.relocate) ?? false,
     relocateBatchRows: num(def.relocateBatchRows) ?? 10_000,
@@ -65,8 +64,18 @@ export function resolvePolicy(
   let range: RangeSpec | undefined;
   if (strategy === 'range') range = resolveRange(obj(spec.range), fail);
 
+  let subpartition: SubpartitionSpec | undefined;
+  if (strategy === 'range' && spec.subpartition !== undefined) subpartition = resolveSubpartition(obj(spec.subpartition), str(obj(spec.range).column), fail);
+  let list: ListSpec | undefined;
+  if (strategy === 'list') list = resolveList(obj(spec.list), fail);
+  let hash: HashSpec | undefined;
+  if (strategy === 'hash') hash = resolveHash(obj(spec.hash), fail);
+
   let retention: RetentionSpec | undefined;
-  if (spec.retention !== undefined) retention = resolveRetention(obj(spec.retention), range, hasStorage, fail);
+  if (strategy === 'hash' && spec.retention !== undefined) fail('spec.retention', 'hash partitions never expire: every remainder must stay attached');
+  else if (strategy === 'list' && spec.retention !== undefined) retention = resolveListRetention(obj(spec.retention), list?.onRemoved, hasStorage, fail);
+  else if (strategy === 'list' && list?.onRemoved === 'archive') retention = resolveListRetention({}, 'archive', hasStorage, fail);
+  else if (spec.retention !== undefined) retention = resolveRetention(obj(spec.retention), range, hasStorage, fail);
 
   const health = obj(spec.health);
   const healthSpec: HealthSpec = {
@@ -89,8 +98,95 @@ export function resolvePolicy(
     retention: retention && Object.freeze(retention),
     health: Object.freeze(healthSpec),
   };
-  if (strategy === 'range' && range) return Object.freeze({ ...base, strategy: 'range' as const, range: Object.freeze(range) });
+  if (strategy === 'range' && range) return Object.freeze({ ...base, strategy: 'range' as const, range: Object.freeze(range), ...(subpartition ? { subpartition: Object.freeze(subpartition) } : {}) });
+  if (strategy === 'list' && list) return Object.freeze({ ...base, strategy: 'list' as const, list: Object.freeze(list) });
+  if (strategy === 'hash' && hash) return Object.freeze({ ...base, strategy: 'hash' as const, hash: Object.freeze(hash) });
   return undefined;
+}
+
+/** Checks the declared partitions of a list: a value may belong to one partition only. */
+function resolveListPartitions(raw: Obj, path: string, fail: (path: string, message: string) => void): DeclaredListPartition[] {
+  const out: DeclaredListPartition[] = [];
+  const owner = new Map<string, string>();
+  for (const [key, v] of Object.entries(raw)) {
+    const values = (Array.isArray(v) ? v : []).filter((x): x is ListValue => x === null || typeof x !== 'object');
+    if (key.length === 0) fail(`${path}`, 'a partition key must not be empty');
+    values.forEach((value, i) => {
+      const id = value === null ? 'null' : `${typeof value}:${String(value)}`;
+      const other = owner.get(id);
+      if (other !== undefined) fail(`${path}.${key}[${i}]`, `value ${formatListValue(value)} is already declared in partition "${other}"; a value can belong to one partition only`);
+      else owner.set(id, key);
+    });
+    out.push({ key, values });
+  }
+  return out;
+}
+
+export function formatListValue(v: ListValue): string {
+  return v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+function resolveList(l: Obj, fail: (path: string, message: string) => void): ListSpec {
+  const naming = str(l.naming) ?? '{table}_{key}';
+  const msg = checkTemplate(naming, ['table', 'schema', 'key'], ['key']);
+  if (msg) fail('spec.list.naming', msg);
+  return {
+    column: str(l.column) ?? '',
+    partitions: resolveListPartitions(obj(l.partitions), 'spec.list.partitions', fail),
+    naming,
+    onRemoved: (str(l.onRemoved) ?? 'keep') as ListSpec['onRemoved'],
+  };
+}
+
+function resolveHash(h: Obj, fail: (path: string, message: string) => void): HashSpec {
+  const naming = str(h.naming) ?? '{table}_h{remainder}';
+  const msg = checkTemplate(naming, ['table', 'schema', 'remainder', 'modulus'], ['remainder']);
+  if (msg) fail('spec.hash.naming', msg);
+  return { column: str(h.column) ?? '', modulus: num(h.modulus) ?? 1, naming };
+}
+
+function resolveSubpartition(sp: Obj, rangeColumn: string | undefined, fail: (path: string, message: string) => void): SubpartitionSpec | undefined {
+  const column = str(sp.column) ?? '';
+  if (rangeColumn !== undefined && column === rangeColumn) fail('spec.subpartition.column', `sub-partitioning on the range column "${column}" itself cannot spread rows; choose another column`);
+  if (str(sp.strategy) === 'hash') {
+    if (sp.partitions !== undefined) fail('spec.subpartition.partitions', 'only used with strategy: list');
+    const modulus = num(sp.modulus);
+    if (modulus === undefined) {
+      fail('spec.subpartition.modulus', 'strategy: hash needs a modulus (the number of sub-partitions)');
+      return undefined;
+    }
+    return { strategy: 'hash', column, modulus };
+  }
+  if (sp.modulus !== undefined) fail('spec.subpartition.modulus', 'only used with strategy: hash');
+  if (sp.partitions === undefined) {
+    fail('spec.subpartition', 'strategy: list needs partitions (key -> values)');
+    return undefined;
+  }
+  return { strategy: 'list', column, partitions: resolveListPartitions(obj(sp.partitions), 'spec.subpartition.partitions', fail) };
+}
+
+/** List policies: retention only holds the archive settings used by onRemoved: archive. */
+function resolveListRetention(r: Obj, onRemoved: ListSpec['onRemoved'] | undefined, hasStorage: boolean, fail: (path: string, message: string) => void): RetentionSpec | undefined {
+  for (const k of ['keep', 'keepPartitions', 'action'] as const) {
+    if (r[k] !== undefined) fail(`spec.retention.${k}`, 'list partitions do not expire; list.onRemoved says what happens to partitions no longer declared');
+  }
+  if (onRemoved !== 'archive') {
+    if (Object.keys(r).length > 0) fail('spec.retention', 'only used with list.onRemoved: archive');
+    return undefined;
+  }
+  return resolveRetention({ ...r, action: 'archive' }, undefined, hasStorage, fail, 'spec.list.onRemoved');
+}
+
+/** Checks a name template's tokens; `required` must all appear so names are unique. */
+function checkTemplate(template: string, known: readonly string[], required: readonly string[]): string | undefined {
+  const used = new Set<string>();
+  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
+    if (!known.includes(m[1]!)) return `unknown token {${m[1]}} (known: ${known.map((k) => `{${k}}`).join(' ')})`;
+    used.add(m[1]!);
+  }
+  if (/[{}]/.test(template.replace(/\{[^}]*\}/g, ''))) return 'unbalanced { or }';
+  const missing = required.filter((t) => !used.has(t));
+  return missing.length > 0 ? `the name must contain ${missing.map((t) => `{${t}}`).join(' ')}, or two partitions would get the same name` : undefined;
 }
 
 function resolveRange(r: Obj, fail: (path: string, message: string) => void): RangeSpec | undefined {
@@ -135,25 +231,32 @@ function resolveRetention(
   range: RangeSpec | undefined,
   hasStorage: boolean,
   fail: (path: string, message: string) => void,
+  actionPath = 'spec.retention.action',
 ): RetentionSpec | undefined {
   const keepText = str(r.keep);
   const keep: CalendarInterval | undefined = keepText ? parseCalendarInterval(keepText) : undefined;
   const keepPartitions = num(r.keepPartitions);
   const action = str(r.action) as RetentionSpec['action'] | undefined;
+  const isList = actionPath !== 'spec.retention.action';
+  if (!isList && !action) fail('spec.retention.action', 'is required (archive, detach or drop)');
   if (keep && keepPartitions !== undefined) fail('spec.retention.keepPartitions', 'set either keep or keepPartitions, not both');
-  if (!keep && keepPartitions === undefined && keepText === undefined) fail('spec.retention', 'needs keep (an age like "90 days") or keepPartitions (a count)');
+  if (!isList && !keep && keepPartitions === undefined && keepText === undefined) fail('spec.retention', 'needs keep (an age like "90 days") or keepPartitions (a count)');
   for (const k of ['archive', 'afterArchive'] as const) {
     if (r[k] !== undefined && action !== 'archive') fail(`spec.retention.${k}`, 'only used with action: archive');
   }
   let archive: ArchiveSpec | undefined;
   if (action === 'archive') {
-    if (!hasStorage) fail('spec.retention.action', 'action: archive needs a storage: section in the config file (s3://bucket/prefix or file:///path)');
+    if (!hasStorage) fail(actionPath, (isList ? 'onRemoved: archive' : 'action: archive') + ' needs a storage: section in the config file (s3://bucket/prefix or file:///path)');
     const a = obj(r.archive);
     const compression = (str(a.compression) ?? 'gzip') as ArchiveSpec['compression'];
     if (compression === 'zstd' && !zstdAvailable()) fail('spec.retention.archive.compression', `zstd needs Node.js >= 22.15 (this is ${process.version}); use gzip`);
+    const level = num(a.compressionLevel);
+    if (level !== undefined && compression === 'none') fail('spec.retention.archive.compressionLevel', 'compressionLevel needs compression gzip or zstd');
+    if (level !== undefined && compression === 'gzip' && level > 9) fail('spec.retention.archive.compressionLevel', `gzip levels are 1 to 9, got ${level}`);
     archive = {
       format: (str(a.format) ?? 'csv') as ArchiveSpec['format'],
       compression,
+      ...(level !== undefined ? { compressionLevel: level } : {}),
       verify: (str(a.verify) ?? 'checksum') as ArchiveSpec['verify'],
       afterArchive: (str(r.afterArchive) ?? 'drop') as ArchiveSpec['afterArchive'],
     };

@@ -10,6 +10,8 @@ export type Schema =
   | StringSchema
   | { readonly type: 'integer'; readonly description: string; readonly min?: number; readonly max?: number }
   | { readonly type: 'boolean'; readonly description: string }
+  /** Any scalar: a string, a number, true/false or null (list partition values). */
+  | { readonly type: 'scalar'; readonly description: string }
   | ObjectSchema
   | { readonly type: 'map'; readonly description: string; readonly values: Schema; readonly minEntries?: number }
   | { readonly type: 'array'; readonly description: string; readonly items: Schema; readonly minItems?: number }
@@ -100,6 +102,13 @@ export function validateNode(schema: Schema, node: TreeNode, path: string, ctx: 
     case 'boolean': {
       if (node.kind !== 'scalar' || typeof node.value !== 'boolean') {
         report(ctx, node.pos, path, `expected true or false, got ${describe(node)}`);
+        return undefined;
+      }
+      return node.value;
+    }
+    case 'scalar': {
+      if (node.kind !== 'scalar') {
+        report(ctx, node.pos, path, `expected a single value (a string, number, true/false or null), got ${describe(node)}`);
         return undefined;
       }
       return node.value;
@@ -206,6 +215,8 @@ export function toJsonSchema(schema: Schema): { [key: string]: Json } {
     }
     case 'boolean':
       return { type: 'boolean', description: schema.description };
+    case 'scalar':
+      return { type: ['string', 'number', 'boolean', 'null'], description: schema.description };
     case 'array': {
       const out: { [key: string]: Json } = { type: 'array', description: schema.description, items: toJsonSchema(schema.items) };
       if (schema.minItems !== undefined) out.minItems = schema.minItems;

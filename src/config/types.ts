@@ -65,6 +65,8 @@ export interface DefaultSpec {
 export interface ArchiveSpec {
   readonly format: 'csv' | 'binary';
   readonly compression: 'gzip' | 'zstd' | 'none';
+  /** gzip 1-9 (default 1), zstd 1-19 (default 3). */
+  readonly compressionLevel?: number;
   readonly verify: 'checksum' | 'full';
   /** drop: the table is dropped once its archive is verified; keep: it stays, detached. */
   readonly afterArchive: 'drop' | 'keep';
@@ -73,6 +75,7 @@ export interface ArchiveSpec {
 export interface RetentionSpec {
   readonly keep?: CalendarInterval;
   readonly keepPartitions?: number;
+  /** Range policies: what happens to an expired partition. List policies: list.onRemoved decides. */
   readonly action: 'archive' | 'detach' | 'drop';
   /** Set when action is archive. */
   readonly archive?: ArchiveSpec;
@@ -100,14 +103,47 @@ interface PolicyBase {
   readonly health: HealthSpec;
 }
 
+/** A list partition value as written in YAML; null stands for SQL NULL. */
+export type ListValue = string | number | boolean | null;
+
+export interface DeclaredListPartition {
+  /** The key in the partitions map: the {key} of the name template. */
+  readonly key: string;
+  readonly values: readonly ListValue[];
+}
+
+export interface ListSpec {
+  readonly column: string;
+  readonly partitions: readonly DeclaredListPartition[];
+  readonly naming: string;
+  readonly onRemoved: 'keep' | 'detach' | 'archive';
+}
+
+export interface HashSpec {
+  readonly column: string;
+  readonly modulus: number;
+  readonly naming: string;
+}
+
+/** Each new range child is itself partitioned by hash or list. */
+export type SubpartitionSpec =
+  | { readonly strategy: 'hash'; readonly column: string; readonly modulus: number }
+  | { readonly strategy: 'list'; readonly column: string; readonly partitions: readonly DeclaredListPartition[] };
+
 export interface RangePolicy extends PolicyBase {
   readonly strategy: 'range';
   readonly range: RangeSpec;
+  readonly subpartition?: SubpartitionSpec;
 }
 
-/** List and hash policies are parsed (so files are checked) but not yet managed. */
-export interface OtherPolicy extends PolicyBase {
-  readonly strategy: 'list' | 'hash';
+export interface ListPolicy extends PolicyBase {
+  readonly strategy: 'list';
+  readonly list: ListSpec;
 }
 
-export type Policy = RangePolicy | OtherPolicy;
+export interface HashPolicy extends PolicyBase {
+  readonly strategy: 'hash';
+  readonly hash: HashSpec;
+}
+
+export type Policy = RangePolicy | ListPolicy | HashPolicy;

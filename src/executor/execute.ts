@@ -77,7 +77,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
   type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; finished?: boolean }>;
   const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number): Promise<T> => {
     const id = await journal.start(client, {
-      actionId, runId: ctx.runId, policy: action.policy, parent: ctx.parent, partition: action.partition,
+      actionId, runId: ctx.runId, policy: action.policy, parent: action.parent ?? ctx.parent, partition: action.partition,
       relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql,
     });
     const t0 = Date.now();
@@ -102,10 +102,11 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
    * CREATE TABLE and its journal entry commit together, so a crash can never leave a table
    * partwarden made without the record that lets the next run attach it.
    */
-  const createTable = async (create: string, finish: (r: StepResult) => Promise<void>) => {
+  const createTable = async (creates: readonly string[], finish: (r: StepResult) => Promise<void>) => {
     const r = await withLockRetries(ctx.retry, (attempt) =>
       inTransaction(client, ctx.db.lockTimeoutMs, async () => {
-        await client.query(create);
+        // a sub-partitioned child comes with all its sub-partitions, or not at all
+        for (const create of creates) await client.query(create);
         const oid = (await relid(client, action.partition)) ?? undefined;
         await finish({ status: 'done', attempts: attempt, relid: oid });
         return oid;
@@ -125,14 +126,14 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
   try {
     switch (action.kind) {
       case 'create': {
-        const [create, attach] = action.sql as [string, string];
-        await step('create-table', create, false, (finish) => createTable(create, finish));
+        const attach = action.sql[action.sql.length - 1]!;
+        await step('create-table', action.createSql.join(';\n'), false, (finish) => createTable(action.createSql, finish));
         await step('attach', attach, true, () => retried(attach));
         break;
       }
       case 'relocate': {
-        const [create, , attach] = action.sql as [string, string, string];
-        await step('create-table', create, false, (finish) => createTable(create, finish));
+        const attach = action.sql[action.sql.length - 1]!;
+        await step('create-table', action.createSql.join(';\n'), false, (finish) => createTable(action.createSql, finish));
         // Batches commit one by one; rows in flight sit in the not-yet-attached table (never lost).
         for (;;) {
           const moved = await step('move-rows', action.moveBatchSql, false, async () => {

@@ -131,8 +131,9 @@ export class Journal {
    */
   async openWork(client: pg.Client, policies: readonly string[]): Promise<OpenWork[]> {
     if (policies.length === 0 || !(await this.exists(client))) return [];
-    const r = await client.query<{ policy: string; action: string; relid: string; schema: string; name: string; bound_sql: string; action_id: string; standalone: boolean }>(
+    const r = await client.query<{ policy: string; action: string; relid: string; schema: string; name: string; parent_schema: string; parent_table: string; bound_sql: string; action_id: string; standalone: boolean }>(
       `SELECT DISTINCT ON (j.action_id) j.policy, j.action, j.relid::int8 AS relid, j.partition_schema AS schema, j.partition_name AS name,
+              j.parent_schema, j.parent_table,
               j.bound_sql, j.action_id::text AS action_id,
               EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = j.relid AND NOT c.relispartition AND c.relname = j.partition_name) AS standalone
          FROM ${this.#table} j
@@ -152,6 +153,7 @@ export class Journal {
       relid: Number(row.relid),
       schema: row.schema,
       name: row.name,
+      parent: { schema: row.parent_schema, name: row.parent_table },
       boundSql: row.bound_sql,
       actionId: row.action_id,
       standalone: row.standalone,

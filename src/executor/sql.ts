@@ -59,11 +59,34 @@ export function moveRowsSql(
   columns: readonly string[],
   limit: number,
 ): string {
-  const cols = columns.map(quoteIdent).join(', ');
   const key = quoteIdent(column);
+  return moveRowsWhereSql(from, target, `${key} >= ${fromLiteral} AND ${key} < ${toLiteral}`, columns, limit);
+}
+
+/** Same as moveRowsSql, for rows matching `predicate` (list values). */
+export function moveRowsWhereSql(from: PartitionRef, target: PartitionRef, predicate: string, columns: readonly string[], limit: number): string {
+  const cols = columns.map(quoteIdent).join(', ');
   return (
     `WITH moved AS (DELETE FROM ${q(from)} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${q(from)} ` +
-    `WHERE ${key} >= ${fromLiteral} AND ${key} < ${toLiteral} LIMIT ${limit} FOR UPDATE)) RETURNING ${cols}) ` +
+    `WHERE ${predicate} LIMIT ${limit} FOR UPDATE)) RETURNING ${cols}) ` +
     `INSERT INTO ${q(target)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM moved`
   );
+}
+
+/** `CREATE TABLE child (LIKE parent ...) PARTITION BY HASH|LIST (column)`: a new child that is itself partitioned. */
+export function createPartitionedLikeSql(child: PartitionRef, parent: PartitionRef, strategy: 'hash' | 'list', column: string): string {
+  return `${createLikeSql(child, parent)} PARTITION BY ${strategy.toUpperCase()} (${quoteIdent(column)})`;
+}
+
+/**
+ * A sub-partition of a child that is not attached yet: nobody else uses that child, so
+ * PARTITION OF takes no lock anyone waits for.
+ */
+export function createPartitionOfSql(sub: PartitionRef, child: PartitionRef, boundSql: string): string {
+  return `CREATE TABLE ${q(sub)} PARTITION OF ${q(child)} ${boundSql}`;
+}
+
+/** ATTACH ... DEFAULT. */
+export function attachDefaultSql(parent: PartitionRef, child: PartitionRef): string {
+  return `ALTER TABLE ${q(parent)} ATTACH PARTITION ${q(child)} DEFAULT`;
 }

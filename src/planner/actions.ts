@@ -5,6 +5,10 @@ export type ViolationRule =
   | 'default_rows'
   | 'coverage_gap'
   | 'too_many_partitions'
+  | 'hash_remainder_missing'
+  | 'hash_modulus_mismatch'
+  | 'list_partition_missing'
+  | 'list_partition_undeclared'
   | 'detached_pending_archive'
   | 'archive_failed'
   | 'policy_table_mismatch';
@@ -19,8 +23,8 @@ export interface PartitionRef {
  * `sql` lists the statements in the order the executor sends them, one statement per query.
  */
 export type Action =
-  | ActionBase<'create'> // CREATE TABLE ... LIKE, then ATTACH
-  | (ActionBase<'relocate'> & RelocateDetails) // CREATE TABLE ... LIKE, move rows out of DEFAULT in batches, ATTACH
+  | (ActionBase<'create'> & CreateDetails) // CREATE TABLE ... LIKE (and its sub-partitions), then ATTACH
+  | (ActionBase<'relocate'> & RelocateDetails & CreateDetails) // CREATE TABLE ... LIKE, move rows out of DEFAULT in batches, ATTACH
   | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string; readonly moveBatchSql?: string }) // resume a create/relocate whose ATTACH did not happen
   | ActionBase<'detach'> // retention action detach
   | (ActionBase<'drop'> & { readonly relid?: number; readonly actionId?: string }) // detach (if attached) then DROP
@@ -37,8 +41,15 @@ interface ActionBase<K extends string> {
   readonly bounds: string;
   readonly reason: string;
   readonly sql: readonly string[];
+  /** The table the partition is attached to / detached from, when not the policy's table (a sub-partitioned child). */
+  readonly parent?: PartitionRef;
   /** For detach/drop: whether DETACH ... CONCURRENTLY is used. */
   readonly concurrently?: boolean;
+}
+
+export interface CreateDetails {
+  /** Statements that create the new (not yet attached) table, run in one transaction with its journal entry. */
+  readonly createSql: readonly string[];
 }
 
 export interface ArchiveDetails {
@@ -59,6 +70,18 @@ export interface Problem {
   readonly rule: ViolationRule | 'unmanaged_partition' | 'naming';
   readonly partition?: string;
   readonly message: string;
+  /** Overrides the rule's default: does this problem mean work could not be done (apply exits 1)? */
+  readonly blocking?: boolean;
+}
+
+/** What a plan observed about the table, beyond actions: reported by plan/status, exported as metrics. */
+export interface PolicyHealth {
+  /** Attached partitions (the DEFAULT included). */
+  readonly partitions: number;
+  /** Rows in the DEFAULT partition: exact when counting was cheap, else the planner's estimate. */
+  readonly defaultRows?: { readonly partition: string; readonly rows: number; readonly exact: boolean };
+  /** Hash policies: rows of the fullest remainder / the mean (1 = even), from planner statistics. */
+  readonly hashSkew?: number;
 }
 
 export interface PolicyPlan {
@@ -69,4 +92,5 @@ export interface PolicyPlan {
   readonly problems: readonly Problem[];
   /** Upper bound of the newest partition after the plan is applied, for display. */
   readonly coverageEnd?: string;
+  readonly health?: PolicyHealth;
 }

@@ -56,7 +56,7 @@ export function checkNaming(template: string, unit: CalendarUnit | 'step'): stri
   return undefined;
 }
 
-export interface NameParts {
+export type NameParts = {
   readonly schema: string;
   readonly table: string;
   readonly YYYY?: string;
@@ -66,7 +66,10 @@ export interface NameParts {
   readonly Q?: string;
   readonly start: string;
   readonly end: string;
-}
+};
+
+/** Tokens of list / hash names: {key}, {remainder}, {modulus}. */
+export type OtherNameParts = { readonly schema: string; readonly table: string } & Readonly<Record<string, string>>;
 
 function truncateBytes(s: string, maxBytes: number): string {
   let out = '';
@@ -85,7 +88,7 @@ function truncateBytes(s: string, maxBytes: number): string {
  * (on a character boundary, never splitting a UTF-8 sequence) so the distinguishing suffix survives;
  * if even that cannot fit, undefined is returned and the caller reports it.
  */
-export function renderName(template: string, parts: NameParts): string | undefined {
+export function renderName(template: string, parts: NameParts | OtherNameParts): string | undefined {
   const render = (table: string) =>
     template.replace(/\{([^}]*)\}/g, (_, t: string) => {
       if (t === 'table') return table;

@@ -2,8 +2,11 @@ import type { OpenWork, ObservedPartition, ObservedTable } from '../catalog/type
 import { formatCalendarInterval } from '../config/duration.js';
 import { displayName } from '../config/qualified-name.js';
 import type { RangePolicy } from '../config/types.js';
-import { quoteQualified } from '../db/quote.js';
-import { attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../executor/sql.js';
+import { quoteIdent } from '../db/quote.js';
+import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../executor/sql.js';
+import { planHashChildren, planListChildren, showValues, type CanonicalListPartition } from './children.js';
+import { archiveSqlFor, defaultCreateAction, defaultRowsProblem, healthOf, resumeActions, withResumed, type DefaultRowCount } from './common.js';
+import { parseHashBound, parseListBound } from './list-hash-bounds.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
 import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
 import { makeGrid } from './grid.js';
@@ -22,6 +25,9 @@ export interface RangeInputs {
   readonly openWork: readonly OpenWork[];
   /** Answers "does DEFAULT hold rows in [from, to)?" for ranges asked before (key `from:to`). */
   readonly defaultRows: ReadonlyMap<string, boolean>;
+  readonly defaultCount?: DefaultRowCount;
+  /** subpartition strategy list: the declared values in canonical form. */
+  readonly subDeclared?: readonly CanonicalListPartition[];
 }
 
 export interface RangePlan extends PolicyPlan {
@@ -71,7 +77,8 @@ export function planRange(inp: RangeInputs): RangePlan {
     existing.push({ part, range });
   }
   const occupied: ParsedRange[] = existing.map((e) => e.range);
-  const usedNames = new Set(table.partitions.map((p) => p.name));
+  const usedNames = new Set(table.partitions.flatMap((p) => [p.name, ...(p.sub?.partitions.map((s) => s.name) ?? [])]));
+  const archiveSql = archiveSqlFor(parent, policy.retention?.archive, (ref) => table.partitions.some((p) => p.name === ref.name && p.isPartitioned));
 
   // 1. Interrupted DETACH ... CONCURRENTLY: must be finalized before any other detach can run.
   const finalized = new Set<string>();
@@ -86,36 +93,26 @@ export function planRange(inp: RangeInputs): RangePlan {
   }
 
   // 2. Resume multi-step work that a crash interrupted (journal + catalog agree it is half done).
+  const showBound = (b: string) => {
+    const r = parseRangeBound(b, keyType);
+    return r ? fmtRange(r, show) : b === 'DEFAULT' ? 'DEFAULT' : subBounds(b);
+  };
+  actions.push(
+    ...resumeActions({
+      policy, table, openWork: inp.openWork, showBound, archiveSql,
+      predicateFor: (b) => {
+        const r = parseRangeBound(b, keyType);
+        if (r?.from == null || r.to == null) return undefined;
+        const col = quoteIdent(policy.range.column);
+        return `${col} >= ${lit(r.from)} AND ${col} < ${lit(r.to)}`;
+      },
+    }),
+  );
   for (const w of inp.openWork) {
     if (!w.standalone) continue;
-    const ref = { schema: w.schema, name: w.name };
     usedNames.add(w.name);
-    if (w.action === 'drop') {
-      actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: '', reason: 'resume: detached by an earlier run that stopped before DROP', sql: [dropSql(ref)], relid: w.relid, actionId: w.actionId });
-      continue;
-    }
-    if (w.action === 'archive') {
-      const archived = parseRangeBound(w.boundSql, keyType);
-      actions.push({
-        kind: 'archive', policy: policy.name, partition: ref, boundSql: w.boundSql, bounds: archived ? fmtRange(archived, show) : '',
-        reason: 'resume: detached by an earlier run; archive, verify, then drop', sql: archiveSql(ref, false, false), resume: true, relid: w.relid, actionId: w.actionId,
-      });
-      continue;
-    }
-    const range = parseRangeBound(w.boundSql, keyType);
+    const range = w.parent.schema === parent.schema && w.parent.name === parent.name ? parseRangeBound(w.boundSql, keyType) : undefined;
     if (range) occupied.push(range);
-    const bounds = range ? fmtRange(range, show) : w.boundSql;
-    const attach = attachSql(parent, ref, w.boundSql);
-    const base = { kind: 'attach' as const, policy: policy.name, partition: ref, boundSql: w.boundSql, bounds, relid: w.relid, actionId: w.actionId };
-    if (w.action === 'relocate' && defaultPart && range?.from != null && range.to != null) {
-      // rows may still wait in DEFAULT: move what is left and attach in one transaction
-      const defRef = { schema: defaultPart.schema, name: defaultPart.name };
-      const cols = table.columns.filter((c) => !c.generated).map((c) => c.name);
-      const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, lit(range.from), lit(range.to), cols, policy.default.relocateBatchRows);
-      actions.push({ ...base, reason: 'resume: relocation from DEFAULT stopped before ATTACH', sql: [moveBatchSql, attach], moveBatchSql });
-      continue;
-    }
-    actions.push({ ...base, reason: 'resume: created by an earlier run that stopped before ATTACH', sql: [attach] });
   }
 
   // 3. Creation window: from the retention horizon (or startFrom / the oldest partition / now) to premake ahead.
@@ -163,6 +160,8 @@ export function planRange(inp: RangeInputs): RangePlan {
       }
       usedNames.add(name);
       const ref = { schema: parent.schema, name };
+      const subs = createSqlFor(ref);
+      if (!subs) continue;
       const boundSql = rangeBoundSql(lit(from), lit(to));
       const base = { policy: policy.name, partition: ref, boundSql, bounds };
       if (coverageEnd === undefined || to > coverageEnd) coverageEnd = to;
@@ -171,18 +170,18 @@ export function planRange(inp: RangeInputs): RangePlan {
         if (hasRows === undefined) needsDefaultCheck.push({ from, to });
         if (hasRows === true) {
           if (!policy.default.relocate) {
-            problem('default_rows', `DEFAULT partition ${defaultPart.name} holds rows in ${bounds}; ${name} cannot be created until they move (set default.relocate: true to let partwarden move them)`, name);
+            problems.push({ policy: policy.name, rule: 'default_rows', partition: name, blocking: true, message: `DEFAULT partition ${defaultPart.name} holds rows in ${bounds}; ${name} cannot be created until they move (set default.relocate: true to let partwarden move them)` });
             continue;
           }
           const defRef = { schema: defaultPart.schema, name: defaultPart.name };
           const cols = table.columns.filter((c) => !c.generated).map((c) => c.name);
           const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, lit(from), lit(to), cols, policy.default.relocateBatchRows);
-          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, sql: [createLikeSql(ref, parent), moveBatchSql, attachSql(parent, ref, boundSql)], defaultPartition: defRef, moveBatchSql });
+          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: subs!, sql: [...subs!, moveBatchSql, attachSql(parent, ref, boundSql)], defaultPartition: defRef, moveBatchSql });
           continue;
         }
       }
       const why = to <= curCell ? 'missing (backfill)' : from <= cur && cur < to ? 'missing (current)' : 'premake';
-      actions.push({ ...base, kind: 'create', reason: why, sql: [createLikeSql(ref, parent), attachSql(parent, ref, boundSql)] });
+      actions.push({ ...base, kind: 'create', reason: why, createSql: subs!, sql: [...subs!, attachSql(parent, ref, boundSql)] });
     }
     if (creates > MAX_CREATES_PER_RUN) break;
   }
@@ -220,6 +219,38 @@ export function planRange(inp: RangeInputs): RangePlan {
     }
   }
 
+  // 5. Sub-partitioned children that exist: every sub-partition must exist too (repaired, low-lock).
+  const sp = policy.subpartition;
+  if (sp) {
+    const leaving = new Set(actions.filter((a) => a.kind !== 'create' && a.kind !== 'attach' && a.kind !== 'relocate').map((a) => a.partition.name));
+    for (const e of existing) {
+      const sub = e.part.sub;
+      if (!sub || leaving.has(e.part.name)) continue;
+      const child = { schema: e.part.schema, name: e.part.name };
+      if (sub.strategy !== sp.strategy || sub.column !== sp.column) {
+        problem('policy_table_mismatch', `partition ${e.part.name} is partitioned by ${String(sub.strategy).toUpperCase()} (${sub.column ?? 'expression'}), the policy's subpartition says ${sp.strategy.toUpperCase()} (${sp.column}); its sub-partitions are left alone`, e.part.name);
+        continue;
+      }
+      const plan = subChildren(child, withResumed(sub.partitions, inp.openWork, child));
+      problems.push(...plan.problems);
+      for (const m of plan.missing) {
+        const createSql = [createLikeSql(m.ref, parent)];
+        actions.push({
+          kind: 'create', policy: policy.name, partition: m.ref, boundSql: m.boundSql, bounds: `${e.part.name} ${m.bounds}`, parent: child,
+          reason: sp.strategy === 'hash' ? 'missing sub-partition: inserts that hash to it fail until it exists' : 'declared sub-partition, missing',
+          createSql, sql: [...createSql, attachSql(child, m.ref, m.boundSql)],
+        });
+      }
+    }
+  }
+
+  // 6. The DEFAULT partition, last: new partitions attach first, without a DEFAULT to scan.
+  const def = defaultCreateAction(policy, table, usedNames);
+  if (def && 'problem' in def) problem('naming', def.problem);
+  else if (def) actions.push(def);
+  const tooMany = defaultRowsProblem(policy, table, inp.defaultCount);
+  if (tooMany) problems.push(tooMany);
+
   return {
     policy: policy.name,
     database: policy.database,
@@ -227,21 +258,39 @@ export function planRange(inp: RangeInputs): RangePlan {
     actions,
     problems,
     coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),
+    health: healthOf(table, inp.defaultCount),
     needsDefaultCheck,
   };
 
-  /** What an archive runs, for `plan` (the COPY options depend on the policy's format). */
-  function archiveSql(ref: PartitionRef, detach: boolean, concurrently: boolean): string[] {
-    const a = policy.retention?.archive;
-    const table = `${quoteQualified(ref.schema, ref.name)}`;
-    const copy = `COPY ${table} TO STDOUT ${a?.format === 'binary' ? '(FORMAT binary)' : '(FORMAT csv, HEADER true)'}`;
-    return [
-      ...(detach ? [detachSql(parent, ref, concurrently)] : []),
-      `LOCK TABLE ${table} IN SHARE MODE`,
-      copy,
-      ...(a?.afterArchive === 'keep' ? [] : [dropSql(ref)]),
-    ];
+  /** Plans the sub-partitions of one child (hash remainders or declared list values). */
+  function subChildren(child: PartitionRef, partitions: readonly ObservedPartition[]) {
+    const s = policy.subpartition!;
+    const common = { policy: policy.name, parent: child, partitions, usedNames };
+    return s.strategy === 'hash'
+      ? planHashChildren({ ...common, naming: '{table}_h{remainder}', modulus: s.modulus })
+      : planListChildren({ ...common, naming: '{table}_{key}', declared: inp.subDeclared ?? [] });
   }
+
+  /** CREATE statements of a new child: one table, or a partitioned table and all its sub-partitions. */
+  function createSqlFor(ref: PartitionRef): string[] | undefined {
+    const s = policy.subpartition;
+    if (!s) return [createLikeSql(ref, parent)];
+    const plan = subChildren(ref, []);
+    if (plan.problems.length > 0) {
+      problems.push(...plan.problems);
+      return undefined;
+    }
+    return [createPartitionedLikeSql(ref, parent, s.strategy, s.column), ...plan.missing.map((m) => createPartitionOfSql(m.ref, ref, m.boundSql))];
+  }
+
+}
+
+/** Human-readable hash/list bounds of a sub-partition. */
+function subBounds(b: string): string {
+  const h = parseHashBound(b);
+  if (h) return `remainder ${h.remainder} of ${h.modulus}`;
+  const l = parseListBound(b);
+  return l ? showValues(l) : b;
 }
 
 function fmtRange(r: ParsedRange, show: (k: bigint | null, side: 'from' | 'to') => string): string {

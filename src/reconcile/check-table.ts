@@ -9,6 +9,10 @@ export interface TableCheck {
   /** Things a DBA should know, that do not stop management. */
   readonly warnings: readonly string[];
   readonly keyType?: KeyType;
+  /** list/hash policies: the key column's type (format_type), for casting declared values. */
+  readonly keyColumnType?: string;
+  /** subpartition: the sub-partition column's type. */
+  readonly subColumnType?: string;
 }
 
 const RELKIND: Readonly<Record<string, string>> = {
@@ -29,6 +33,37 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
   if (!t.canCreateInSchema) errors.push(`the connected role has no CREATE privilege on schema ${displayIdent(policy.table.schema)}`);
   if (t.referencedBy.length > 0) warnings.push(`foreign keys from ${t.referencedBy.join(', ')} reference ${name}: DETACH also locks those tables (SHARE) and fails if referencing rows exist`);
   let keyType: KeyType | undefined;
+  let keyColumnType: string | undefined;
+  let subColumnType: string | undefined;
+  if (policy.strategy === 'list' || policy.strategy === 'hash') {
+    const column = policy.strategy === 'list' ? policy.list.column : policy.hash.column;
+    if (t.keyColumns.length !== 1) errors.push(`${name} has a multi-column partition key (${t.keyColumns.map((k) => k.name ?? 'expression').join(', ')}); partwarden manages single-column ${policy.strategy} keys only`);
+    else {
+      const key = t.keyColumns[0]!;
+      if (key.name === null) errors.push(`${name} is partitioned on an expression; partwarden manages plain column keys only`);
+      else if (key.name !== column) errors.push(`${name} is partitioned on column "${key.name}", but the policy says column: ${column}`);
+      else keyColumnType = key.type;
+    }
+    if (policy.strategy === 'hash') {
+      const moduli = [...new Set(t.partitions.map((p) => /modulus (\d+)/.exec(p.boundExpr)?.[1]).filter((m): m is string => m !== undefined))];
+      const other = moduli.filter((m) => Number(m) !== policy.hash.modulus);
+      if (other.length > 0) {
+        warnings.push(`${name} has hash partitions with modulus ${other.join(', ')}, the policy says modulus ${policy.hash.modulus}: those partitions are reported (hash_modulus_mismatch) and never touched` +
+          (moduli.length === 1 ? `; if the table is right, set hash.modulus: ${other[0]}` : ''));
+      }
+    }
+  }
+  if (policy.strategy === 'range' && policy.subpartition) {
+    const sp = policy.subpartition;
+    const col = t.columns.find((c) => c.name === sp.column);
+    if (!col) errors.push(`subpartition column "${sp.column}" does not exist in ${name}`);
+    else subColumnType = col.type;
+    for (const p of t.partitions) {
+      if (p.sub && p.sub.strategy && (p.sub.strategy !== sp.strategy || p.sub.column !== sp.column)) {
+        warnings.push(`partition ${p.name} is sub-partitioned by ${p.sub.strategy.toUpperCase()} (${p.sub.column ?? 'expression'}), the policy says ${sp.strategy.toUpperCase()} (${sp.column}); its sub-partitions are left alone`);
+      }
+    }
+  }
   if (policy.strategy === 'range') {
     if (t.keyColumns.length !== 1) errors.push(`${name} has a multi-column partition key (${t.keyColumns.map((k) => k.name ?? 'expression').join(', ')}); partwarden manages single-column range keys only`);
     else {
@@ -45,5 +80,5 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
       }
     }
   }
-  return { errors, warnings, keyType };
+  return { errors, warnings, keyType, keyColumnType, subColumnType };
 }

@@ -1,14 +1,17 @@
 import type pg from 'pg';
 import { readTables } from '../catalog/read-tables.js';
-import type { ObservedTable, OpenWork } from '../catalog/types.js';
-import type { RangePolicy } from '../config/types.js';
+import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
+import type { CanonicalListPartition } from '../planner/children.js';
+import type { DefaultRowCount } from '../planner/common.js';
+import { formatListValue } from '../config/resolve-policy.js';
+import type { DeclaredListPartition, Policy, RangePolicy } from '../config/types.js';
 import { quoteIdent, quoteQualified } from '../db/quote.js';
 import type { Journal } from '../executor/journal.js';
 import { displayKey, type KeyType } from '../planner/keys.js';
 import { checkTable, type TableCheck } from './check-table.js';
 
 export interface PolicyObservation {
-  readonly policy: RangePolicy;
+  readonly policy: Policy;
   readonly table: ObservedTable;
   readonly check: TableCheck;
   readonly maxKey: bigint | null;
@@ -19,13 +22,13 @@ export interface PolicyObservation {
  * Observes every policy of one database with a fixed number of queries whatever the number of
  * tables: one catalog query, one journal query, and one max(key) query for all integer-keyed policies.
  */
-export async function observe(client: pg.Client, policies: readonly RangePolicy[], journal: Journal): Promise<PolicyObservation[]> {
+export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
   const tables = await readTables(client, policies.map((p) => p.table));
   const checks = policies.map((p, i) => checkTable(p, tables[i]!));
   const open = await journal.openWork(client, policies.map((p) => p.name));
   const intPolicies = policies
     .map((p, i) => ({ p, i }))
-    .filter(({ p, i }) => checks[i]!.errors.length === 0 && p.range.interval.kind === 'step');
+    .filter((x): x is { p: RangePolicy; i: number } => checks[x.i]!.errors.length === 0 && x.p.strategy === 'range' && x.p.range.interval.kind === 'step');
   const maxKeys = new Map<number, bigint | null>();
   if (intPolicies.length > 0) {
     // max(key) through the parent: with an index on the key this is one index probe per partition at most.
@@ -67,4 +70,59 @@ export async function defaultRowsIn(
   const hits = new Set(r.rows.map((row) => Number(row.i) - 1));
   ranges.forEach((x, i) => out.set(`${x.from}:${x.to}`, hits.has(i)));
   return out;
+}
+
+/** Rows counted exactly up to this many; above it the planner's estimate is reported. */
+export const EXACT_COUNT_LIMIT = 100_000;
+
+/**
+ * Rows in a DEFAULT partition: exact when cheap (counting stops after EXACT_COUNT_LIMIT + 1 rows),
+ * otherwise the planner's estimate (pg_class.reltuples, at least the limit).
+ */
+export async function defaultRowCount(client: pg.Client, part: ObservedPartition): Promise<DefaultRowCount> {
+  const r = await client.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM (SELECT 1 FROM ${quoteQualified(part.schema, part.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s`);
+  const n = Number(r.rows[0]!.n);
+  if (n <= EXACT_COUNT_LIMIT) return { rows: n, exact: true };
+  return { rows: Math.max(Math.round(part.estimatedRows), n), exact: false };
+}
+
+/** Which of the given WHERE clauses match at least one row of the DEFAULT partition (one query). */
+export async function defaultMatches(client: pg.Client, part: { schema: string; name: string }, predicates: readonly string[]): Promise<boolean[]> {
+  if (predicates.length === 0) return [];
+  const t = quoteQualified(part.schema, part.name);
+  const sql = predicates.map((p, i) => `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM ${t} WHERE ${p})`).join(' UNION ALL ');
+  const hits = new Set((await client.query<{ i: number }>(sql)).rows.map((r) => Number(r.i)));
+  return predicates.map((_, i) => hits.has(i));
+}
+
+/**
+ * Declared list values in the column type's canonical text (what pg_get_expr prints), so that
+ * `1.50`, `'2024-1-1'` or `yes` compare equal to the bounds PostgreSQL shows. A value that is not
+ * valid for the column type is an error naming the partition and the value.
+ */
+export async function canonicalListValues(
+  client: pg.Client,
+  columnType: string,
+  declared: readonly DeclaredListPartition[],
+): Promise<{ partitions: CanonicalListPartition[] } | { error: string }> {
+  const flat = declared.flatMap((d) => d.values.map((v) => ({ key: d.key, v })));
+  const texts = flat.map((x) => (x.v === null ? null : String(x.v)));
+  const cast = async (values: (string | null)[]) =>
+    (await client.query<{ t: string | null }>(`SELECT (x::${columnType})::text AS t FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n`, [values])).rows.map((r) => r.t);
+  let canon: (string | null)[];
+  try {
+    canon = await cast(texts);
+  } catch {
+    for (const x of flat) {
+      if (x.v === null) continue;
+      try {
+        await cast([String(x.v)]);
+      } catch (err) {
+        return { error: `list partition "${x.key}": value ${formatListValue(x.v)} is not a valid ${columnType} (${(err as Error).message})` };
+      }
+    }
+    return { error: `list values could not be read as ${columnType}` };
+  }
+  let i = 0;
+  return { partitions: declared.map((d) => ({ key: d.key, values: d.values.map(() => canon[i++] ?? null) })) };
 }

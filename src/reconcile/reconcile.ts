@@ -1,13 +1,12 @@
-import { displayName } from '../config/qualified-name.js';
-import type { Config, Policy, RangePolicy } from '../config/types.js';
+import type { Config, Policy } from '../config/types.js';
 import { connect, serverVersionNum } from '../db/connect.js';
 import { executeAction, type ActionOutcome, type ArchiveRuntime } from '../executor/execute.js';
 import { openStorage } from '../archive/open-storage.js';
 import { Journal, newId } from '../executor/journal.js';
 import type { PolicyPlan } from '../planner/actions.js';
-import { planRange } from '../planner/range.js';
 import type { Logger } from '../log.js';
-import { defaultRowsIn, observe } from './observe.js';
+import { observe } from './observe.js';
+import { planPolicy } from './plan-policy.js';
 
 export interface ReconcileRequest {
   readonly config: Config;
@@ -28,9 +27,8 @@ export interface DatabaseReport {
 
 /** One reconcile of every given policy: observe -> plan -> (execute). */
 export async function reconcile(req: ReconcileRequest): Promise<DatabaseReport[]> {
-  const byDb = new Map<string, RangePolicy[]>();
+  const byDb = new Map<string, Policy[]>();
   for (const p of req.policies) {
-    if (p.strategy !== 'range') continue;
     const list = byDb.get(p.database) ?? [];
     list.push(p);
     byDb.set(p.database, list);
@@ -62,7 +60,7 @@ function archiveRuntime(config: Config, log: Logger): ArchiveRuntime | undefined
   return { storage, ready: () => (probe ??= ready()) };
 }
 
-async function reconcileDatabase(req: ReconcileRequest, database: string, policies: RangePolicy[]): Promise<DatabaseReport> {
+async function reconcileDatabase(req: ReconcileRequest, database: string, policies: Policy[]): Promise<DatabaseReport> {
   const db = req.config.databases.get(database)!;
   const log = req.log.child({ database });
   let client;
@@ -83,21 +81,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const plans: PolicyPlan[] = [];
     const outcomes: ActionOutcome[] = [];
     for (const o of observed) {
-      if (o.check.errors.length > 0 || !o.check.keyType) {
-        plans.push({
-          policy: o.policy.name, database, table: displayName(o.policy.table), actions: [],
-          problems: o.check.errors.map((message) => ({ policy: o.policy.name, rule: 'policy_table_mismatch' as const, message })),
-        });
-        continue;
-      }
-      const keyType = o.check.keyType;
-      const inputs = { policy: o.policy, table: o.table, keyType, nowMs: req.nowMs, maxKey: o.maxKey, serverVersionNum: version, openWork: o.openWork, defaultRows: new Map<string, boolean>() };
-      let plan = planRange(inputs);
-      const defaultPart = o.table.partitions.find((p) => p.isDefault);
-      if (defaultPart && plan.needsDefaultCheck.length > 0) {
-        const answers = await defaultRowsIn(client, defaultPart, o.policy.range.column, keyType, plan.needsDefaultCheck);
-        plan = planRange({ ...inputs, defaultRows: answers });
-      }
+      const plan = await planPolicy(client, o, version, req.nowMs);
       plans.push(plan);
       if (!req.execute) continue;
       const failed = new Set<string>();

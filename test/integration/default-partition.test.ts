@@ -21,7 +21,9 @@ describe('DEFAULT partition', () => {
     const cfg = writeProject(db.url, { 'b.yaml': rangePolicy({ name: 'blocked', table: 'public.blocked', column: 'ts', interval: '1 day', premake: 2 }) });
     const r = await reconcileAt(cfg, NOW);
     expect(outcomesOf(r)).toEqual(['done create blocked_p20240312']);
-    expect(r[0]!.plans[0]!.problems.map((p) => `${p.rule} ${p.partition}`)).toEqual(['default_rows blocked_p20240311']);
+    // blocking for the new range; and (default.maxRows: 0) the DEFAULT holding rows at all is a violation too
+    expect(r[0]!.plans[0]!.problems.map((p) => `${p.rule} ${p.partition} ${p.blocking}`)).toEqual(['default_rows blocked_p20240311 true', 'default_rows blocked_default false']);
+    expect(r[0]!.plans[0]!.health?.defaultRows).toEqual({ partition: 'blocked_default', rows: 1235, exact: true });
     expect((await db.sql.query('SELECT count(*)::int AS n FROM public.blocked_default')).rows[0].n).toBe(1235);
     // the CLI reports it and exits 1: work was left undone
     const cli = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW });

@@ -218,12 +218,12 @@ describe('range planning: DEFAULT partition', () => {
 
 describe('range planning: resuming after a crash', () => {
   it('attaches a table a previous run created but did not attach', () => {
-    const work: OpenWork = { policy: 'p', action: 'create', relid: 42, schema: 'public', name: 'events_p20240310', boundSql: `FOR VALUES FROM ('2024-03-10 00:00:00+00'::timestamptz) TO ('2024-03-11 00:00:00+00'::timestamptz)`, actionId: 'x', standalone: true };
+    const work: OpenWork = { policy: 'p', action: 'create', relid: 42, schema: 'public', name: 'events_p20240310', parent: { schema: 'public', name: 'events' }, boundSql: `FOR VALUES FROM ('2024-03-10 00:00:00+00'::timestamptz) TO ('2024-03-11 00:00:00+00'::timestamptz)`, actionId: 'x', standalone: true };
     const r = plan(policy({ interval: '1 day', premake: 0 }), [], '2024-03-10T12:00:00Z', { openWork: [work] });
     expect(summary(r.actions)).toEqual(['attach events_p20240310 [2024-03-10 00:00:00+00, 2024-03-11 00:00:00+00)']);
   });
   it('drops a table a previous run detached but did not drop', () => {
-    const work: OpenWork = { policy: 'p', action: 'drop', relid: 42, schema: 'public', name: 'old', boundSql: '', actionId: 'y', standalone: true };
+    const work: OpenWork = { policy: 'p', action: 'drop', relid: 42, schema: 'public', name: 'old', parent: { schema: 'public', name: 'events' }, boundSql: '', actionId: 'y', standalone: true };
     const r = plan(policy({ interval: '1 day', premake: 0 }), [part('c', day('2024-03-10', '2024-03-11'))], '2024-03-10T12:00:00Z', { openWork: [work] });
     expect(r.actions.map((a) => `${a.kind} ${a.partition.name} ${a.sql.join('; ')}`)).toEqual(['drop old DROP TABLE "public"."old"']);
   });

@@ -1,0 +1,57 @@
+import type pg from 'pg';
+import { displayName } from '../config/qualified-name.js';
+import type { PolicyPlan } from '../planner/actions.js';
+import type { CanonicalListPartition } from '../planner/children.js';
+import { planHash } from '../planner/hash.js';
+import { planList } from '../planner/list.js';
+import { listPredicateSql, valueSetKey } from '../planner/list-hash-bounds.js';
+import { planRange } from '../planner/range.js';
+import { canonicalListValues, defaultMatches, defaultRowCount, defaultRowsIn, type PolicyObservation } from './observe.js';
+
+/**
+ * Plans one observed policy. The planners are pure; what they need from the database beyond the
+ * catalog (DEFAULT rows of the ranges or values about to be created, the DEFAULT's row count,
+ * declared list values in canonical form) is fetched here, only when needed.
+ */
+export async function planPolicy(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number): Promise<PolicyPlan> {
+  const { policy, table, check } = o;
+  const mismatch = (messages: readonly string[]): PolicyPlan => ({
+    policy: policy.name, database: policy.database, table: displayName(policy.table), actions: [],
+    problems: messages.map((message) => ({ policy: policy.name, rule: 'policy_table_mismatch' as const, message })),
+  });
+  if (check.errors.length > 0) return mismatch(check.errors);
+  const defaultPart = table.partitions.find((p) => p.isDefault);
+  const defaultCount = defaultPart ? await defaultRowCount(client, defaultPart) : undefined;
+
+  if (policy.strategy === 'hash') return planHash({ policy, table, openWork: o.openWork });
+
+  if (policy.strategy === 'list') {
+    const canon = await canonicalListValues(client, check.keyColumnType!, policy.list.partitions);
+    if ('error' in canon) return mismatch([canon.error]);
+    const inputs = { policy, table, declared: canon.partitions, serverVersionNum, openWork: o.openWork, defaultRows: new Map<string, boolean>(), defaultCount };
+    let plan = planList(inputs);
+    if (defaultPart && plan.needsDefaultCheck.length > 0) {
+      const hits = await defaultMatches(client, defaultPart, plan.needsDefaultCheck.map((v) => listPredicateSql(policy.list.column, v)));
+      plan = planList({ ...inputs, defaultRows: new Map(plan.needsDefaultCheck.map((v, i) => [valueSetKey(v), hits[i]!])) });
+    }
+    return plan;
+  }
+
+  if (!check.keyType) return mismatch(['the partition key type could not be read']);
+  let subDeclared: CanonicalListPartition[] | undefined;
+  if (policy.subpartition?.strategy === 'list') {
+    const canon = await canonicalListValues(client, check.subColumnType!, policy.subpartition.partitions);
+    if ('error' in canon) return mismatch([`subpartition: ${canon.error}`]);
+    subDeclared = canon.partitions;
+  }
+  const inputs = {
+    policy, table, keyType: check.keyType, nowMs, maxKey: o.maxKey, serverVersionNum, openWork: o.openWork,
+    defaultRows: new Map<string, boolean>(), defaultCount, subDeclared,
+  };
+  let plan = planRange(inputs);
+  if (defaultPart && plan.needsDefaultCheck.length > 0) {
+    const answers = await defaultRowsIn(client, defaultPart, policy.range.column, check.keyType, plan.needsDefaultCheck);
+    plan = planRange({ ...inputs, defaultRows: answers });
+  }
+  return plan;
+}
