@@ -122,6 +122,26 @@ describe('LIST policies', () => {
     expect(steps.rows[0].n).toBeGreaterThanOrEqual(6); // 833 rows in batches of 300, twice
   });
 
+  it('onRemoved: archive sends an undeclared partition through the archive pipeline (verified, then dropped) and restore brings it back', async () => {
+    await db.sql.query(`CREATE TABLE public.tenants (id int, tier text, note text) PARTITION BY LIST (tier)`);
+    await db.sql.query(`CREATE TABLE public.tenants_gold PARTITION OF public.tenants FOR VALUES IN ('gold')`);
+    await db.sql.query(`CREATE TABLE public.tenants_legacy PARTITION OF public.tenants FOR VALUES IN ('legacy', 'old')`);
+    await db.sql.query(`INSERT INTO public.tenants SELECT g, CASE WHEN g % 2 = 0 THEN 'legacy' ELSE 'gold' END, E'line\\nwith, "quotes"' FROM generate_series(1, 500) g`);
+    const cfg = writeProject(
+      db.url,
+      { 't.yaml': policy('tenants', 'public.tenants', `  strategy: list\n  list:\n    column: tier\n    onRemoved: archive\n    partitions:\n      gold: [gold]\n  retention:\n    archive:\n      verify: full\n`) },
+      `storage:\n  url: file://${mkdtempSync(path.join(os.tmpdir(), 'pw-list-archive-'))}\n`,
+    );
+    const r = await reconcileAt(cfg, NOW);
+    expect(outcomesOf(r)).toEqual(['done archive tenants_legacy']);
+    expect((await db.sql.query(`SELECT to_regclass('public.tenants_legacy') AS t`)).rows[0].t).toBeNull();
+    const list = await runCli(['archive', 'list', '--config', cfg, '--output', 'json']);
+    expect(JSON.parse(list.stdout)[0]).toMatchObject({ partition: 'tenants_legacy', rows: 250 });
+    const back = await runCli(['restore', '--config', cfg, '--policy', 'tenants', '--partition', 'tenants_legacy', '--attach']);
+    expect(back.code).toBe(0);
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM public.tenants WHERE tier = 'legacy' AND note = E'line\\nwith, "quotes"'`)).rows[0].n).toBe(250);
+  });
+
   it('validate --db names a value that is not valid for the column type, and a strategy mismatch', async () => {
     await db.sql.query(`CREATE TABLE public.typed (id int, n int) PARTITION BY LIST (n)`);
     await db.sql.query(`CREATE TABLE public.ranged (id int, ts date) PARTITION BY RANGE (ts)`);
@@ -202,5 +222,21 @@ describe('sub-partitioning', () => {
     expect(await bounds('public.metrics_p20240310')).toHaveLength(3);
     const after = await db.sql.query(`SELECT md5(string_agg(tenant_id || ',' || ts || ',' || v, ';' ORDER BY tenant_id, ts)) AS h FROM public.metrics WHERE ts < '2024-03-11 00:00+00'`);
     expect(after.rows[0].h).toBe(before.rows[0].h);
+  });
+
+  it('creates new range children as PARTITION BY LIST with every declared sub-partition', async () => {
+    await db.sql.query(`CREATE TABLE public."Events by Region" (id int, ts date NOT NULL, "Region" text) PARTITION BY RANGE (ts)`);
+    const cfg = writeProject(db.url, {
+      'e.yaml': rangePolicy({
+        name: 'ebr', table: '"public"."Events by Region"', column: 'ts', interval: '1 month', premake: 1,
+        extra: `  subpartition:\n    strategy: list\n    column: Region\n    partitions:\n      eu: [EU, "it's"]\n      other: [null]\n`,
+      }),
+    });
+    expect(outcomesOf(await reconcileAt(cfg, NOW))).toEqual(['done create Events by Region_p202403', 'done create Events by Region_p202404']);
+    expect(await bounds('public."Events by Region_p202403"')).toEqual([
+      `Events by Region_p202403_eu FOR VALUES IN ('EU', 'it''s')`,
+      'Events by Region_p202403_other FOR VALUES IN (NULL)',
+    ]);
+    await db.sql.query(`INSERT INTO public."Events by Region" VALUES (1, '2024-03-02', 'it''s'), (2, '2024-03-03', NULL)`);
   });
 });
