@@ -4,7 +4,11 @@ import { ParallelGzip } from './parallel-gzip.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-type ZstdZlib = { createZstdCompress?: () => Transform; createZstdDecompress?: () => Transform };
+type ZstdZlib = {
+  createZstdCompress?: (o: { params: Record<number, number> }) => Transform;
+  createZstdDecompress?: () => Transform;
+  constants: Record<string, number>;
+};
 
 /** zstd needs Node >= 22.15 / 23.8 (zlib.createZstdCompress). */
 export function zstdAvailable(): boolean {
@@ -18,8 +22,8 @@ export const DEFAULT_LEVEL: Readonly<Record<Compression, number | undefined>> = 
 export function compressor(c: Compression, level = DEFAULT_LEVEL[c]): Transform | undefined {
   if (c === 'gzip') return new ParallelGzip(level ?? 1);
   if (c === 'zstd') {
-    const z = zlib as unknown as { createZstdCompress: (o: { params: Record<number, number> }) => Transform; constants: Record<string, number> };
-    return z.createZstdCompress({ params: { [z.constants.ZSTD_c_compressionLevel!]: level ?? 3 } });
+    const z = zlib as unknown as ZstdZlib;
+    return z.createZstdCompress!({ params: { [z.constants.ZSTD_c_compressionLevel!]: level ?? 3 } });
   }
   return undefined;
 }

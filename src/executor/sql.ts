@@ -59,8 +59,13 @@ export function moveRowsSql(
   columns: readonly string[],
   limit: number,
 ): string {
+  return moveRowsWhereSql(from, target, rangePredicateSql(column, fromLiteral, toLiteral), columns, limit);
+}
+
+/** Rows of [from, to): `"col" >= a AND "col" < b` with already-escaped literals. */
+export function rangePredicateSql(column: string, fromLiteral: string, toLiteral: string): string {
   const key = quoteIdent(column);
-  return moveRowsWhereSql(from, target, `${key} >= ${fromLiteral} AND ${key} < ${toLiteral}`, columns, limit);
+  return `${key} >= ${fromLiteral} AND ${key} < ${toLiteral}`;
 }
 
 /** Same as moveRowsSql, for rows matching `predicate` (list values). */

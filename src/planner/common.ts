@@ -2,7 +2,8 @@ import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/type
 import type { ArchiveSpec, Policy } from '../config/types.js';
 import { quoteQualified } from '../db/quote.js';
 import { attachDefaultSql, attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsWhereSql } from '../executor/sql.js';
-import type { Action, PartitionRef, PolicyHealth } from './actions.js';
+import type { Action, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
+import { displayName } from '../config/qualified-name.js';
 import { renderName } from './naming.js';
 
 const sameRef = (a: PartitionRef, b: PartitionRef) => a.schema === b.schema && a.name === b.name;
@@ -167,4 +168,17 @@ export function hashSkew(partitions: readonly ObservedPartition[]): number | und
   const total = rows.reduce((a, b) => a + b, 0);
   if (rows.length < 2 || total <= 0) return undefined;
   return Math.round((Math.max(...rows) / (total / rows.length)) * 100) / 100;
+}
+
+/**
+ * The end every planner shares: the DEFAULT partition created last (new partitions attach first,
+ * without a DEFAULT to scan), the default.maxRows check, and the plan's identity and health.
+ */
+export function finishPlan(policy: Policy, table: ObservedTable, usedNames: Set<string>, actions: Action[], problems: Problem[], defaultCount: DefaultRowCount | undefined): PolicyPlan {
+  const def = defaultCreateAction(policy, table, usedNames);
+  if (def && 'problem' in def) problems.push({ policy: policy.name, rule: 'naming', message: def.problem });
+  else if (def) actions.push(def);
+  const tooMany = defaultRowsProblem(policy, table, defaultCount);
+  if (tooMany) problems.push(tooMany);
+  return { policy: policy.name, database: policy.database, table: displayName(policy.table), actions, problems, health: healthOf(table, defaultCount) };
 }

@@ -1,10 +1,9 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
-import { displayName } from '../config/qualified-name.js';
 import type { HashPolicy } from '../config/types.js';
 import { attachSql, createLikeSql } from '../executor/sql.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planHashChildren } from './children.js';
-import { archiveSqlFor, finalizeActions, hashSkew, healthOf, resumeActions, withResumed } from './common.js';
+import { archiveSqlFor, finalizeActions, finishPlan, hashSkew, healthOf, resumeActions, withResumed } from './common.js';
 import { parseHashBound } from './list-hash-bounds.js';
 
 export interface HashInputs {
@@ -42,12 +41,6 @@ export function planHash(inp: HashInputs): PolicyPlan {
     });
   }
   const current = table.partitions.filter((p) => parseHashBound(p.boundExpr)?.modulus === policy.hash.modulus);
-  return {
-    policy: policy.name,
-    database: policy.database,
-    table: displayName(parent),
-    actions,
-    problems,
-    health: healthOf(table, undefined, hashSkew(current)),
-  };
+  // hash tables have no DEFAULT: finishPlan adds nothing but the health figures
+  return { ...finishPlan(policy, table, usedNames, actions, problems, undefined), health: healthOf(table, undefined, hashSkew(current)) };
 }

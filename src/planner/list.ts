@@ -1,11 +1,10 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
-import { displayName } from '../config/qualified-name.js';
 import type { ListPolicy } from '../config/types.js';
 import { attachSql, createLikeSql, moveRowsWhereSql } from '../executor/sql.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveSqlFor, defaultCreateAction, defaultRowsProblem, finalizeActions, healthOf, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
+  archiveSqlFor, finalizeActions, finishPlan, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
 
@@ -95,19 +94,5 @@ export function planList(inp: ListInputs): ListPlan {
   }
 
   // The DEFAULT last: new partitions attach first, without a DEFAULT to scan.
-  const def = defaultCreateAction(policy, table, usedNames);
-  if (def && 'problem' in def) problems.push({ policy: policy.name, rule: 'naming', message: def.problem });
-  else if (def) actions.push(def);
-  const tooMany = defaultRowsProblem(policy, table, inp.defaultCount);
-  if (tooMany) problems.push(tooMany);
-
-  return {
-    policy: policy.name,
-    database: policy.database,
-    table: displayName(parent),
-    actions,
-    problems,
-    health: healthOf(table, inp.defaultCount),
-    needsDefaultCheck,
-  };
+  return { ...finishPlan(policy, table, usedNames, actions, problems, inp.defaultCount), needsDefaultCheck };
 }

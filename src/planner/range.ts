@@ -1,11 +1,9 @@
 import type { OpenWork, ObservedPartition, ObservedTable } from '../catalog/types.js';
 import { formatCalendarInterval } from '../config/duration.js';
-import { displayName } from '../config/qualified-name.js';
 import type { RangePolicy } from '../config/types.js';
-import { quoteIdent } from '../db/quote.js';
-import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../executor/sql.js';
+import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, dropSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../executor/sql.js';
 import { planHashChildren, planListChildren, showValues, type CanonicalListPartition } from './children.js';
-import { archiveSqlFor, defaultCreateAction, defaultRowsProblem, healthOf, resumeActions, withResumed, type DefaultRowCount } from './common.js';
+import { archiveSqlFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
 import { parseHashBound, parseListBound } from './list-hash-bounds.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
 import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
@@ -80,31 +78,22 @@ export function planRange(inp: RangeInputs): RangePlan {
   const usedNames = new Set(table.partitions.flatMap((p) => [p.name, ...(p.sub?.partitions.map((s) => s.name) ?? [])]));
   const archiveSql = archiveSqlFor(parent, policy.retention?.archive, (ref) => table.partitions.some((p) => p.name === ref.name && p.isPartitioned));
 
-  // 1. Interrupted DETACH ... CONCURRENTLY: must be finalized before any other detach can run.
-  const finalized = new Set<string>();
-  for (const e of existing.filter((x) => x.part.detachPending)) {
-    const ref = { schema: e.part.schema, name: e.part.name };
-    finalized.add(e.part.name);
-    actions.push({
-      kind: 'finalize', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show),
-      reason: 'an interrupted DETACH ... CONCURRENTLY left it pending; its rows are invisible through the parent until finalized',
-      sql: [finalizeSql(parent, ref)],
-    });
-  }
-
-  // 2. Resume multi-step work that a crash interrupted (journal + catalog agree it is half done).
   const showBound = (b: string) => {
     const r = parseRangeBound(b, keyType);
     return r ? fmtRange(r, show) : b === 'DEFAULT' ? 'DEFAULT' : subBounds(b);
   };
+
+  // 1. Interrupted DETACH ... CONCURRENTLY: must be finalized before any other detach can run.
+  actions.push(...finalizeActions(policy.name, parent, parent, existing.map((e) => e.part), (p) => showBound(p.boundExpr)));
+  const finalized = new Set(actions.map((a) => a.partition.name));
+
+  // 2. Resume multi-step work that a crash interrupted (journal + catalog agree it is half done).
   actions.push(
     ...resumeActions({
       policy, table, openWork: inp.openWork, showBound, archiveSql,
       predicateFor: (b) => {
         const r = parseRangeBound(b, keyType);
-        if (r?.from == null || r.to == null) return undefined;
-        const col = quoteIdent(policy.range.column);
-        return `${col} >= ${lit(r.from)} AND ${col} < ${lit(r.to)}`;
+        return r?.from == null || r.to == null ? undefined : rangePredicateSql(policy.range.column, lit(r.from), lit(r.to));
       },
     }),
   );
@@ -198,18 +187,8 @@ export function planRange(inp: RangeInputs): RangePlan {
     }
     const concurrently = inp.serverVersionNum >= 140000 && !defaultPart;
     expired.sort((x, y) => (x.range.from! < y.range.from! ? -1 : 1));
-    for (const e of expired) {
-      const ref = { schema: e.part.schema, name: e.part.name };
-      const bounds = fmtRange(e.range, show);
-      const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions`;
-      if (retention.action === 'detach') {
-        actions.push({ kind: 'detach', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently)], concurrently });
-      } else if (retention.action === 'drop') {
-        actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds, reason: why, sql: [detachSql(parent, ref, concurrently), dropSql(ref)], concurrently });
-      } else if (retention.action === 'archive') {
-        actions.push({ kind: 'archive', policy: policy.name, partition: ref, boundSql: e.part.boundExpr, bounds, reason: why, sql: archiveSql(ref, true, concurrently), concurrently, resume: false });
-      }
-    }
+    const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions`;
+    for (const e of expired) actions.push(removalAction(policy, e.part, retention.action, concurrently, fmtRange(e.range, show), why, archiveSql));
     for (const e of existing.filter((x) => x.part.detachPending && retention.action !== 'detach')) {
       const ref = { schema: e.part.schema, name: e.part.name };
       const isExpired = cutoff !== undefined ? e.range.to !== null && e.range.to <= cutoff : false;
@@ -245,20 +224,9 @@ export function planRange(inp: RangeInputs): RangePlan {
   }
 
   // 6. The DEFAULT partition, last: new partitions attach first, without a DEFAULT to scan.
-  const def = defaultCreateAction(policy, table, usedNames);
-  if (def && 'problem' in def) problem('naming', def.problem);
-  else if (def) actions.push(def);
-  const tooMany = defaultRowsProblem(policy, table, inp.defaultCount);
-  if (tooMany) problems.push(tooMany);
-
   return {
-    policy: policy.name,
-    database: policy.database,
-    table: displayName(parent),
-    actions,
-    problems,
+    ...finishPlan(policy, table, usedNames, actions, problems, inp.defaultCount),
     coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),
-    health: healthOf(table, inp.defaultCount),
     needsDefaultCheck,
   };
 

@@ -2,6 +2,7 @@ import type { ObservedTable } from '../catalog/types.js';
 import type { Policy } from '../config/types.js';
 import { displayIdent, displayName } from '../config/qualified-name.js';
 import { isTimeKey, keyTypeOf, type KeyType } from '../planner/keys.js';
+import { parseHashBound } from '../planner/list-hash-bounds.js';
 
 export interface TableCheck {
   /** Problems that stop partwarden from managing the table. */
@@ -45,8 +46,8 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
       else keyColumnType = key.type;
     }
     if (policy.strategy === 'hash') {
-      const moduli = [...new Set(t.partitions.map((p) => /modulus (\d+)/.exec(p.boundExpr)?.[1]).filter((m): m is string => m !== undefined))];
-      const other = moduli.filter((m) => Number(m) !== policy.hash.modulus);
+      const moduli = [...new Set(t.partitions.map((p) => parseHashBound(p.boundExpr)?.modulus).filter((m): m is number => m !== undefined))];
+      const other = moduli.filter((m) => m !== policy.hash.modulus);
       if (other.length > 0) {
         warnings.push(`${name} has hash partitions with modulus ${other.join(', ')}, the policy says modulus ${policy.hash.modulus}: those partitions are reported (hash_modulus_mismatch) and never touched` +
           (moduli.length === 1 ? `; if the table is right, set hash.modulus: ${other[0]}` : ''));

@@ -7,7 +7,8 @@ import { formatListValue } from '../config/resolve-policy.js';
 import type { DeclaredListPartition, Policy, RangePolicy } from '../config/types.js';
 import { quoteIdent, quoteQualified } from '../db/quote.js';
 import type { Journal } from '../executor/journal.js';
-import { displayKey, type KeyType } from '../planner/keys.js';
+import { keyLiteral, type KeyType } from '../planner/keys.js';
+import { rangePredicateSql } from '../executor/sql.js';
 import { checkTable, type TableCheck } from './check-table.js';
 
 export interface PolicyObservation {
@@ -16,11 +17,14 @@ export interface PolicyObservation {
   readonly check: TableCheck;
   readonly maxKey: bigint | null;
   readonly openWork: readonly OpenWork[];
+  /** Rows in the table's DEFAULT partition (undefined without one). */
+  readonly defaultCount?: DefaultRowCount;
 }
 
 /**
  * Observes every policy of one database with a fixed number of queries whatever the number of
- * tables: one catalog query, one journal query, and one max(key) query for all integer-keyed policies.
+ * tables: one catalog query, one journal query, one max(key) query for all integer-keyed policies
+ * and one row-count query for all DEFAULT partitions.
  */
 export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
   const tables = await readTables(client, policies.map((p) => p.table));
@@ -38,11 +42,13 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
     const r = await client.query<{ i: number; m: string | null }>(sql);
     for (const row of r.rows) maxKeys.set(row.i, row.m === null ? null : BigInt(row.m));
   }
+  const defaultCounts = await defaultRowCounts(client, tables.map((t, i) => (checks[i]!.errors.length === 0 ? t.partitions.find((p) => p.isDefault) : undefined)));
   return policies.map((policy, i) => ({
     policy,
     table: tables[i]!,
     check: checks[i]!,
     maxKey: maxKeys.get(i) ?? null,
+    defaultCount: defaultCounts[i],
     openWork: open.filter((w) => w.policy === policy.name),
   }));
 }
@@ -60,15 +66,8 @@ export async function defaultRowsIn(
 ): Promise<Map<string, boolean>> {
   const out = new Map<string, boolean>();
   if (ranges.length === 0) return out;
-  const col = quoteIdent(column);
-  const r = await client.query<{ i: string }>(
-    `SELECT r.i::int8 AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(lo, hi, i)
-      WHERE EXISTS (SELECT 1 FROM ${quoteQualified(defaultPart.schema, defaultPart.name)} d
-                     WHERE d.${col} >= r.lo::${keyType} AND d.${col} < r.hi::${keyType})`,
-    [ranges.map((x) => displayKey(x.from, keyType)), ranges.map((x) => displayKey(x.to, keyType))],
-  );
-  const hits = new Set(r.rows.map((row) => Number(row.i) - 1));
-  ranges.forEach((x, i) => out.set(`${x.from}:${x.to}`, hits.has(i)));
+  const hits = await defaultMatches(client, defaultPart, ranges.map((x) => rangePredicateSql(column, keyLiteral(x.from, keyType), keyLiteral(x.to, keyType))));
+  ranges.forEach((x, i) => out.set(`${x.from}:${x.to}`, hits[i]!));
   return out;
 }
 
@@ -76,14 +75,21 @@ export async function defaultRowsIn(
 export const EXACT_COUNT_LIMIT = 100_000;
 
 /**
- * Rows in a DEFAULT partition: exact when cheap (counting stops after EXACT_COUNT_LIMIT + 1 rows),
- * otherwise the planner's estimate (pg_class.reltuples, at least the limit).
+ * Rows in each DEFAULT partition, in one query for all of them: exact when cheap (counting stops
+ * after EXACT_COUNT_LIMIT + 1 rows), otherwise the planner's estimate (reltuples, at least the limit).
  */
-export async function defaultRowCount(client: pg.Client, part: ObservedPartition): Promise<DefaultRowCount> {
-  const r = await client.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM (SELECT 1 FROM ${quoteQualified(part.schema, part.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s`);
-  const n = Number(r.rows[0]!.n);
-  if (n <= EXACT_COUNT_LIMIT) return { rows: n, exact: true };
-  return { rows: Math.max(Math.round(part.estimatedRows), n), exact: false };
+async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<ObservedPartition | undefined>): Promise<Array<DefaultRowCount | undefined>> {
+  const present = parts.map((p, i) => ({ p, i })).filter((x): x is { p: ObservedPartition; i: number } => x.p !== undefined);
+  if (present.length === 0) return parts.map(() => undefined);
+  const sql = present
+    .map(({ p, i }) => `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${quoteQualified(p.schema, p.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s)::int8 AS n`)
+    .join(' UNION ALL ');
+  const counts = new Map((await client.query<{ i: number; n: string }>(sql)).rows.map((r) => [Number(r.i), Number(r.n)]));
+  return parts.map((p, i) => {
+    const n = counts.get(i);
+    if (!p || n === undefined) return undefined;
+    return n <= EXACT_COUNT_LIMIT ? { rows: n, exact: true } : { rows: Math.max(Math.round(p.estimatedRows), n), exact: false };
+  });
 }
 
 /** Which of the given WHERE clauses match at least one row of the DEFAULT partition (one query). */

@@ -6,7 +6,7 @@ import { planHash } from '../planner/hash.js';
 import { planList } from '../planner/list.js';
 import { listPredicateSql, valueSetKey } from '../planner/list-hash-bounds.js';
 import { planRange } from '../planner/range.js';
-import { canonicalListValues, defaultMatches, defaultRowCount, defaultRowsIn, type PolicyObservation } from './observe.js';
+import { canonicalListValues, defaultMatches, defaultRowsIn, type PolicyObservation } from './observe.js';
 
 /**
  * Plans one observed policy. The planners are pure; what they need from the database beyond the
@@ -21,7 +21,7 @@ export async function planPolicy(client: pg.Client, o: PolicyObservation, server
   });
   if (check.errors.length > 0) return mismatch(check.errors);
   const defaultPart = table.partitions.find((p) => p.isDefault);
-  const defaultCount = defaultPart ? await defaultRowCount(client, defaultPart) : undefined;
+  const defaultCount = o.defaultCount;
 
   if (policy.strategy === 'hash') return planHash({ policy, table, openWork: o.openWork });
 
