@@ -7,9 +7,9 @@ import type { Storage } from '../archive/storage.js';
 import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { sqlstateOf } from '../db/sqlstate.js';
-import type { Action, PartitionRef } from '../planner/actions.js';
+import type { Action, DefaultGuard, PartitionRef } from '../planner/actions.js';
 import { failpoint } from './failpoint.js';
-import { finalizeSql } from './sql.js';
+import { dropSql, finalizeSql } from './sql.js';
 import { Journal, newId, type StepResult } from './journal.js';
 import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
 
@@ -123,12 +123,82 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
       }),
     );
 
+  /**
+   * ATTACH next to a DEFAULT partition without scanning it: the DEFAULT gets a CHECK excluding the
+   * new rows (NOT VALID: brief lock, no scan), VALIDATE scans it while writes go on, and ATTACH
+   * plus the constraint's DROP commit together. Rows of the range that reached DEFAULT before the
+   * constraint fail VALIDATE: the constraint is removed and the action fails, and the next run
+   * sees the rows (relocation or a default_rows violation).
+   */
+  const guardedAttach = async (guard: DefaultGuard, attach: string, relidHint?: number) => {
+    const def = displayName(guard.defaultPartition);
+    if (guard.addSql) {
+      const add = guard.addSql;
+      await step('guard-default', add, false, async () => {
+        try {
+          return await retried(add);
+        } catch (err) {
+          if (sqlstateOf(err) !== '42710') throw err; // already there: an earlier attempt added it
+          return { value: null, attempts: 1 };
+        }
+      }, relidHint);
+    }
+    await step('validate-guard', guard.validateSql, false, async () => {
+      try {
+        return await retried(guard.validateSql);
+      } catch (err) {
+        if (sqlstateOf(err) !== '23514') throw err;
+        await retried(guard.dropSql);
+        const dropped = relidHint !== undefined && (await discardEmptyUnattached(action.partition, relidHint));
+        throw new StepFailed(
+          `DEFAULT partition ${def} received rows of ${action.bounds} before ${displayName(action.partition)} was attached; guard removed` +
+            `${dropped ? ' and the empty new table dropped' : ''}: the next run moves them (default.relocate: true) or reports them (default_rows)`,
+          '23514',
+        );
+      }
+    }, relidHint);
+    await step('attach', `${attach};\n${guard.dropSql}`, true, () =>
+      withLockRetries(ctx.retry, () =>
+        inTransaction(client, ctx.db.lockTimeoutMs, async () => {
+          const r = await client.query(attach);
+          await client.query(guard.dropSql);
+          return r;
+        }),
+      ),
+    relidHint);
+  };
+  /**
+   * Drops a table this action created and never attached, if it is still that table, still not a
+   * partition and still empty: the next run plans its range afresh. Anything else is left alone.
+   */
+  const discardEmptyUnattached = async (t: PartitionRef, oid: number): Promise<boolean> => {
+    const name = quoteQualified(t.schema, t.name);
+    const r = await withLockRetries(ctx.retry, () =>
+      inTransaction(client, ctx.db.lockTimeoutMs, async () => {
+        const c = await client.query<{ oid: string | null; attached: boolean }>('SELECT c.oid::int8 AS oid, c.relispartition AS attached FROM pg_class c WHERE c.oid = to_regclass($1)', [name]);
+        const row = c.rows[0];
+        if (!row || Number(row.oid) !== oid || row.attached) return false;
+        await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+        if ((await client.query(`SELECT 1 FROM ${name} LIMIT 1`)).rowCount !== 0) return false;
+        await client.query(dropSql(t));
+        return true;
+      }),
+    ).catch(() => ({ value: false }));
+    return r.value;
+  };
+  const attachStatementOf = (a: Action) => (a.kind === 'create' || a.kind === 'attach') && a.defaultGuard ? a.sql[a.sql.length - 2]! : a.sql[a.sql.length - 1]!;
+
   try {
     switch (action.kind) {
       case 'create': {
-        const attach = action.sql[action.sql.length - 1]!;
-        await step('create-table', action.createSql.join(';\n'), false, (finish) => createTable(action.createSql, finish));
-        await step('attach', attach, true, () => retried(attach));
+        const attach = attachStatementOf(action);
+        const oid = await step('create-table', action.createSql.join(';\n'), false, (finish) => createTable(action.createSql, finish));
+        if (action.defaultGuard) await guardedAttach(action.defaultGuard, attach, oid);
+        else await step('attach', attach, true, () => retried(attach));
+        break;
+      }
+      case 'cleanup': {
+        await step('drop-guard', action.sql[0]!, true, () => retried(action.sql[0]!));
         break;
       }
       case 'relocate': {
@@ -147,9 +217,10 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
         break;
       }
       case 'attach': {
-        const attach = action.sql[action.sql.length - 1]!;
+        const attach = attachStatementOf(action);
         const move = action.moveBatchSql;
-        await step('attach', attach, true, () => (move ? moveRestAndAttach(move, attach) : retried(attach)), action.relid);
+        if (action.defaultGuard) await guardedAttach(action.defaultGuard, attach, action.relid);
+        else await step('attach', attach, true, () => (move ? moveRestAndAttach(move, attach) : retried(attach)), action.relid);
         break;
       }
       case 'finalize': {

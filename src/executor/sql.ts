@@ -95,3 +95,23 @@ export function createPartitionOfSql(sub: PartitionRef, child: PartitionRef, bou
 export function attachDefaultSql(parent: PartitionRef, child: PartitionRef): string {
   return `ALTER TABLE ${q(parent)} ATTACH PARTITION ${q(child)} DEFAULT`;
 }
+
+/**
+ * A CHECK on the DEFAULT partition that excludes the rows of a partition about to be attached:
+ * added NOT VALID (a brief ACCESS EXCLUSIVE, no scan), validated (SHARE UPDATE EXCLUSIVE: reads
+ * and writes go on during the scan), it lets ATTACH skip its scan of the DEFAULT, which would
+ * otherwise run under ACCESS EXCLUSIVE (PostgreSQL docs, ALTER TABLE ... ATTACH PARTITION).
+ * `NOT (predicate)` is what PostgreSQL's prover matches against the DEFAULT's new constraint; a
+ * NULL key passes it, as it does the DEFAULT's constraint.
+ */
+export function addDefaultGuardSql(def: PartitionRef, constraint: string, predicate: string): string {
+  return `ALTER TABLE ${q(def)} ADD CONSTRAINT ${quoteIdent(constraint)} CHECK (NOT (${predicate})) NOT VALID`;
+}
+
+export function validateConstraintSql(table: PartitionRef, constraint: string): string {
+  return `ALTER TABLE ${q(table)} VALIDATE CONSTRAINT ${quoteIdent(constraint)}`;
+}
+
+export function dropConstraintSql(table: PartitionRef, constraint: string): string {
+  return `ALTER TABLE ${q(table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(constraint)}`;
+}

@@ -25,11 +25,12 @@ export interface PartitionRef {
 export type Action =
   | (ActionBase<'create'> & CreateDetails) // CREATE TABLE ... LIKE (and its sub-partitions), then ATTACH
   | (ActionBase<'relocate'> & RelocateDetails & CreateDetails) // CREATE TABLE ... LIKE, move rows out of DEFAULT in batches, ATTACH
-  | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string; readonly moveBatchSql?: string }) // resume a create/relocate whose ATTACH did not happen
+  | (ActionBase<'attach'> & { readonly relid: number; readonly actionId: string; readonly moveBatchSql?: string; readonly defaultGuard?: DefaultGuard }) // resume a create/relocate whose ATTACH did not happen
   | ActionBase<'detach'> // retention action detach
   | (ActionBase<'drop'> & { readonly relid?: number; readonly actionId?: string }) // detach (if attached) then DROP
   | ActionBase<'finalize'> // DETACH ... FINALIZE of an interrupted concurrent detach
-  | (ActionBase<'archive'> & ArchiveDetails); // detach (unless resuming), export, upload, verify, manifest, drop
+  | (ActionBase<'archive'> & ArchiveDetails) // detach (unless resuming), export, upload, verify, manifest, drop
+  | (ActionBase<'cleanup'> & { readonly table: PartitionRef; readonly constraint: string }); // drop a guard constraint an interrupted run left on DEFAULT
 
 interface ActionBase<K extends string> {
   readonly kind: K;
@@ -50,6 +51,24 @@ interface ActionBase<K extends string> {
 export interface CreateDetails {
   /** Statements that create the new (not yet attached) table, run in one transaction with its journal entry. */
   readonly createSql: readonly string[];
+  /** Present when a non-empty DEFAULT partition exists: ATTACH without scanning it (see DefaultGuard). */
+  readonly defaultGuard?: DefaultGuard;
+}
+
+/**
+ * The CHECK-constraint route to ATTACH next to a DEFAULT partition: a constraint on DEFAULT that
+ * excludes the new partition's rows is added NOT VALID, validated without blocking writes, and
+ * dropped in the ATTACH's own transaction; ATTACH then skips its scan of DEFAULT.
+ */
+export interface DefaultGuard {
+  readonly defaultPartition: PartitionRef;
+  /** `partwarden_pending_<hash of the partition's name>`. */
+  readonly constraint: string;
+  /** ADD CONSTRAINT ... NOT VALID; absent when resuming with the constraint already in place. */
+  readonly addSql?: string;
+  readonly validateSql: string;
+  /** Runs in the ATTACH's transaction. */
+  readonly dropSql: string;
 }
 
 export interface ArchiveDetails {

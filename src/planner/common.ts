@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ArchiveSpec, Policy } from '../config/types.js';
 import { quoteQualified } from '../db/quote.js';
-import { attachDefaultSql, attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsWhereSql } from '../executor/sql.js';
-import type { Action, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
+import {
+  addDefaultGuardSql, attachDefaultSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
+} from '../executor/sql.js';
+import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
 import { displayName } from '../config/qualified-name.js';
 import { renderName } from './naming.js';
 
@@ -60,6 +63,14 @@ export function resumeActions(o: ResumeOptions): Action[] {
     }
     const attach = w.boundSql === 'DEFAULT' ? attachDefaultSql(parent, ref) : attachSql(parent, ref, w.boundSql);
     const resume = { ...base, kind: 'attach' as const, relid: w.relid, actionId: w.actionId };
+    const guardName = defaultGuardName(ref);
+    if (defaultPart?.pendingChecks?.includes(guardName)) {
+      // stopped between adding the DEFAULT's guard constraint and ATTACH: validate, then attach
+      const defRef = { schema: defaultPart.schema, name: defaultPart.name };
+      const defaultGuard: DefaultGuard = { defaultPartition: defRef, constraint: guardName, validateSql: validateConstraintSql(defRef, guardName), dropSql: dropConstraintSql(defRef, guardName) };
+      actions.push({ ...resume, reason: 'resume: stopped between guarding DEFAULT and ATTACH', sql: [defaultGuard.validateSql, attach, defaultGuard.dropSql], defaultGuard });
+      continue;
+    }
     const predicate = o.predicateFor(w.boundSql);
     if (w.action === 'relocate' && defaultPart && predicate && sameRef(parent, policyTable)) {
       // rows may still wait in DEFAULT: move what is left and attach in one transaction
@@ -81,6 +92,62 @@ export function withResumed(partitions: readonly ObservedPartition[], openWork: 
     .filter((w) => w.standalone && (w.action === 'create' || w.action === 'relocate') && sameRef(w.parent, parent) && w.boundSql !== 'DEFAULT')
     .map((w) => ({ oid: w.relid, schema: w.schema, name: w.name, boundExpr: w.boundSql, isDefault: false, detachPending: false, isPartitioned: false, estimatedRows: 0 }));
   return [...partitions, ...pending];
+}
+
+/** Name of the DEFAULT's guard constraint for one partition: stable across runs, at most 35 bytes. */
+export function defaultGuardName(ref: PartitionRef): string {
+  return `partwarden_pending_${createHash('sha256').update(`${ref.schema}\0${ref.name}`).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The guard for attaching `ref` (rows matching `predicate`) next to the DEFAULT partition, when
+ * there is one worth guarding: an empty DEFAULT costs ATTACH nothing to scan, and a partitioned
+ * DEFAULT is left to PostgreSQL.
+ */
+export function defaultGuardFor(table: ObservedTable, defaultCount: DefaultRowCount | undefined, ref: PartitionRef, predicate: string): DefaultGuard | undefined {
+  const def = table.partitions.find((p) => p.isDefault);
+  if (!def || def.isPartitioned || (defaultCount?.exact && defaultCount.rows === 0)) return undefined;
+  const defRef = { schema: def.schema, name: def.name };
+  const constraint = defaultGuardName(ref);
+  return {
+    defaultPartition: defRef, constraint,
+    addSql: addDefaultGuardSql(defRef, constraint, predicate),
+    validateSql: validateConstraintSql(defRef, constraint),
+    dropSql: dropConstraintSql(defRef, constraint),
+  };
+}
+
+/** A create action: CREATE (one transaction), then ATTACH, guarded when a DEFAULT would be scanned. */
+export function createAction(
+  base: { policy: string; partition: PartitionRef; boundSql: string; bounds: string; parent?: PartitionRef },
+  reason: string,
+  createSql: string[],
+  attach: string,
+  defaultGuard?: DefaultGuard,
+): Action {
+  if (!defaultGuard) return { ...base, kind: 'create', reason, createSql, sql: [...createSql, attach] };
+  return {
+    ...base, kind: 'create', reason: `${reason}; DEFAULT guarded so ATTACH does not scan it`, createSql, defaultGuard,
+    sql: [...createSql, defaultGuard.addSql!, defaultGuard.validateSql, attach, defaultGuard.dropSql],
+  };
+}
+
+/**
+ * Guard constraints on DEFAULT that no action of this plan will finish: left by a run that
+ * stopped and whose table is gone. They would reject rows of that range, so they are dropped.
+ */
+function strayGuardActions(policy: Policy, table: ObservedTable, actions: readonly Action[]): Action[] {
+  const def = table.partitions.find((p) => p.isDefault);
+  if (!def?.pendingChecks?.length) return [];
+  const claimed = new Set(actions.flatMap((a) => ('defaultGuard' in a && a.defaultGuard ? [a.defaultGuard.constraint] : [])));
+  const defRef = { schema: def.schema, name: def.name };
+  return def.pendingChecks
+    .filter((c) => !claimed.has(c))
+    .map((constraint) => ({
+      kind: 'cleanup' as const, policy: policy.name, partition: defRef, table: defRef, constraint, boundSql: '', bounds: 'DEFAULT',
+      reason: `guard constraint ${constraint} was left by an interrupted run; it would reject rows no partition takes`,
+      sql: [dropConstraintSql(defRef, constraint)],
+    }));
 }
 
 /** Columns a row move writes (generated columns are recomputed). */
@@ -175,6 +242,7 @@ export function hashSkew(partitions: readonly ObservedPartition[]): number | und
  * without a DEFAULT to scan), the default.maxRows check, and the plan's identity and health.
  */
 export function finishPlan(policy: Policy, table: ObservedTable, usedNames: Set<string>, actions: Action[], problems: Problem[], defaultCount: DefaultRowCount | undefined): PolicyPlan {
+  actions.unshift(...strayGuardActions(policy, table, actions));
   const def = defaultCreateAction(policy, table, usedNames);
   if (def && 'problem' in def) problems.push({ policy: policy.name, rule: 'naming', message: def.problem });
   else if (def) actions.push(def);

@@ -4,7 +4,7 @@ import { attachSql, createLikeSql, moveRowsWhereSql } from '../executor/sql.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveSqlFor, finalizeActions, finishPlan, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
+  archiveSqlFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
 
@@ -76,7 +76,8 @@ export function planList(inp: ListInputs): ListPlan {
         continue;
       }
     }
-    actions.push({ ...base, kind: 'create', reason: 'declared, missing', createSql, sql: [...createSql, attachSql(parent, m.ref, m.boundSql)] });
+    const guard = defaultGuardFor(table, inp.defaultCount, m.ref, listPredicateSql(policy.list.column, values));
+    actions.push(createAction(base, 'declared, missing', createSql, attachSql(parent, m.ref, m.boundSql), guard));
   }
 
   // Partitions whose values are no longer declared.

@@ -3,7 +3,7 @@ import { formatCalendarInterval } from '../config/duration.js';
 import type { RangePolicy } from '../config/types.js';
 import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, dropSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../executor/sql.js';
 import { planHashChildren, planListChildren, showValues, type CanonicalListPartition } from './children.js';
-import { archiveSqlFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
+import { archiveSqlFor, createAction, defaultGuardFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
 import { parseHashBound, parseListBound } from './list-hash-bounds.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
 import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
@@ -165,12 +165,13 @@ export function planRange(inp: RangeInputs): RangePlan {
           const defRef = { schema: defaultPart.schema, name: defaultPart.name };
           const cols = table.columns.filter((c) => !c.generated).map((c) => c.name);
           const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, lit(from), lit(to), cols, policy.default.relocateBatchRows);
-          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: subs!, sql: [...subs!, moveBatchSql, attachSql(parent, ref, boundSql)], defaultPartition: defRef, moveBatchSql });
+          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: subs, sql: [...subs, moveBatchSql, attachSql(parent, ref, boundSql)], defaultPartition: defRef, moveBatchSql });
           continue;
         }
       }
       const why = to <= curCell ? 'missing (backfill)' : from <= cur && cur < to ? 'missing (current)' : 'premake';
-      actions.push({ ...base, kind: 'create', reason: why, createSql: subs!, sql: [...subs!, attachSql(parent, ref, boundSql)] });
+      const guard = defaultGuardFor(table, inp.defaultCount, ref, rangePredicateSql(policy.range.column, lit(from), lit(to)));
+      actions.push(createAction(base, why, subs, attachSql(parent, ref, boundSql), guard));
     }
     if (creates > MAX_CREATES_PER_RUN) break;
   }

@@ -71,6 +71,9 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     log.error({ err: error }, 'database unreachable');
     return { database, plans: [], outcomes: [], error };
   }
+  // What the server says while we work (e.g. "... is implied by existing constraints" when
+  // client_min_messages is debug1): debug level, for DBAs reviewing what a DDL did.
+  client.on('notice', (n) => log.debug({ severity: n.severity, notice: n.message }, 'server notice'));
   try {
     const journal = new Journal(req.config.stateSchema);
     if (req.execute) await journal.ensure(client);

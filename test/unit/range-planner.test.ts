@@ -216,6 +216,44 @@ describe('range planning: DEFAULT partition', () => {
   });
 });
 
+describe('range planning: attaching next to a non-empty DEFAULT', () => {
+  const withDefault = (extra: Partial<ObservedPartition> = {}) => [part('events_default', 'DEFAULT', { isDefault: true, ...extra })];
+  const noRowsInRange = (p: RangePolicy) => new Map(plan(p, withDefault(), '2024-03-10T12:00:00Z').needsDefaultCheck.map((x) => [`${x.from}:${x.to}`, false]));
+
+  it('guards the DEFAULT with a CHECK that excludes the new range, dropped with the ATTACH', () => {
+    const p = policy({ interval: '1 day', premake: 0 });
+    const r = plan(p, withDefault(), '2024-03-10T12:00:00Z', { defaultRows: noRowsInRange(p), defaultCount: { rows: 10, exact: true } });
+    const a = r.actions[0]!;
+    expect(a.kind === 'create' && a.defaultGuard?.constraint).toMatch(/^partwarden_pending_[0-9a-f]{16}$/);
+    const c = a.kind === 'create' ? a.defaultGuard!.constraint : '';
+    expect(a.sql.slice(1)).toEqual([
+      `ALTER TABLE "public"."events_default" ADD CONSTRAINT "${c}" CHECK (NOT ("ts" >= '2024-03-10 00:00:00+00'::timestamptz AND "ts" < '2024-03-11 00:00:00+00'::timestamptz)) NOT VALID`,
+      `ALTER TABLE "public"."events_default" VALIDATE CONSTRAINT "${c}"`,
+      `ALTER TABLE "public"."events" ATTACH PARTITION "public"."events_p20240310" FOR VALUES FROM ('2024-03-10 00:00:00+00'::timestamptz) TO ('2024-03-11 00:00:00+00'::timestamptz)`,
+      `ALTER TABLE "public"."events_default" DROP CONSTRAINT IF EXISTS "${c}"`,
+    ]);
+  });
+
+  it('does not guard an empty or a partitioned DEFAULT', () => {
+    const p = policy({ interval: '1 day', premake: 0 });
+    const empty = plan(p, withDefault(), '2024-03-10T12:00:00Z', { defaultRows: noRowsInRange(p), defaultCount: { rows: 0, exact: true } });
+    expect(empty.actions[0]!.sql).toHaveLength(2);
+    const partitioned = plan(p, withDefault({ isPartitioned: true }), '2024-03-10T12:00:00Z', { defaultRows: noRowsInRange(p), defaultCount: { rows: 5, exact: true } });
+    expect(partitioned.actions[0]!.sql).toHaveLength(2);
+  });
+
+  it('resumes with VALIDATE + ATTACH when a crash left the guard in place, and drops guards nobody will finish', () => {
+    const p = policy({ interval: '1 day', premake: 0 });
+    const first = plan(p, withDefault(), '2024-03-10T12:00:00Z', { defaultRows: noRowsInRange(p), defaultCount: { rows: 10, exact: true } });
+    const guard = first.actions[0]!.kind === 'create' ? first.actions[0]!.defaultGuard!.constraint : '';
+    const work: OpenWork = { policy: 'p', action: 'create', relid: 42, schema: 'public', name: 'events_p20240310', parent: { schema: 'public', name: 'events' }, boundSql: `FOR VALUES FROM ('2024-03-10 00:00:00+00'::timestamptz) TO ('2024-03-11 00:00:00+00'::timestamptz)`, actionId: 'x', standalone: true };
+    const r = plan(p, withDefault({ pendingChecks: [guard, 'partwarden_pending_stale'] }), '2024-03-10T12:00:00Z', { openWork: [work], defaultCount: { rows: 10, exact: true } });
+    expect(r.actions.map((a) => `${a.kind} ${a.partition.name}`)).toEqual(['cleanup events_default', 'attach events_p20240310']);
+    expect(r.actions[0]!.sql).toEqual(['ALTER TABLE "public"."events_default" DROP CONSTRAINT IF EXISTS "partwarden_pending_stale"']);
+    expect(r.actions[1]!.sql[0]).toBe(`ALTER TABLE "public"."events_default" VALIDATE CONSTRAINT "${guard}"`);
+  });
+});
+
 describe('range planning: resuming after a crash', () => {
   it('attaches a table a previous run created but did not attach', () => {
     const work: OpenWork = { policy: 'p', action: 'create', relid: 42, schema: 'public', name: 'events_p20240310', parent: { schema: 'public', name: 'events' }, boundSql: `FOR VALUES FROM ('2024-03-10 00:00:00+00'::timestamptz) TO ('2024-03-11 00:00:00+00'::timestamptz)`, actionId: 'x', standalone: true };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { attachSql, createLikeSql, detachSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql } from '../../src/executor/sql.js';
+import {
+  addDefaultGuardSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql, validateConstraintSql,
+} from '../../src/executor/sql.js';
 
 const parent = { schema: 'public', name: 'events' };
 const child = { schema: 'public', name: 'events_p20240101' };
@@ -24,8 +26,18 @@ describe('SQL builders', () => {
       createLikeSql(child, parent), attachSql(parent, child, 'FOR VALUES FROM (1) TO (2)'), detachSql(parent, child, true),
       finalizeSql(parent, child), dropSql(child),
       moveRowsSql({ schema: 'public', name: 'events_default' }, child, 'ts', '1', '2', ['a', 'b'], 100),
+      addDefaultGuardSql(child, 'c', '"ts" >= 1 AND "ts" < 2'), validateConstraintSql(child, 'c'), dropConstraintSql(child, 'c'),
     ];
     for (const s of all) expect(s.includes(';')).toBe(false);
+  });
+
+  it('guards a DEFAULT with a NOT VALID CHECK, validated and dropped by name (quoted)', () => {
+    const def = { schema: 'Sales "EU"', name: 'events default' };
+    expect(addDefaultGuardSql(def, 'partwarden_pending_1', `"ts" >= 'a' AND "ts" < 'b'`)).toBe(
+      `ALTER TABLE "Sales ""EU"""."events default" ADD CONSTRAINT "partwarden_pending_1" CHECK (NOT ("ts" >= 'a' AND "ts" < 'b')) NOT VALID`,
+    );
+    expect(validateConstraintSql(def, 'partwarden_pending_1')).toBe('ALTER TABLE "Sales ""EU"""."events default" VALIDATE CONSTRAINT "partwarden_pending_1"');
+    expect(dropConstraintSql(def, 'partwarden_pending_1')).toBe('ALTER TABLE "Sales ""EU"""."events default" DROP CONSTRAINT IF EXISTS "partwarden_pending_1"');
   });
 
   it('moves rows from DEFAULT with DELETE ... RETURNING feeding INSERT in one statement', () => {
