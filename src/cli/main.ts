@@ -9,6 +9,7 @@ import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { archiveCommand } from './archive.js';
 import { restoreCommand } from './restore.js';
+import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from '../version.js';
 
@@ -19,6 +20,7 @@ Usage:
   partwarden plan     [--config F] [--at TIME] [--policy NAME] [--output text|json]
   partwarden apply    [--config F] [--policy NAME] [--dry-run] [--output text|json]
   partwarden run      [--config F]
+  partwarden status   [--config F] [--policy NAME] [--output text|json]
   partwarden archive list [--config F] [--policy NAME] [--output text|json]
   partwarden restore  [--config F] --policy NAME --partition NAME [--as SCHEMA.TABLE] [--attach]
 
@@ -30,6 +32,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CommandIO)
   plan: planCommand,
   apply: applyCommand,
   run: runCommand,
+  status: statusCommand,
   archive: archiveCommand,
   restore: restoreCommand,
 };

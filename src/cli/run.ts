@@ -1,45 +1,44 @@
-import { openStorage } from '../archive/open-storage.js';
-import { Scheduler } from '../daemon/scheduler.js';
+import { Daemon } from '../daemon/daemon.js';
+import { VERSION } from '../version.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIO } from './io.js';
-import { loadForCommand } from './load-or-fail.js';
 
 /**
- * `partwarden run` — reconciles on schedule until SIGTERM/SIGINT. The first signal lets the
- * running step finish (its journal entry must complete); a second one exits at once.
+ * `partwarden run` — the daemon, until SIGTERM/SIGINT. The first signal stops scheduling and lets
+ * the running step finish (at most ~20 s; an unfinished step resumes from the journal on the next
+ * start) and exits 0; a second signal exits at once. SIGHUP reloads the configuration, SIGUSR1
+ * runs every policy now (as POST /reconcile does).
  */
 export async function runCommand(args: readonly string[], io: CommandIO): Promise<number> {
-  const opts = parseCommandArgs(args, ['config', 'policies', 'policy']);
-  const { config, policies } = loadForCommand(opts);
-  if (config.storage && policies.some((p) => p.retention?.action === 'archive')) {
-    // Say it at startup, clearly; partitions are still pre-created while storage is unreachable.
-    await openStorage(config.storage)
-      .probe()
-      .then(() => io.log.info({ storage: config.storage?.url }, 'storage reachable'))
-      .catch((err: unknown) => io.log.error({ err: (err as Error).message }, 'storage probe failed: archiving will fail until it is fixed'));
-  }
-  const scheduler = new Scheduler({ config, policies, log: io.log, now: io.now });
-  io.log.info({ policies: policies.length, schedule: config.schedule }, 'partwarden running; Ctrl-C to stop');
+  const opts = parseCommandArgs(args, ['config', 'policies']);
+  const daemon = new Daemon({
+    configFile: opts.config ?? process.env.PARTWARDEN_CONFIG ?? './partwarden.yaml',
+    policies: opts.policies,
+    log: io.log,
+    now: io.now,
+    version: VERSION,
+  });
+  const onUnexpected = (err: unknown) => io.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unexpected error (the daemon keeps running)');
+  process.on('unhandledRejection', onUnexpected);
+  process.on('uncaughtException', onUnexpected);
+  let signals = 0;
   const stopped = new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
+    const onStop = (sig: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
         io.log.warn({ signal: sig }, 'second signal: exiting now');
         process.exit(EXIT.FAILURE);
       }
-      io.log.info({ signal: sig }, 'stopping after the current step');
-      void scheduler.stop().then(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        resolve();
-      });
+      io.log.info({ signal: sig }, 'stopping: no new work starts; the running step finishes');
+      void daemon.stop().then(resolve);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onStop);
+    process.on('SIGTERM', onStop);
   });
-  await scheduler.start();
+  process.on('SIGHUP', () => void daemon.reload('SIGHUP'));
+  process.on('SIGUSR1', () => void daemon.trigger('SIGUSR1'));
+  await daemon.start();
   await stopped;
   io.log.info('stopped');
   return EXIT.OK;

@@ -60,6 +60,7 @@ export const configSchema: ObjectSchema = {
       description: 'Default reconcile schedule (cron).',
       check: (v) => (isValidCron(v) ? undefined : `"${v}" is not a valid cron expression (e.g. "*/10 * * * *")`),
     },
+    scheduleJitter: timeout('Longest random delay before a scheduled cycle starts, so replicas and deployments do not all hit the database in the same second (default 10s; 0 = none).'),
     server: {
       type: 'object',
       description: 'HTTP server.',

@@ -70,6 +70,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, problems: C
     storage: storage && Object.freeze({ ...storage }),
     policies: typeof raw.policies === 'string' ? raw.policies : './policies',
     schedule: typeof raw.schedule === 'string' ? raw.schedule : '*/10 * * * *',
+    scheduleJitterMs: parseTimeoutMs(String(raw.scheduleJitter ?? '10s')) ?? 10_000,
     listen: typeof asObj(raw.server).listen === 'string' ? String(asObj(raw.server).listen) : '0.0.0.0:9465',
     stateSchema: typeof raw.stateSchema === 'string' ? raw.stateSchema : 'partwarden',
   });

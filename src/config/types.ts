@@ -31,6 +31,8 @@ export interface Config {
   /** Directory or glob, resolved against the config file's directory. */
   readonly policies: string;
   readonly schedule: string;
+  /** Longest random delay before a scheduled cycle starts. */
+  readonly scheduleJitterMs: number;
   readonly listen: string;
   readonly stateSchema: string;
 }

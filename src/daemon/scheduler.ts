@@ -1,81 +1,100 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Config, Policy } from '../config/types.js';
+import type { Policy } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { reconcile, type DatabaseReport } from '../reconcile/reconcile.js';
 
 export interface SchedulerOptions {
-  readonly config: Config;
+  readonly defaultSchedule: string;
   readonly policies: readonly Policy[];
   readonly log: Logger;
-  readonly now: () => number;
-  /** Called after every reconcile (tests, metrics). */
-  readonly onReconciled?: (reports: readonly DatabaseReport[]) => void;
+  /** Longest random delay before a tick's work starts (spreads replicas and groups over time). */
+  readonly jitterMs: number;
+  /** Runs one cycle for these policies (never two cycles of one policy at once: see #claim). */
+  readonly run: (policies: readonly Policy[], reason: string) => Promise<void>;
+  /** Names of policies in a cycle, shared with the scheduler a reload replaced (its cycles may still run). */
+  readonly busy: Set<string>;
 }
 
 /**
- * Runs reconciles on each policy's schedule (its own, or the config's default). One reconcile at
- * a time per schedule group: a tick that arrives while the previous one still runs is skipped
- * and logged, never queued.
+ * Fires cycles on each policy's schedule (its own or the default one): policies that share a
+ * schedule share a cycle, so their catalog reads are batched. A policy whose previous cycle still
+ * runs is skipped for this tick (logged), never queued. Each tick waits a random 0..jitter first.
  */
 export class Scheduler {
   readonly #opts: SchedulerOptions;
   readonly #tasks: ScheduledTask[] = [];
   readonly #running = new Set<Promise<void>>();
-  readonly #busy = new Set<string>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #busy: Set<string>;
   #stopped = false;
 
   constructor(opts: SchedulerOptions) {
     this.#opts = opts;
+    this.#busy = opts.busy;
   }
 
-  /** Reconciles every policy once now, then on schedule. */
-  async start(): Promise<void> {
+  /** Schedules every group; with `runNow`, every policy is reconciled at once (no jitter) first. */
+  start(runNow: boolean): Promise<void> {
     const groups = new Map<string, Policy[]>();
     for (const p of this.#opts.policies) {
-      const schedule = p.schedule ?? this.#opts.config.schedule;
+      const schedule = p.schedule ?? this.#opts.defaultSchedule;
       groups.set(schedule, [...(groups.get(schedule) ?? []), p]);
     }
-    await this.#tick('startup', this.#opts.policies);
     for (const [schedule, policies] of groups) {
-      const task = cron.schedule(schedule, () => void this.#tick(schedule, policies), { noOverlap: false });
-      this.#tasks.push(task);
-      this.#opts.log.info({ schedule, policies: policies.map((p) => p.name) }, 'scheduled');
+      this.#tasks.push(cron.schedule(schedule, () => this.#jittered(schedule, policies), { noOverlap: false }));
+      this.#opts.log.debug({ schedule, policies: policies.length }, 'scheduled');
     }
+    return runNow ? this.trigger('startup') : Promise.resolve();
   }
 
-  #tick(group: string, policies: readonly Policy[]): Promise<void> {
+  /** Runs every policy now (those not already running). */
+  trigger(reason: string): Promise<void> {
+    return this.#cycle(this.#opts.policies, reason);
+  }
+
+  #jittered(schedule: string, policies: readonly Policy[]): void {
+    if (this.#stopped) return;
+    const delay = Math.floor(Math.random() * this.#opts.jitterMs);
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      void this.#cycle(policies, `schedule ${schedule}`);
+    }, delay);
+    this.#timers.add(t);
+  }
+
+  #cycle(policies: readonly Policy[], reason: string): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    if (this.#busy.has(group)) {
-      this.#opts.log.warn({ schedule: group }, 'previous reconcile still running; skipping this tick');
-      return Promise.resolve();
+    const free = policies.filter((p) => !this.#busy.has(p.name));
+    if (free.length < policies.length) {
+      this.#opts.log.warn({ reason, skipped: policies.filter((p) => this.#busy.has(p.name)).map((p) => p.name) }, 'previous cycle of these policies still running; skipped this time');
     }
-    this.#busy.add(group);
-    const run = (async () => {
-      try {
-        const reports = await reconcile({ config: this.#opts.config, policies, nowMs: this.#opts.now(), execute: true, log: this.#opts.log });
-        const outcomes = reports.flatMap((r) => r.outcomes);
-        const problems = reports.flatMap((r) => r.plans.flatMap((p) => p.problems));
-        this.#opts.log.info(
-          { schedule: group, done: outcomes.filter((o) => o.status === 'done').length, failed: outcomes.filter((o) => o.status === 'failed').length, problems: problems.length },
-          'reconcile finished',
-        );
-        for (const p of problems) this.#opts.log.warn({ policy: p.policy, rule: p.rule, partition: p.partition }, p.message);
-        this.#opts.onReconciled?.(reports);
-      } catch (err) {
-        this.#opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'reconcile crashed');
-      } finally {
-        this.#busy.delete(group);
-      }
-    })();
+    if (free.length === 0) return Promise.resolve();
+    for (const p of free) this.#busy.add(p.name);
+    const run = this.#opts
+      .run(free, reason)
+      .catch((err: unknown) => this.#opts.log.error({ err: err instanceof Error ? err.message : String(err), reason }, 'cycle crashed'))
+      .finally(() => {
+        for (const p of free) this.#busy.delete(p.name);
+      });
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
     return run;
   }
 
-  /** Stops scheduling and waits for the running reconcile to finish its current work. Idempotent. */
+  /** Whether any cycle is running. */
+  get busy(): boolean {
+    return this.#running.size > 0;
+  }
+
+  /** Stops firing ticks (idempotent); running cycles go on: wait for them with `settled()`. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     for (const t of this.#tasks.splice(0)) await t.stop();
+  }
+
+  /** Resolves when every running cycle has finished. */
+  async settled(): Promise<void> {
     await Promise.allSettled([...this.#running]);
   }
 }

@@ -19,6 +19,8 @@ export interface ActionOutcome {
   readonly error?: string;
   readonly sqlstate?: string;
   readonly durationMs: number;
+  /** Archive actions: what the manifest records. */
+  readonly archived?: { readonly rows: number; readonly bytes: number };
 }
 
 export interface ExecContext {
@@ -35,6 +37,8 @@ export interface ExecContext {
   readonly database: string;
   /** The policy's archive settings, for archive actions. */
   readonly archiveSpec?: ArchiveSpec;
+  /** Leader fencing: throws when this process lost the right to change the database. Called before destructive steps. */
+  readonly fence?: () => Promise<void>;
 }
 
 export interface ArchiveRuntime {
@@ -42,6 +46,9 @@ export interface ArchiveRuntime {
   /** Resolves when the storage answered its startup probe (memoized per reconcile). */
   ready(): Promise<void>;
 }
+
+/** Steps that remove a partition from its table or a table from the database. */
+const DESTRUCTIVE_STEPS: ReadonlySet<string> = new Set(['detach', 'drop']);
 
 class StepFailed extends Error {
   constructor(message: string, readonly sqlstate?: string) {
@@ -76,6 +83,8 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
 
   type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; finished?: boolean }>;
   const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number): Promise<T> => {
+    // fencing: a replica that lost leadership must not detach or drop anything
+    if (DESTRUCTIVE_STEPS.has(name)) await ctx.fence?.();
     const id = await journal.start(client, {
       actionId, runId: ctx.runId, policy: action.policy, parent: action.parent ?? ctx.parent, partition: action.partition,
       relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql,
@@ -188,6 +197,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
   };
   const attachStatementOf = (a: Action) => (a.kind === 'create' || a.kind === 'attach') && a.defaultGuard ? a.sql[a.sql.length - 2]! : a.sql[a.sql.length - 1]!;
 
+  let archived: ActionOutcome['archived'];
   try {
     switch (action.kind) {
       case 'create': {
@@ -245,11 +255,12 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
         let oid = action.relid ?? (await relid(client, action.partition));
         if (!action.resume) oid = await detachStep(action, false);
         if (oid === null) throw new StepFailed(`${displayName(action.partition)} does not exist`);
-        await archivePartition({
+        const manifest = await archivePartition({
           client, db: ctx.db, storage: runtime.storage, policy: action.policy, database: ctx.database, parent: ctx.parent,
           table: action.partition, relid: oid, boundSql: action.boundSql, spec,
           step: (name, sql, final, run) => step(name, sql, final, run, oid ?? undefined),
         });
+        archived = { rows: manifest.rows, bytes: manifest.bytes };
         break;
       }
       case 'drop': {
@@ -280,7 +291,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     }
     const durationMs = Date.now() - started;
     log.info({ ms: durationMs, bounds: action.bounds }, `${action.kind} ${displayName(action.partition)}`);
-    return { action, status: 'done', durationMs };
+    return { action, status: 'done', durationMs, ...(archived ? { archived } : {}) };
   } catch (err) {
     const durationMs = Date.now() - started;
     const message = err instanceof Error ? err.message : String(err);

@@ -102,6 +102,23 @@ export class Journal {
     return { failures: row.failures, retryAfter: row.retry_after?.toISOString() ?? '' };
   }
 
+  /**
+   * Partitions of these policies whose latest archive attempt failed (no archive of them finished
+   * since), with the last error, for the archive_failed rule. Empty when there is no journal yet.
+   */
+  async archiveFailures(client: pg.Client, policies: readonly string[]): Promise<Array<{ policy: string; partition: string; error: string }>> {
+    if (policies.length === 0 || !(await this.exists(client))) return [];
+    const r = await client.query<{ policy: string; partition: string; status: string; error: string | null }>(
+      `SELECT DISTINCT ON (policy, partition_schema, partition_name) policy, partition_name AS partition, status, error
+         FROM ${this.#table}
+        WHERE policy = ANY($1) AND action = 'archive' AND status <> 'running' AND (status = 'failed' OR final)
+          AND started_at > now() - interval '30 days'
+        ORDER BY policy, partition_schema, partition_name, id DESC`,
+      [policies],
+    );
+    return r.rows.filter((x) => x.status === 'failed').map((x) => ({ policy: x.policy, partition: x.partition, error: x.error ?? 'failed' }));
+  }
+
   async exists(client: pg.Client): Promise<boolean> {
     const r = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${this.#table}`]);
     return r.rows[0]!.t !== null;

@@ -9,6 +9,7 @@ export type ViolationRule =
   | 'hash_modulus_mismatch'
   | 'list_partition_missing'
   | 'list_partition_undeclared'
+  | 'probe_not_pruned'
   | 'detached_pending_archive'
   | 'archive_failed'
   | 'policy_table_mismatch';
@@ -101,6 +102,24 @@ export interface PolicyHealth {
   readonly defaultRows?: { readonly partition: string; readonly rows: number; readonly exact: boolean };
   /** Hash policies: rows of the fullest remainder / the mean (1 = even), from planner statistics. */
   readonly hashSkew?: number;
+  /** Range policies, as attached now (before this plan's actions). */
+  readonly range?: RangeHealth;
+}
+
+export interface RangeHealth {
+  /** Attached partitions whose lower bound is ahead of now (or of max(key)). */
+  readonly futurePartitions: number;
+  /** Grid cells from the current one up to the premake horizon that no attached partition covers. */
+  readonly missingAhead: number;
+  /** Grid cells between the oldest kept partition and the current one that nothing covers. */
+  readonly gapsBehind: number;
+  /** Attached partitions past retention. */
+  readonly expiredAttached: number;
+  /** Lowest and highest finite bounds of the attached partitions, for display. */
+  readonly oldestBound?: string;
+  readonly newestBound?: string;
+  /** Upper bound of the newest attached partition as Unix ms (time keys only). */
+  readonly coverageEndMs?: number;
 }
 
 export interface PolicyPlan {

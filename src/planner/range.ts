@@ -10,7 +10,7 @@ import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
 import { makeGrid } from './grid.js';
 import { displayKey, INT_LIMITS, keyLiteral, keyToMs, type KeyType } from './keys.js';
 import { defaultNaming, renderName, type NameParts } from './naming.js';
-import { toWall } from './tz.js';
+import { fromWall, toWall } from './tz.js';
 
 export interface RangeInputs {
   readonly policy: RangePolicy;
@@ -123,6 +123,16 @@ export function planRange(inp: RangeInputs): RangePlan {
   const cutoff = keep ? grid.minus(inp.nowMs, keep) : undefined;
   if (cutoff !== undefined && grid.floor(cutoff) > lo) lo = grid.floor(cutoff);
 
+  // Health as attached now: cells nothing attached covers, behind and ahead of the current one.
+  const attachedRanges = existing.map((e) => e.range);
+  let missingAhead = 0;
+  let gapsBehind = 0;
+  for (let a = lo; a < hi; a = grid.next(a)) {
+    if (subtractRanges(a, grid.next(a), attachedRanges).length === 0) continue;
+    if (a >= curCell) missingAhead++;
+    else gapsBehind++;
+  }
+
   const naming = policy.range.naming ?? defaultNaming(isInt ? 'step' : interval.interval.unit);
   let creates = 0;
   let coverageEnd: bigint | undefined = existing.reduce<bigint | undefined>((m, e) => (e.range.to !== null && (m === undefined || e.range.to > m) ? e.range.to : m), undefined);
@@ -178,6 +188,7 @@ export function planRange(inp: RangeInputs): RangePlan {
 
   // 4. Retention: expire finite, attached partitions past the horizon.
   const retention = policy.retention;
+  let expiredAttached = 0;
   if (retention) {
     const candidates = existing.filter((e) => e.range.from !== null && e.range.to !== null && !finalized.has(e.part.name));
     let expired: Existing[] = [];
@@ -189,6 +200,7 @@ export function planRange(inp: RangeInputs): RangePlan {
     const concurrently = inp.serverVersionNum >= 140000 && !defaultPart;
     expired.sort((x, y) => (x.range.from! < y.range.from! ? -1 : 1));
     const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions`;
+    expiredAttached = expired.length;
     for (const e of expired) actions.push(removalAction(policy, e.part, retention.action, concurrently, fmtRange(e.range, show), why, archiveSql));
     for (const e of existing.filter((x) => x.part.detachPending && retention.action !== 'detach')) {
       const ref = { schema: e.part.schema, name: e.part.name };
@@ -225,8 +237,20 @@ export function planRange(inp: RangeInputs): RangePlan {
   }
 
   // 6. The DEFAULT partition, last: new partitions attach first, without a DEFAULT to scan.
+  const finite = existing.filter((e) => e.range.from !== null && e.range.to !== null);
+  const oldest = finite.reduce<bigint | undefined>((m, e) => (m === undefined || e.range.from! < m ? e.range.from! : m), undefined);
+  const newest = finite.reduce<bigint | undefined>((m, e) => (m === undefined || e.range.to! > m ? e.range.to! : m), undefined);
+  const rangeHealth = {
+    futurePartitions: existing.filter((e) => e.range.from !== null && e.range.from > cur).length,
+    missingAhead, gapsBehind, expiredAttached,
+    ...(oldest !== undefined ? { oldestBound: displayKey(oldest, keyType) } : {}),
+    ...(newest !== undefined ? { newestBound: displayKey(newest, keyType) } : {}),
+    ...(newest !== undefined && !isInt ? { coverageEndMs: keyType === 'timestamptz' ? keyToMs(newest) : fromWall(keyToMs(newest), policy.range.timezone) } : {}),
+  };
+  const finished = finishPlan(policy, table, usedNames, actions, problems, inp.defaultCount);
   return {
-    ...finishPlan(policy, table, usedNames, actions, problems, inp.defaultCount),
+    ...finished,
+    health: { ...finished.health!, range: rangeHealth },
     coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),
     needsDefaultCheck,
   };

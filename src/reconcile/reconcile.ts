@@ -5,6 +5,7 @@ import { openStorage } from '../archive/open-storage.js';
 import { Journal, newId } from '../executor/journal.js';
 import type { PolicyPlan } from '../planner/actions.js';
 import type { Logger } from '../log.js';
+import { collectHealth, type PolicyStatus } from '../health/collect.js';
 import { observe } from './observe.js';
 import { planPolicy } from './plan-policy.js';
 
@@ -15,6 +16,14 @@ export interface ReconcileRequest {
   /** false: observe and plan only (plan, apply --dry-run). */
   readonly execute: boolean;
   readonly log: Logger;
+  /** Also evaluate the health rules (after the actions ran): status, the daemon. */
+  readonly health?: boolean;
+  /** Databases whose actions may run (leader election); others are planned and assessed only. Default: all. */
+  readonly mayExecute?: (database: string) => boolean;
+  /** Checked between actions: once aborted, no further action starts (shutdown). */
+  readonly signal?: AbortSignal;
+  /** Called right before a destructive step (detach, drop); throws when this process may no longer change the database. */
+  readonly fence?: (database: string) => Promise<void>;
 }
 
 export interface DatabaseReport {
@@ -23,6 +32,10 @@ export interface DatabaseReport {
   readonly outcomes: readonly ActionOutcome[];
   /** Set when the database could not be reached or read at all. */
   readonly error?: string;
+  /** With `health: true`: each policy's state after this reconcile, violations included. */
+  readonly health?: readonly PolicyStatus[];
+  /** Whether actions were executed (false on a follower or a dry run). */
+  readonly executed?: boolean;
 }
 
 /** One reconcile of every given policy: observe -> plan -> (execute). */
@@ -75,20 +88,26 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
   // client_min_messages is debug1): debug level, for DBAs reviewing what a DDL did.
   client.on('notice', (n) => log.debug({ severity: n.severity, notice: n.message }, 'server notice'));
   try {
+    const execute = req.execute && (req.mayExecute?.(database) ?? true);
     const journal = new Journal(req.config.stateSchema);
-    if (req.execute) await journal.ensure(client);
+    if (execute) await journal.ensure(client);
     const version = await serverVersionNum(client);
     const observed = await observe(client, policies, journal);
     const runId = newId();
     const archive = archiveRuntime(req.config, log);
     const plans: PolicyPlan[] = [];
     const outcomes: ActionOutcome[] = [];
+    const fence = req.fence ? () => req.fence!(database) : undefined;
     for (const o of observed) {
       const plan = await planPolicy(client, o, version, req.nowMs);
       plans.push(plan);
-      if (!req.execute) continue;
+      if (!execute) continue;
       const failed = new Set<string>();
       for (const action of plan.actions) {
+        if (req.signal?.aborted) {
+          outcomes.push({ action, status: 'skipped', error: 'shutting down', durationMs: 0 });
+          continue;
+        }
         const key = `${action.partition.schema}.${action.partition.name}`;
         if (failed.has(key)) {
           outcomes.push({ action, status: 'skipped', error: 'an earlier action on this partition failed', durationMs: 0 });
@@ -96,7 +115,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
         }
         const outcome = await executeAction(
           {
-            client, db, journal, runId, parent: o.policy.table, log, database, archive,
+            client, db, journal, runId, parent: o.policy.table, log, database, archive, fence,
             archiveSpec: o.policy.retention?.archive,
             retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs },
           },
@@ -106,7 +125,17 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
         outcomes.push(outcome);
       }
     }
-    return { database, plans, outcomes };
+    if (!req.health) return { database, plans, outcomes, executed: execute };
+    // Health describes the table as it is now: after actions ran, observe and plan again.
+    let current = { observed, plans: plans as readonly PolicyPlan[] };
+    if (outcomes.some((x) => x.status === 'done')) {
+      const again = await observe(client, policies, journal);
+      const againPlans: PolicyPlan[] = [];
+      for (const o of again) againPlans.push(await planPolicy(client, o, version, req.nowMs));
+      current = { observed: again, plans: againPlans };
+    }
+    const health = await collectHealth(client, journal, current.observed, current.plans, req.nowMs);
+    return { database, plans, outcomes, health, executed: execute };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error({ err: error }, 'reconcile failed');

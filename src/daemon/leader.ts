@@ -1,0 +1,137 @@
+import type pg from 'pg';
+import type { DatabaseConfig } from '../config/types.js';
+import { connect } from '../db/connect.js';
+import type { Logger } from '../log.js';
+
+/** First key of partwarden's advisory locks ('part'); the second is hashtext(stateSchema). */
+export const LOCK_CLASS = 0x70617274;
+
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+
+export class LeaderLostError extends Error {
+  constructor(database: string) {
+    super(`this replica is no longer the leader of database "${database}"; not changing anything`);
+    this.name = 'LeaderLostError';
+  }
+}
+
+/**
+ * Leader election for one database: a session advisory lock held on a dedicated connection
+ * (never a pooled one). Losing the connection is losing leadership; the lock is re-checked on
+ * that connection before every destructive step (fencing). The same connection tells whether
+ * the database is reachable; it reconnects with exponential backoff.
+ */
+export class LeaderLease {
+  #client: pg.Client | undefined;
+  #held = false;
+  #failures = 0;
+  #nextAttemptMs = 0;
+  #error: string | undefined;
+  /** Set when the URL goes through a transaction-pooling proxy: never leader, said once. */
+  #pooled: string | undefined;
+
+  constructor(
+    readonly database: string,
+    readonly db: DatabaseConfig,
+    readonly stateSchema: string,
+    readonly log: Logger,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.#held;
+  }
+
+  /** Whether the lock connection is up (readiness). */
+  get connected(): boolean {
+    return this.#client !== undefined;
+  }
+
+  /** Why the database is not usable, if it is not. */
+  get problem(): string | undefined {
+    return this.#pooled ?? this.#error;
+  }
+
+  /** Connects if needed (with backoff), then takes or re-checks the lock. Returns isLeader. */
+  async refresh(nowMs = Date.now()): Promise<boolean> {
+    if (!this.#client) {
+      if (nowMs < this.#nextAttemptMs) return false;
+      try {
+        this.#client = await connect(this.db, 'partwarden-leader');
+        this.#client.on('error', () => this.#lost('connection error'));
+        this.#client.on('end', () => this.#lost('connection closed'));
+        this.#failures = 0;
+        this.#error = undefined;
+      } catch (err) {
+        this.#failures++;
+        this.#nextAttemptMs = nowMs + Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.#failures - 1));
+        this.#error = err instanceof Error ? err.message : String(err);
+        return false;
+      }
+    }
+    try {
+      if (this.#held) {
+        if (!(await this.#holds())) this.#lost('the lock is no longer held');
+      } else if (!this.#pooled) {
+        const r = await this.#client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, hashtext($2)) AS ok', [LOCK_CLASS, this.stateSchema]);
+        if (r.rows[0]!.ok) {
+          // a session lock taken through a transaction pool lands on some server connection, not ours
+          if (!(await this.#holds())) {
+            this.#pooled = `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
+            this.log.error({ database: this.database }, this.#pooled);
+            await this.#drop();
+            return false;
+          }
+          this.#held = true;
+          this.log.info({ database: this.database }, 'became leader');
+        }
+      }
+    } catch (err) {
+      this.#error = err instanceof Error ? err.message : String(err);
+      await this.#drop();
+    }
+    return this.#held;
+  }
+
+  /** Fencing: throws unless this replica still holds the lock, checked on its own connection now. */
+  async fence(): Promise<void> {
+    if (!this.#held || !this.#client || !(await this.#holds().catch(() => false))) {
+      this.#lost('fencing check failed');
+      throw new LeaderLostError(this.database);
+    }
+  }
+
+  async #holds(): Promise<boolean> {
+    const r = await this.#client!.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+          AND classid = $1::int4::oid AND objid = hashtext($2)::oid AND objsubid = 2`,
+      [LOCK_CLASS, this.stateSchema],
+    );
+    return r.rows[0]!.n > 0;
+  }
+
+  #lost(why: string): void {
+    if (this.#held) this.log.warn({ database: this.database, why }, 'lost leadership');
+    this.#held = false;
+    if (why.startsWith('connection')) {
+      this.#error = why;
+      this.#client = undefined;
+    }
+  }
+
+  async #drop(): Promise<void> {
+    const c = this.#client;
+    this.#lost('connection dropped');
+    this.#client = undefined;
+    await c?.end().catch(() => undefined);
+  }
+
+  /** Releases the lock and closes the connection (shutdown). */
+  async release(): Promise<void> {
+    const c = this.#client;
+    this.#client = undefined;
+    if (this.#held && c) await c.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]).catch(() => undefined);
+    this.#held = false;
+    await c?.end().catch(() => undefined);
+  }
+}
