@@ -10,7 +10,8 @@ import { planCommand } from '../cli/plan.js';
 import { runCommand } from '../cli/run.js';
 import type { CommandIO } from '../cli/io.js';
 import { createLogger } from '../log.js';
-import { startDevPostgres } from '../dev/embedded-pg.js';
+import { freePort, startDevPostgres } from '../dev/embedded-pg.js';
+import net from 'node:net';
 import { DEMO_SETUP } from './setup.sql.js';
 import { S3_ENV, startDemoS3 } from './s3.js';
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     await client.connect();
     for (const sql of DEMO_SETUP) await client.query(sql);
     await client.end();
+    const httpPort = (await portIsFree(9465)) ? 9465 : await freePort();
     const configFile = path.join(workDir, 'partwarden.yaml');
     writeFileSync(
       configFile,
@@ -51,6 +53,8 @@ async function main(): Promise<void> {
         '  forcePathStyle: true',
         `policies: ${JSON.stringify(path.join(root, 'policies'))}`,
         'schedule: "* * * * *"   # every minute, so you can watch it',
+        'server:',
+        `  listen: 127.0.0.1:${httpPort}`,
         'stateSchema: partwarden',
         '',
       ].join('\n'),
@@ -58,6 +62,8 @@ async function main(): Promise<void> {
     const rel = path.relative(process.cwd(), configFile);
     say(`PostgreSQL ${server.version} on port ${server.port}; S3 (s3rver) at ${s3.endpoint}, bucket ${s3.bucket}; config ${rel}`);
     say(`  psql "${url}"      -- journal: SELECT * FROM partwarden.journal ORDER BY id;`);
+    say(`  npx partwarden status --config ${rel}`);
+    say(`  curl http://127.0.0.1:${httpPort}/metrics     curl http://127.0.0.1:${httpPort}/status     curl -X POST http://127.0.0.1:${httpPort}/reconcile`);
     say(`  ${S3_ENV} npx partwarden archive list --config ${rel}`);
     say(`  ${S3_ENV} npx partwarden restore --config ${rel} --policy events --partition events_old_a --as public.events_back`);
     say('');
@@ -76,6 +82,14 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 main().catch((err: unknown) => {
