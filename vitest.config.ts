@@ -26,6 +26,10 @@ export default defineConfig({
           execArgv: ['--openssl-legacy-provider'],
         },
       },
+      // conformance suites need tools a fresh machine does not have (PgBouncer): .ci/run runs them
+      ...(process.env.PW_CONFORMANCE === '1'
+        ? [{ test: { name: 'conformance', include: ['test/conformance/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000, sequence: { groupOrder: 2 } } }]
+        : []),
     ],
   },
 });

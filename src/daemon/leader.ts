@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
@@ -62,6 +63,12 @@ export class LeaderLease {
         this.#client.on('end', () => this.#lost('connection closed'));
         this.#failures = 0;
         this.#error = undefined;
+        if (await this.#sessionIsShared()) {
+          this.#pooled = `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
+          this.log.error({ database: this.database }, this.#pooled);
+          await this.#drop();
+          return false;
+        }
       } catch (err) {
         this.#failures++;
         this.#nextAttemptMs = nowMs + Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.#failures - 1));
@@ -75,7 +82,7 @@ export class LeaderLease {
       } else if (!this.#pooled) {
         const r = await this.#client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, hashtext($2)) AS ok', [LOCK_CLASS, this.stateSchema]);
         if (r.rows[0]!.ok) {
-          // a session lock taken through a transaction pool lands on some server connection, not ours
+          // belt and braces: the lock must be visible from our next statement
           if (!(await this.#holds())) {
             this.#pooled = `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
             this.log.error({ database: this.database }, this.#pooled);
@@ -98,6 +105,24 @@ export class LeaderLease {
     if (!this.#held || !this.#client || !(await this.#holds().catch(() => false))) {
       this.#lost('fencing check failed');
       throw new LeaderLostError(this.database);
+    }
+  }
+
+  /**
+   * Whether our "session" is really a server connection a pool shares between clients
+   * (transaction pooling): a session setting made on it is either gone on our next statement,
+   * or visible to another client. Checked before any lock is taken, so none can leak into a pool.
+   */
+  async #sessionIsShared(): Promise<boolean> {
+    const marker = randomUUID();
+    const read = async (c: pg.Client) => (await c.query<{ m: string | null }>(`SELECT current_setting('partwarden.session_marker', true) AS m`)).rows[0]!.m;
+    await this.#client!.query(`SELECT set_config('partwarden.session_marker', $1, false)`, [marker]);
+    if ((await read(this.#client!)) !== marker) return true;
+    const other = await connect(this.db, 'partwarden-leader-check');
+    try {
+      return (await read(other)) === marker;
+    } finally {
+      await other.end().catch(() => undefined);
     }
   }
 
