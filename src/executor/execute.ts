@@ -8,7 +8,7 @@ import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { sqlstateOf } from '../db/sqlstate.js';
 import type { Action, DefaultGuard, PartitionRef } from '../planner/actions.js';
-import { failpoint } from './failpoint.js';
+import { failpoint, pausepoint } from './failpoint.js';
 import { dropSql, finalizeSql } from './sql.js';
 import { Journal, newId, type StepResult } from './journal.js';
 import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
@@ -84,7 +84,10 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
   type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; finished?: boolean }>;
   const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number): Promise<T> => {
     // fencing: a replica that lost leadership must not detach or drop anything
-    if (DESTRUCTIVE_STEPS.has(name)) await ctx.fence?.();
+    if (DESTRUCTIVE_STEPS.has(name)) {
+      await pausepoint(`before:${name}`);
+      await ctx.fence?.();
+    }
     const id = await journal.start(client, {
       actionId, runId: ctx.runId, policy: action.policy, parent: action.parent ?? ctx.parent, partition: action.partition,
       relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql,

@@ -8,3 +8,16 @@
 export function failpoint(name: string): void {
   if (process.env.PARTWARDEN_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
 }
+
+/**
+ * Delay injection for tests: with PARTWARDEN_PAUSE=<name>:<ms>, waits that long at that point,
+ * e.g. `before:detach:4000` to lose leadership while a replica is about to detach.
+ */
+export async function pausepoint(name: string): Promise<void> {
+  const spec = process.env.PARTWARDEN_PAUSE;
+  if (!spec) return;
+  const i = spec.lastIndexOf(':');
+  if (spec.slice(0, i) !== name) return;
+  process.stderr.write(`${JSON.stringify({ level: 30, msg: 'pausepoint', point: name, ms: Number(spec.slice(i + 1)) })}\n`);
+  await new Promise((r) => setTimeout(r, Number(spec.slice(i + 1))));
+}

@@ -65,8 +65,8 @@ interface Daemon {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startDaemon(): Promise<Daemon> {
-  const { child, done } = startCli(['run', '--config', configFile]);
+async function startDaemon(config = configFile, env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+  const { child, done } = startCli(['run', '--config', config], env);
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
   let buf = '';
@@ -182,6 +182,30 @@ describe('partwarden run (child process)', () => {
     const before = await metric(d, 'partwarden_last_run_timestamp_seconds{policy="ev2"}');
     await until('ev2 still reconciled', () => metric(d, 'partwarden_last_run_timestamp_seconds{policy="ev2"}'), (v) => v !== undefined && v > before!);
     rmSync(broken);
+    d.child.kill('SIGTERM');
+    expect((await d.done).code).toBe(0);
+  }, 60_000);
+
+  it('fencing: a leader that lost its lock session right before DETACH does not detach', async () => {
+    const c = new pg.Client(server.url('daemon'));
+    c.on('error', () => undefined);
+    await c.connect();
+    await c.query(`CREATE TABLE public.fx (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    await c.query(`CREATE TABLE public.fx_old PARTITION OF public.fx FOR VALUES FROM ('2020-01-01') TO ('2020-01-02')`);
+    const fxDir = mkdtempSync(path.join(os.tmpdir(), 'pw-daemon-fx-'));
+    await import('node:fs').then((fs) => fs.mkdirSync(path.join(fxDir, 'policies')));
+    writeFileSync(path.join(fxDir, 'policies', 'fx.yaml'), rangePolicy({ name: 'fx', table: 'public.fx', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 30 days\n    action: drop\n' }));
+    const fxConfig = path.join(fxDir, 'partwarden.yaml');
+    writeFileSync(fxConfig, `databases:\n  main:\n    url: ${JSON.stringify(server.url('daemon'))}\npolicies: ./policies\nschedule: "0 0 1 1 *"\nscheduleJitter: 0\nstateSchema: fx_state\nserver:\n  listen: 127.0.0.1:0\n`);
+    // the leader pauses right before its DETACH; meanwhile its lock session is killed
+    const d = await startDaemon(fxConfig, { PARTWARDEN_PAUSE: 'before:detach:3000' });
+    await until('paused before detach', async () => d.logs().some((l) => l.msg === 'pausepoint' && l.point === 'before:detach'), (v) => v);
+    await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'partwarden-leader'`);
+    const failed = await until('fence failure logged', async () => d.logs().find((l) => String(l.msg).startsWith('drop public.fx_old failed')), (l) => l !== undefined);
+    expect(String(failed!.err)).toMatch(/no longer the leader of database "main"; not changing anything/);
+    expect((await c.query(`SELECT relispartition AS a FROM pg_class WHERE oid = 'public.fx_old'::regclass`)).rows[0].a).toBe(true);
+    expect((await c.query(`SELECT count(*)::int AS n FROM fx_state.journal WHERE step = 'detach'`)).rows[0].n).toBe(0);
+    await c.end();
     d.child.kill('SIGTERM');
     expect((await d.done).code).toBe(0);
   }, 60_000);
