@@ -33,6 +33,8 @@ export interface ArchiveJob {
   readonly boundSql: string;
   readonly spec: ArchiveSpec;
   readonly step: StepFn;
+  /** Export progress (COPY bytes so far), for logs. */
+  readonly onProgress?: (copyBytes: number) => void;
 }
 
 export function archiveKeys(database: string, parent: PartitionRef, partition: string, spec: Pick<ArchiveSpec, 'format' | 'compression'>) {
@@ -68,6 +70,7 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
     compression: spec.compression,
     level: spec.compressionLevel,
     partitioned: kind.rows[0]?.relkind === 'p',
+    ...(job.onProgress ? { onProgress: job.onProgress } : {}),
   };
   const copySql = copyOutSql(exportSpec);
   const partitioning = exportSpec.partitioned ? await readPartitioning(client, job.relid) : undefined;

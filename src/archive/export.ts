@@ -30,6 +30,8 @@ export interface ExportSpec {
   readonly level?: number;
   /** The table is itself partitioned: COPY (SELECT ...) reads through its partitions. */
   readonly partitioned: boolean;
+  /** Called as COPY bytes flow (progress logs). */
+  readonly onProgress?: (copyBytes: number) => void;
 }
 
 /** The COPY statement for an export: explicit columns (generated ones are recomputed on restore). */
@@ -58,6 +60,11 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     const complete = copyCompletion(client, copy);
     complete.catch(() => undefined); // observed by the gate; the pipeline reports the failure
     const raw = new HashingStream();
+    if (spec.onProgress) {
+      let n = 0;
+      const report = spec.onProgress;
+      raw.on('data', (c: Buffer) => report((n += c.length)));
+    }
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });

@@ -9,6 +9,7 @@ import { quoteQualified } from '../db/quote.js';
 import { sqlstateOf } from '../db/sqlstate.js';
 import type { Action, DefaultGuard, PartitionRef } from '../planner/actions.js';
 import { failpoint, pausepoint } from './failpoint.js';
+import { progressLogger } from '../progress.js';
 import { dropSql, finalizeSql } from './sql.js';
 import { Journal, newId, type StepResult } from './journal.js';
 import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
@@ -218,12 +219,15 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
         const attach = action.sql[action.sql.length - 1]!;
         await step('create-table', action.createSql.join(';\n'), false, (finish) => createTable(action.createSql, finish));
         // Batches commit one by one; rows in flight sit in the not-yet-attached table (never lost).
+        const progress = progressLogger(log, 'moving rows out of DEFAULT');
+        let movedTotal = 0;
         for (;;) {
           const moved = await step('move-rows', action.moveBatchSql, false, async () => {
             const r = await withLockRetries(ctx.retry, () => inTransaction(client, ctx.db.lockTimeoutMs, () => client.query(action.moveBatchSql)));
             return { value: r.value.rowCount ?? 0, attempts: r.attempts, rows: r.value.rowCount ?? 0 };
           });
           if (moved === 0) break;
+          progress((movedTotal += moved), 'rows');
         }
         // Last rows and ATTACH in one transaction: rows inserted meanwhile cannot be left behind.
         await step('attach', attach, true, () => moveRestAndAttach(action.moveBatchSql, attach));
@@ -262,6 +266,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
           client, db: ctx.db, storage: runtime.storage, policy: action.policy, database: ctx.database, parent: ctx.parent,
           table: action.partition, relid: oid, boundSql: action.boundSql, spec,
           step: (name, sql, final, run) => step(name, sql, final, run, oid ?? undefined),
+          onProgress: ((report) => (bytes: number) => report(bytes, 'bytes'))(progressLogger(log, 'archive export in progress')),
         });
         archived = { rows: manifest.rows, bytes: manifest.bytes };
         break;
