@@ -186,6 +186,45 @@ describe('partwarden run (child process)', () => {
     expect((await d.done).code).toBe(0);
   }, 60_000);
 
+  it('reloads when a Kubernetes ConfigMap mount swaps its ..data symlink, and on SIGHUP', async () => {
+    const c = new pg.Client(server.url('daemon'));
+    await c.connect();
+    await c.query(`CREATE TABLE public.cm1 (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    await c.query(`CREATE TABLE public.cm2 (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    await c.end();
+    const fs = await import('node:fs');
+    // the layout kubelet makes: <mount>/..<timestamp>/files, ..data -> ..<timestamp>, <file> -> ..data/<file>
+    const mount = mkdtempSync(path.join(os.tmpdir(), 'pw-configmap-'));
+    const version = (name: string, files: Record<string, string>) => {
+      fs.mkdirSync(path.join(mount, name));
+      for (const [f, text] of Object.entries(files)) writeFileSync(path.join(mount, name, f), text);
+    };
+    const cm1 = rangePolicy({ name: 'cm1', table: 'public.cm1', column: 'ts', interval: '1 day', premake: 1 });
+    const cm2 = rangePolicy({ name: 'cm2', table: 'public.cm2', column: 'ts', interval: '1 day', premake: 1 });
+    version('..2026_11_21_10_00_00.1', { 'cm1.yaml': cm1 });
+    fs.symlinkSync('..2026_11_21_10_00_00.1', path.join(mount, '..data'));
+    fs.symlinkSync('..data/cm1.yaml', path.join(mount, 'cm1.yaml'));
+    const cfgDir = mkdtempSync(path.join(os.tmpdir(), 'pw-configmap-cfg-'));
+    const cfg = path.join(cfgDir, 'partwarden.yaml');
+    writeFileSync(cfg, `databases:\n  main:\n    url: ${JSON.stringify(server.url('daemon'))}\npolicies: ${JSON.stringify(mount)}\nschedule: "*/2 * * * * *"\nscheduleJitter: 0\nstateSchema: cm_state\nserver:\n  listen: 127.0.0.1:0\n`);
+    const d = await startDaemon(cfg);
+    await until('ready', () => get(d, '/readyz'), (r) => r.status === 200);
+    expect(await metric(d, 'partwarden_policies_loaded')).toBe(1);
+    // kubectl apply: a new version directory, ..data swapped atomically, then the new key's symlink
+    version('..2026_11_21_10_05_00.2', { 'cm1.yaml': cm1, 'cm2.yaml': cm2 });
+    fs.symlinkSync('..2026_11_21_10_05_00.2', path.join(mount, '..data_tmp'));
+    fs.renameSync(path.join(mount, '..data_tmp'), path.join(mount, '..data'));
+    fs.symlinkSync('..data/cm2.yaml', path.join(mount, 'cm2.yaml'));
+    fs.rmSync(path.join(mount, '..2026_11_21_10_00_00.1'), { recursive: true });
+    await until('2 policies', () => metric(d, 'partwarden_policies_loaded'), (v) => v === 2);
+    await until('cm2 assessed', () => metric(d, 'partwarden_future_partitions{policy="cm2"}'), (v) => v === 1);
+    d.child.kill('SIGHUP');
+    await until('SIGHUP reload', async () => d.logs().some((l) => l.msg === 'configuration reloaded' && l.reason === 'SIGHUP'), (v) => v);
+    expect(d.child.exitCode).toBeNull();
+    d.child.kill('SIGTERM');
+    expect((await d.done).code).toBe(0);
+  }, 60_000);
+
   it('fencing: a leader that lost its lock session right before DETACH does not detach', async () => {
     const c = new pg.Client(server.url('daemon'));
     c.on('error', () => undefined);
