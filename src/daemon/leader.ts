@@ -31,6 +31,7 @@ export class LeaderLease {
   #error: string | undefined;
   /** Set when the URL goes through a transaction-pooling proxy: never leader, said once. */
   #pooled: string | undefined;
+  #standby = false;
 
   constructor(
     readonly database: string,
@@ -53,6 +54,15 @@ export class LeaderLease {
     return this.#pooled ?? this.#error;
   }
 
+  #poolingMessage(): string {
+    return `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
+  }
+
+  /** The server is a standby (in recovery): a sidecar next to a replica assesses, never acts. */
+  get standby(): boolean {
+    return this.#standby;
+  }
+
   /** Connects if needed (with backoff), then takes or re-checks the lock. Returns isLeader. */
   async refresh(nowMs = Date.now()): Promise<boolean> {
     if (!this.#client) {
@@ -64,7 +74,7 @@ export class LeaderLease {
         this.#failures = 0;
         this.#error = undefined;
         if (await this.#sessionIsShared()) {
-          this.#pooled = `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
+          this.#pooled = this.#poolingMessage();
           this.log.error({ database: this.database }, this.#pooled);
           await this.#drop();
           return false;
@@ -77,6 +87,19 @@ export class LeaderLease {
       }
     }
     try {
+      // advisory locks are not replicated: next to a standby every replica would "win" its own
+      const standby = (await this.#client!.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
+      if (standby !== this.#standby) {
+        this.#standby = standby;
+        this.log.info({ database: this.database, standby }, standby ? 'the server is a standby (in recovery): assessing only, never changing anything' : 'the server is a primary');
+      }
+      if (standby) {
+        if (this.#held) {
+          await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
+          this.#lost('the server is in recovery');
+        }
+        return false;
+      }
       if (this.#held) {
         if (!(await this.#holds())) this.#lost('the lock is no longer held');
       } else if (!this.#pooled) {
@@ -84,7 +107,7 @@ export class LeaderLease {
         if (r.rows[0]!.ok) {
           // belt and braces: the lock must be visible from our next statement
           if (!(await this.#holds())) {
-            this.#pooled = `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
+            this.#pooled = this.#poolingMessage();
             this.log.error({ database: this.database }, this.#pooled);
             await this.#drop();
             return false;

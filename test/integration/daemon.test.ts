@@ -249,6 +249,36 @@ describe('partwarden run (child process)', () => {
     expect((await d.done).code).toBe(0);
   }, 60_000);
 
+  it('next to a standby (a sidecar on a replica): ready, assessing, never leader, never acting', async () => {
+    const fs = await import('node:fs');
+    await server.stop();
+    const standbyDir = `${dataDir}-standby`;
+    fs.cpSync(dataDir, standbyDir, { recursive: true });
+    writeFileSync(path.join(standbyDir, 'standby.signal'), '');
+    server = await startDevPostgres({ version: inject('pgVersion').split('.')[0], dataDir, port, persistent: true });
+    const standbyPort = await freePort();
+    const standby = await startDevPostgres({ version: inject('pgVersion').split('.')[0], dataDir: standbyDir, port: standbyPort, persistent: true });
+    try {
+      const sbDir = mkdtempSync(path.join(os.tmpdir(), 'pw-daemon-standby-'));
+      fs.mkdirSync(path.join(sbDir, 'policies'));
+      writeFileSync(path.join(sbDir, 'policies', 'ev.yaml'), rangePolicy({ name: 'ev', table: 'public.ev', column: 'ts', interval: '1 day', premake: 5 }));
+      const cfg = path.join(sbDir, 'partwarden.yaml');
+      writeFileSync(cfg, `databases:\n  main:\n    url: ${JSON.stringify(standby.url('daemon'))}\npolicies: ./policies\nschedule: "*/2 * * * * *"\nscheduleJitter: 0\nserver:\n  listen: 127.0.0.1:0\n`);
+      const d = await startDaemon(cfg);
+      await until('ready', () => get(d, '/readyz'), (r) => r.status === 200);
+      expect(await metric(d, 'partwarden_leader{database="main"}')).toBe(0);
+      expect(d.logs().some((l) => String(l.msg).startsWith('the server is a standby'))).toBe(true);
+      // premake grew to 5: partitions are missing, and reported, but nothing was attempted
+      await until('assessed', () => metric(d, 'partwarden_policy_violation{policy="ev",rule="future_partitions_low"}'), (v) => v === 1);
+      expect(await metric(d, 'partwarden_actions_total{policy="ev",action="create",result="failure"}')).toBeUndefined();
+      d.child.kill('SIGTERM');
+      expect((await d.done).code).toBe(0);
+    } finally {
+      await standby.stop();
+      rmSync(standbyDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('survives a database restart: /readyz says so, then work resumes', async () => {
     const d = await startDaemon();
     await until('ready', () => get(d, '/readyz'), (r) => r.status === 200);
