@@ -56,7 +56,8 @@ export async function startRawPostgres(o: {
       const text = chunk.toString();
       o.log(text);
       out += text;
-      if (out.includes('database system is ready to accept connections')) resolve();
+      // a standby (standby.signal) says "ready to accept read-only connections"
+      if (/database system is ready to accept (read-only )?connections/.test(out)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`postgres exited with code ${code}: ${out.slice(-2000)}`)));
   });

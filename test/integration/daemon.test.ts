@@ -255,6 +255,14 @@ describe('partwarden run (child process)', () => {
     const standbyDir = `${dataDir}-standby`;
     fs.cpSync(dataDir, standbyDir, { recursive: true });
     writeFileSync(path.join(standbyDir, 'standby.signal'), '');
+    // as root the server runs as its own user: the copy must be that user's, like the original
+    const { uid, gid } = fs.statSync(dataDir);
+    const chown = (p: string) => {
+      fs.chownSync(p, uid, gid);
+      if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chown(path.join(p, e));
+    };
+    chown(standbyDir);
+    fs.chmodSync(standbyDir, 0o700);
     server = await startDevPostgres({ version: inject('pgVersion').split('.')[0], dataDir, port, persistent: true });
     const standbyPort = await freePort();
     const standby = await startDevPostgres({ version: inject('pgVersion').split('.')[0], dataDir: standbyDir, port: standbyPort, persistent: true });
