@@ -1,0 +1,227 @@
+/**
+ * bench/compare: partwarden side by side with pg_partman on the same PostgreSQL server and the
+ * same tables. Debian's `postgresql-15` and `postgresql-15-partman` provide the server and the
+ * extension (apt-get install postgresql-15-partman; PG_PARTMAN_BIN to use another build).
+ *
+ *   npm run bench -- [--quick]        (TABLES=1000 RUNS=5; --quick: TABLES=100)
+ *
+ * Reconcile at scale: N parents x 30 daily partitions (plus DEFAULT) per tool, and
+ *   (a) a no-op cycle, (b) a cycle that adds one partition per table, (c) a cycle that expires
+ *   one per table (detach + drop): partwarden's reconcile (what `apply` runs) vs pg_partman's
+ *   run_maintenance() and run_maintenance_proc(); median of RUNS, ratio printed.
+ * Prints a table, writes bench/results/<date>.json and the chart docs/bench-compare.svg.
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { load, type Loaded } from '../src/config/load.js';
+import { freePort } from '../src/dev/embedded-pg.js';
+import { startRawPostgres } from '../src/dev/raw-postgres.js';
+import { silentLogger } from '../src/log.js';
+import { reconcile } from '../src/reconcile/reconcile.js';
+import { barChartSvg } from './svg.js';
+
+const QUICK = process.argv.includes('--quick');
+const TABLES = Number(process.env.TABLES ?? (QUICK ? 100 : 1000));
+const RUNS = Math.max(5, Number(process.env.RUNS ?? 5));
+const BIN = process.env.PG_PARTMAN_BIN ?? '/usr/lib/postgresql/15/bin';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PASSWORD = 'partwarden-bench';
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await f();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+function policies(n: number, premake: number, keep?: string): string {
+  const docs: string[] = [];
+  for (let t = 1; t <= n; t++) {
+    docs.push(
+      `apiVersion: partwarden/v1\nkind: PartitionPolicy\nmetadata:\n  name: t${t}\nspec:\n  database: main\n  table: pw.t${t}\n  strategy: range\n` +
+        `  range:\n    column: ts\n    interval: 1 day\n    premake: ${premake}\n    naming: "{table}_p{YYYY}_{MM}_{DD}"\n` +
+        (keep ? `  retention:\n    keep: ${keep}\n    action: drop\n` : ''),
+    );
+  }
+  return docs.join('---\n');
+}
+
+function project(url: string, premake: number, keep?: string): Loaded {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-compare-'));
+  mkdirSync(path.join(dir, 'policies'));
+  writeFileSync(path.join(dir, 'policies', 'all.yaml'), policies(TABLES, premake, keep));
+  writeFileSync(path.join(dir, 'partwarden.yaml'), `databases:\n  main:\n    url: ${JSON.stringify(url)}\npolicies: ./policies\n`);
+  return load({ configFile: path.join(dir, 'partwarden.yaml') });
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(BIN, 'postgres'))) throw new Error(`no PostgreSQL server in ${BIN}: apt-get install postgresql-15 postgresql-15-partman (or set PG_PARTMAN_BIN)`);
+  const port = await freePort();
+  const dataDir = path.join(os.tmpdir(), `pw-compare-pg-${port}`);
+  const server = await startRawPostgres({
+    binDir: BIN, dataDir, port, password: PASSWORD, log: process.env.BENCH_PG_LOG ? (l) => process.stderr.write(l) : () => undefined,
+    // maintenance of 1,000 tables in one transaction (run_maintenance) needs room in the lock table
+    flags: ['-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1', '-c', 'max_locks_per_transaction=1024', '-c', 'shared_buffers=256MB', ...(process.env.BENCH_PG_LOG ? ['-c', `log_min_duration_statement=${process.env.BENCH_PG_LOG}`] : [])],
+  });
+  const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/bench`;
+  try {
+    const admin = new pg.Client(`postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`);
+    await admin.connect();
+    await admin.query('CREATE DATABASE bench');
+    await admin.end();
+    const sql = new pg.Client(url);
+    await sql.connect();
+    await sql.query("SET TimeZone = 'UTC'");
+    const version = (await sql.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+    await sql.query('CREATE SCHEMA partman');
+    await sql.query('CREATE EXTENSION pg_partman SCHEMA partman');
+    const partmanVersion = (await sql.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'pg_partman'")).rows[0]!.v;
+    await sql.query('CREATE SCHEMA pm');
+    await sql.query('CREATE SCHEMA pw');
+
+    // pg_partman's tables, made by pg_partman; then settled (infinite_time_partitions: empty tables still get future partitions)
+    say(`setting up ${TABLES} tables x 30 daily partitions for each tool (PostgreSQL ${version}, pg_partman ${partmanVersion})...`);
+    const t0 = Date.now();
+    for (let t = 1; t <= TABLES; t++) {
+      await sql.query(`CREATE TABLE pm.t${t} (id bigint, ts timestamptz NOT NULL, v text) PARTITION BY RANGE (ts)`);
+      await sql.query(`SELECT partman.create_parent(p_parent_table => 'pm.t${t}', p_control => 'ts', p_type => 'native', p_interval => 'daily', p_premake => 3, p_start_partition => (current_date - 26)::text)`);
+    }
+    await sql.query('UPDATE partman.part_config SET infinite_time_partitions = true');
+    await sql.query('CALL partman.run_maintenance_proc()');
+    // partwarden's tables: the same bounds (read from pg_partman's first table), the same DEFAULT
+    const bounds = (await sql.query<{ name: string; b: string }>(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS b FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'pm.t1'::regclass ORDER BY 1`,
+    )).rows;
+    for (let t = 1; t <= TABLES; t++) {
+      await sql.query(`CREATE TABLE pw.t${t} (id bigint, ts timestamptz NOT NULL, v text) PARTITION BY RANGE (ts)`);
+      const stmts = bounds.map((x) => `CREATE TABLE pw.${x.name.replace(/^t1_/, `t${t}_`)} PARTITION OF pw.t${t} ${x.b}`);
+      await sql.query(`DO $$ BEGIN ${stmts.map((s) => `EXECUTE ${pg.escapeLiteral(s)};`).join(' ')} END $$`);
+    }
+    const ahead = (await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'pm.t1'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+          AND substring(pg_get_expr(c.relpartbound, c.oid) FROM 'FROM \\(''([^'']+)''')::timestamptz > now()`,
+    )).rows[0]!.n;
+    say(`setup: ${((Date.now() - t0) / 1000).toFixed(0)} s; ${bounds.length} partitions per table (DEFAULT included), ${ahead} ahead of now`);
+
+    const log = silentLogger();
+    const base = project(url, ahead);
+    const more = project(url, ahead + 1);
+    const expire = project(url, ahead, '25 days');
+    const pw = async (cfg: Loaded, expectActions: number) => {
+      let actions = 0;
+      const ms = await timed(async () => {
+        const reports = await reconcile({ config: cfg.config, policies: cfg.policies, nowMs: Date.now(), execute: true, log });
+        const outcomes = reports.flatMap((r) => r.outcomes);
+        if (outcomes.some((o) => o.status !== 'done') || reports.some((r) => r.error)) throw new Error(`partwarden failed: ${JSON.stringify(outcomes.find((o) => o.status !== 'done') ?? reports.find((r) => r.error))}`);
+        actions = outcomes.length;
+      });
+      if (actions !== expectActions) throw new Error(`partwarden ran ${actions} actions, expected ${expectActions}`);
+      return ms;
+    };
+    const partitionsOf = async (schema: string) =>
+      (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace s ON s.oid = p.relnamespace WHERE s.nspname = $1`, [schema])).rows[0]!.n;
+    const pmRun = async (proc: boolean, expectDelta: number) => {
+      const before = await partitionsOf('pm');
+      const ms = await timed(() => sql.query(proc ? 'CALL partman.run_maintenance_proc()' : 'SELECT partman.run_maintenance()'));
+      const delta = (await partitionsOf('pm')) - before;
+      if (delta !== expectDelta) throw new Error(`pg_partman changed ${delta} partitions, expected ${expectDelta}`);
+      return ms;
+    };
+    // resets between runs (not timed): the newest partition of every table dropped / the oldest re-created
+    const dropNewest = async (schema: string) => {
+      const r = await sql.query<{ t: string }>(
+        `SELECT DISTINCT ON (p.oid) quote_ident(s.nspname) || '.' || quote_ident(c.relname) AS t FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace s ON s.oid = c.relnamespace
+          WHERE s.nspname = $1 AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT' ORDER BY p.oid, c.relname DESC`,
+        [schema],
+      );
+      for (const x of r.rows) await sql.query(`DROP TABLE ${x.t}`);
+    };
+    const oldest = bounds.filter((b) => b.b !== 'DEFAULT')[0]!;
+    const recreateOldest = async (schema: string) => {
+      for (let t = 1; t <= TABLES; t++) await sql.query(`CREATE TABLE IF NOT EXISTS ${schema}.${oldest.name.replace(/^t1_/, `t${t}_`)} PARTITION OF ${schema}.t${t} ${oldest.b}`);
+    };
+
+    await pw(base, 0); // warm-up: creates the journal; must be a no-op
+    const results: Record<string, { partwarden: number[]; run_maintenance: number[]; run_maintenance_proc: number[] }> = {};
+    const scenario = async (name: string, run: () => Promise<{ partwarden: number; run_maintenance: number; run_maintenance_proc: number }>) => {
+      const r = { partwarden: [] as number[], run_maintenance: [] as number[], run_maintenance_proc: [] as number[] };
+      for (let i = 0; i < RUNS; i++) {
+        const x = await run();
+        r.partwarden.push(x.partwarden);
+        r.run_maintenance.push(x.run_maintenance);
+        r.run_maintenance_proc.push(x.run_maintenance_proc);
+        process.stdout.write('.');
+      }
+      process.stdout.write('\n');
+      results[name] = r;
+    };
+    say(`(a) no-op cycle, ${RUNS} runs`);
+    await scenario('noop', async () => ({ partwarden: await pw(base, 0), run_maintenance: await pmRun(false, 0), run_maintenance_proc: await pmRun(true, 0) }));
+    say(`(b) add one partition per table, ${RUNS} runs`);
+    await scenario('add', async () => {
+      const a = await pw(more, TABLES);
+      await dropNewest('pw');
+      await sql.query(`UPDATE partman.part_config SET premake = premake + 1`);
+      const b = await pmRun(false, TABLES);
+      await dropNewest('pm');
+      const c = await pmRun(true, TABLES);
+      await dropNewest('pm');
+      await sql.query(`UPDATE partman.part_config SET premake = premake - 1`);
+      return { partwarden: a, run_maintenance: b, run_maintenance_proc: c };
+    });
+    say(`(c) expire one partition per table (detach + drop), ${RUNS} runs`);
+    await scenario('expire', async () => {
+      const a = await pw(expire, TABLES);
+      await recreateOldest('pw');
+      await sql.query(`UPDATE partman.part_config SET retention = '25 days', retention_keep_table = false`);
+      const b = await pmRun(false, -TABLES);
+      await recreateOldest('pm');
+      const c = await pmRun(true, -TABLES);
+      await recreateOldest('pm');
+      await sql.query(`UPDATE partman.part_config SET retention = NULL`);
+      return { partwarden: a, run_maintenance: b, run_maintenance_proc: c };
+    });
+    await sql.end();
+
+    const labels: Record<string, string> = { noop: '(a) no-op cycle', add: '(b) add 1 partition / table', expire: '(c) expire 1 partition / table' };
+    const rows = [['scenario', 'partwarden ms', 'run_maintenance() ms', 'run_maintenance_proc() ms', 'ratio vs run_maintenance()']];
+    const summary: Record<string, { partwardenMs: number; runMaintenanceMs: number; runMaintenanceProcMs: number; ratio: number }> = {};
+    for (const [k, r] of Object.entries(results)) {
+      const s = { partwardenMs: Math.round(median(r.partwarden)), runMaintenanceMs: Math.round(median(r.run_maintenance)), runMaintenanceProcMs: Math.round(median(r.run_maintenance_proc)), ratio: 0 };
+      s.ratio = Math.round((s.partwardenMs / Math.max(1, s.runMaintenanceMs)) * 100) / 100;
+      summary[k] = s;
+      rows.push([labels[k]!, String(s.partwardenMs), String(s.runMaintenanceMs), String(s.runMaintenanceProcMs), `${s.ratio}x`]);
+    }
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    say('');
+    say(`${TABLES} tables x ${bounds.length} partitions, median of ${RUNS} runs, PostgreSQL ${version}, pg_partman ${partmanVersion}, ${os.cpus().length} CPUs`);
+    for (const r of rows) say(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+
+    const date = new Date().toISOString().slice(0, 10);
+    const out = { bench: 'compare', date, quick: QUICK, tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, raw: results };
+    mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(root, `bench/results/${date}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(
+      path.join(root, 'docs/bench-compare.svg'),
+      barChartSvg({
+        title: `Reconcile of ${TABLES} tables × ${bounds.length} partitions (median of ${RUNS}, ms; lower is better)`,
+        groups: Object.entries(summary).map(([k, s]) => ({ label: labels[k]!, values: [s.partwardenMs, s.runMaintenanceMs, s.runMaintenanceProcMs] })),
+        series: ['partwarden', 'pg_partman run_maintenance()', 'pg_partman run_maintenance_proc()'],
+      }),
+    );
+    say(`\nwrote bench/results/${date}.json and docs/bench-compare.svg`);
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
