@@ -37,15 +37,16 @@ SELECT t.idx::int AS idx,
                  'relkind', ch.relkind, 'rows', ch.reltuples,
                  -- a partitioned child: its own strategy, key column and partitions (one level down)
                  'substrat', cpt.partstrat,
-                 'subkey', (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ch.oid AND a.attnum = cpt.partattrs[0] AND cpt.partnatts = 1),
+                 'subkey', CASE WHEN ch.relkind = 'p' THEN (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ch.oid AND a.attnum = cpt.partattrs[0] AND cpt.partnatts = 1) END,
                  'sub', CASE WHEN ch.relkind = 'p' THEN (
                    SELECT coalesce(json_agg(json_build_object('oid', g.oid::int8, 'schema', gn.nspname, 'name', g.relname,
                             'bound', pg_get_expr(g.relpartbound, g.oid), 'pending', i2.inhdetachpending, 'relkind', g.relkind, 'rows', g.reltuples) ORDER BY g.relname), '[]')
                      FROM pg_inherits i2 JOIN pg_class g ON g.oid = i2.inhrelid JOIN pg_namespace gn ON gn.oid = g.relnamespace
                     WHERE i2.inhparent = ch.oid) END,
                  -- CHECK constraints partwarden adds to a DEFAULT partition while attaching next to it
-                 'pending_checks', (SELECT coalesce(json_agg(con.conname ORDER BY con.conname), '[]') FROM pg_constraint con
-                                     WHERE con.conrelid = ch.oid AND con.contype = 'c' AND con.conname LIKE 'partwarden\\_pending\\_%')
+                 -- (only the DEFAULT can have them: pg_partitioned_table.partdefid; one lookup per table, not per partition)
+                 'pending_checks', CASE WHEN ch.oid = pt.partdefid THEN (SELECT coalesce(json_agg(con.conname ORDER BY con.conname), '[]') FROM pg_constraint con
+                                     WHERE con.conrelid = ch.oid AND con.contype = 'c' AND con.conname LIKE 'partwarden\\_pending\\_%') END
                  ) ORDER BY ch.relname), '[]')
           FROM pg_inherits i
           JOIN pg_class ch ON ch.oid = i.inhrelid
@@ -90,7 +91,7 @@ interface Row {
   partstrat: string | null;
   key_columns: Array<{ name: string | null; type: string | null }>;
   columns: Array<{ name: string; type: string; generated: boolean }>;
-  partitions: Array<RawPartition & { substrat: string | null; subkey: string | null; sub: RawPartition[] | null; pending_checks: string[] }>;
+  partitions: Array<RawPartition & { substrat: string | null; subkey: string | null; sub: RawPartition[] | null; pending_checks: string[] | null }>;
   can_manage: boolean;
   can_create: boolean;
   referenced_by: string[];
@@ -114,7 +115,7 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
       ...(p.relkind === 'p'
         ? { sub: { strategy: p.substrat ? (STRATEGY[p.substrat] ?? null) : null, column: p.subkey, partitions: (p.sub ?? []).map(toPartition) } }
         : {}),
-      pendingChecks: p.pending_checks,
+      pendingChecks: p.pending_checks ?? [],
     })),
     canManage: row.can_manage,
     canCreateInSchema: row.can_create,

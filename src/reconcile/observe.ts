@@ -22,9 +22,21 @@ export interface PolicyObservation {
 }
 
 /**
- * Observes every policy of one database with a fixed number of queries whatever the number of
- * tables: one catalog query, one journal query, one max(key) query for all integer-keyed policies
- * and one row-count query for all DEFAULT partitions.
+ * Branches per UNION ALL query: planning one statement over N tables grows faster than N (a
+ * 1,000-branch query took 3.6 s to plan and run, 20 queries of 50 take 0.2 s), so per-table
+ * lookups go in chunks: still a handful of round trips, whatever the number of tables.
+ */
+const UNION_CHUNK = 50;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Observes every policy of one database in a few queries, not one per table: one catalog query,
+ * one journal query, and max(key) / DEFAULT row-count queries for 50 tables at a time.
  */
 export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
   const tables = await readTables(client, policies.map((p) => p.table));
@@ -36,11 +48,13 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
   const maxKeys = new Map<number, bigint | null>();
   if (intPolicies.length > 0) {
     // max(key) through the parent: with an index on the key this is one index probe per partition at most.
-    const sql = intPolicies
-      .map(({ p, i }) => `SELECT ${i} AS i, (SELECT max(${quoteIdent(p.range.column)}) FROM ${quoteQualified(p.table.schema, p.table.name)})::text AS m`)
-      .join(' UNION ALL ');
-    const r = await client.query<{ i: number; m: string | null }>(sql);
-    for (const row of r.rows) maxKeys.set(row.i, row.m === null ? null : BigInt(row.m));
+    for (const chunk of chunks(intPolicies, UNION_CHUNK)) {
+      const sql = chunk
+        .map(({ p, i }) => `SELECT ${i} AS i, (SELECT max(${quoteIdent(p.range.column)}) FROM ${quoteQualified(p.table.schema, p.table.name)})::text AS m`)
+        .join(' UNION ALL ');
+      const r = await client.query<{ i: number; m: string | null }>(sql);
+      for (const row of r.rows) maxKeys.set(row.i, row.m === null ? null : BigInt(row.m));
+    }
   }
   const defaultCounts = await defaultRowCounts(client, tables.map((t, i) => (checks[i]!.errors.length === 0 ? t.partitions.find((p) => p.isDefault) : undefined)));
   return policies.map((policy, i) => ({
@@ -81,10 +95,13 @@ export const EXACT_COUNT_LIMIT = 100_000;
 async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<ObservedPartition | undefined>): Promise<Array<DefaultRowCount | undefined>> {
   const present = parts.map((p, i) => ({ p, i })).filter((x): x is { p: ObservedPartition; i: number } => x.p !== undefined);
   if (present.length === 0) return parts.map(() => undefined);
-  const sql = present
-    .map(({ p, i }) => `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${quoteQualified(p.schema, p.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s)::int8 AS n`)
-    .join(' UNION ALL ');
-  const counts = new Map((await client.query<{ i: number; n: string }>(sql)).rows.map((r) => [Number(r.i), Number(r.n)]));
+  const counts = new Map<number, number>();
+  for (const chunk of chunks(present, UNION_CHUNK)) {
+    const sql = chunk
+      .map(({ p, i }) => `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${quoteQualified(p.schema, p.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s)::int8 AS n`)
+      .join(' UNION ALL ');
+    for (const r of (await client.query<{ i: number; n: string }>(sql)).rows) counts.set(Number(r.i), Number(r.n));
+  }
   return parts.map((p, i) => {
     const n = counts.get(i);
     if (!p || n === undefined) return undefined;
