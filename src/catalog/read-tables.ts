@@ -44,6 +44,8 @@ SELECT t.idx::int AS idx,
                      FROM pg_inherits i2 JOIN pg_class g ON g.oid = i2.inhrelid JOIN pg_namespace gn ON gn.oid = g.relnamespace
                     WHERE i2.inhparent = ch.oid) END,
                  -- CHECK constraints partwarden adds to a DEFAULT partition while attaching next to it
+                 -- the DEFAULT's heap size: 0 bytes means no rows at all, and its row count is skipped
+                 'heap_bytes', CASE WHEN ch.oid = pt.partdefid AND ch.relkind = 'r' THEN pg_relation_size(ch.oid) END,
                  -- (only the DEFAULT can have them: pg_partitioned_table.partdefid; one lookup per table, not per partition)
                  'pending_checks', CASE WHEN ch.oid = pt.partdefid THEN (SELECT coalesce(json_agg(con.conname ORDER BY con.conname), '[]') FROM pg_constraint con
                                      WHERE con.conrelid = ch.oid AND con.contype = 'c' AND con.conname LIKE 'partwarden\\_pending\\_%') END
@@ -91,7 +93,7 @@ interface Row {
   partstrat: string | null;
   key_columns: Array<{ name: string | null; type: string | null }>;
   columns: Array<{ name: string; type: string; generated: boolean }>;
-  partitions: Array<RawPartition & { substrat: string | null; subkey: string | null; sub: RawPartition[] | null; pending_checks: string[] | null }>;
+  partitions: Array<RawPartition & { substrat: string | null; subkey: string | null; sub: RawPartition[] | null; pending_checks: string[] | null; heap_bytes: number | string | null }>;
   can_manage: boolean;
   can_create: boolean;
   referenced_by: string[];
@@ -116,6 +118,7 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
         ? { sub: { strategy: p.substrat ? (STRATEGY[p.substrat] ?? null) : null, column: p.subkey, partitions: (p.sub ?? []).map(toPartition) } }
         : {}),
       pendingChecks: p.pending_checks ?? [],
+      ...(p.heap_bytes !== null && p.heap_bytes !== undefined ? { heapBytes: Number(p.heap_bytes) } : {}),
     })),
     canManage: row.can_manage,
     canCreateInSchema: row.can_create,

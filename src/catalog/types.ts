@@ -20,8 +20,10 @@ export interface ObservedPartition {
     readonly column: string | null;
     readonly partitions: readonly ObservedPartition[];
   };
-  /** Names of `partwarden_pending_<oid>` CHECK constraints (on a DEFAULT partition). */
+  /** Names of `partwarden_pending_<hash>` CHECK constraints (on a DEFAULT partition). */
   readonly pendingChecks?: readonly string[];
+  /** A plain DEFAULT partition's heap size (pg_relation_size): 0 means it holds no row. */
+  readonly heapBytes?: number;
 }
 
 export interface ObservedColumn {

@@ -93,8 +93,9 @@ export const EXACT_COUNT_LIMIT = 100_000;
  * after EXACT_COUNT_LIMIT + 1 rows), otherwise the planner's estimate (reltuples, at least the limit).
  */
 async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<ObservedPartition | undefined>): Promise<Array<DefaultRowCount | undefined>> {
-  const present = parts.map((p, i) => ({ p, i })).filter((x): x is { p: ObservedPartition; i: number } => x.p !== undefined);
-  if (present.length === 0) return parts.map(() => undefined);
+  // a heap of 0 bytes has no rows: no need to open and count it (most DEFAULTs, most of the time)
+  const present = parts.map((p, i) => ({ p, i })).filter((x): x is { p: ObservedPartition; i: number } => x.p !== undefined && x.p.heapBytes !== 0);
+  if (present.length === 0) return parts.map((p) => (p?.heapBytes === 0 ? { rows: 0, exact: true } : undefined));
   const counts = new Map<number, number>();
   for (const chunk of chunks(present, UNION_CHUNK)) {
     const sql = chunk
@@ -103,6 +104,7 @@ async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<Observed
     for (const r of (await client.query<{ i: number; n: string }>(sql)).rows) counts.set(Number(r.i), Number(r.n));
   }
   return parts.map((p, i) => {
+    if (p?.heapBytes === 0) return { rows: 0, exact: true };
     const n = counts.get(i);
     if (!p || n === undefined) return undefined;
     return n <= EXACT_COUNT_LIMIT ? { rows: n, exact: true } : { rows: Math.max(Math.round(p.estimatedRows), n), exact: false };
