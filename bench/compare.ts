@@ -9,7 +9,11 @@
  *   (a) a no-op cycle, (b) a cycle that adds one partition per table, (c) a cycle that expires
  *   one per table (detach + drop): partwarden's reconcile (what `apply` runs) vs pg_partman's
  *   run_maintenance() and run_maintenance_proc(); median of RUNS, ratio printed.
- * Prints a table, writes bench/results/<date>.json and the chart docs/bench-compare.svg.
+ * Gentleness: pgbench inserts RATE/s into the tool's tables during one add cycle of each tool:
+ *   p50/p99/max latency inside the cycle's window and application statements waiting on a lock,
+ *   against the same load without maintenance.
+ * Prints tables, writes bench/results/<date>.json and the chart docs/bench-compare.svg (other
+ * sizes and --quick: bench/results/<date>-<N>-tables.{json,svg}).
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,12 +25,15 @@ import { freePort } from '../src/dev/embedded-pg.js';
 import { startRawPostgres } from '../src/dev/raw-postgres.js';
 import { silentLogger } from '../src/log.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
+import { insertLoad, type LoadResult } from './gentle.js';
 import { barChartSvg } from './svg.js';
 
 const QUICK = process.argv.includes('--quick');
 const TABLES = Number(process.env.TABLES ?? (QUICK ? 100 : 1000));
 const RUNS = Math.max(5, Number(process.env.RUNS ?? 5));
 const BIN = process.env.PG_PARTMAN_BIN ?? '/usr/lib/postgresql/15/bin';
+const RATE = Number(process.env.RATE ?? 200);
+const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? (QUICK ? 15 : 60));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'partwarden-bench';
 
@@ -187,6 +194,23 @@ async function main(): Promise<void> {
       await sql.query(`UPDATE partman.part_config SET retention = NULL`);
       return { partwarden: a, run_maintenance: b, run_maintenance_proc: c };
     });
+    // Gentleness: inserts at a fixed rate while one "add a partition per table" cycle runs
+    say(`gentleness: pgbench inserting ${RATE}/s into each tool's tables during one add cycle`);
+    const sampler = new pg.Client(url);
+    await sampler.connect();
+    const load = (schema: string, during?: () => Promise<unknown>) =>
+      insertLoad({ pgbench: path.join(BIN, 'pgbench'), port, password: PASSWORD, database: 'bench', schema, tables: TABLES, rate: RATE, seconds: LOAD_SECONDS }, sampler, during);
+    const gentleness: Record<string, LoadResult> = {};
+    gentleness.baseline = await load('pw');
+    gentleness.partwarden = await load('pw', () => pw(more, TABLES));
+    await dropNewest('pw');
+    await sql.query(`UPDATE partman.part_config SET premake = premake + 1`);
+    gentleness.run_maintenance = await load('pm', () => pmRun(false, TABLES));
+    await dropNewest('pm');
+    gentleness.run_maintenance_proc = await load('pm', () => pmRun(true, TABLES));
+    await dropNewest('pm');
+    await sql.query(`UPDATE partman.part_config SET premake = premake - 1`);
+    await sampler.end();
     await sql.end();
 
     const labels: Record<string, string> = { noop: '(a) no-op cycle', add: '(b) add 1 partition / table', expire: '(c) expire 1 partition / table' };
@@ -203,19 +227,28 @@ async function main(): Promise<void> {
     say(`${TABLES} tables x ${bounds.length} partitions, median of ${RUNS} runs, PostgreSQL ${version}, pg_partman ${partmanVersion}, ${os.cpus().length} CPUs`);
     for (const r of rows) say(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 
+    say('');
+    const grows = [['inserts during an add cycle', 'transactions', 'p50 ms', 'p99 ms', 'max ms', 'waited on a lock', 'longest lock wait ms']];
+    for (const [k, g] of Object.entries(gentleness)) grows.push([k === 'baseline' ? 'no maintenance (baseline)' : k, String(g.transactions), String(g.p50Ms), String(g.p99Ms), String(g.maxMs), String(g.lockWaits), String(g.longestLockWaitMs)]);
+    const gw = grows[0]!.map((_, c) => Math.max(...grows.map((r) => r[c]!.length)));
+    for (const r of grows) say(r.map((c, i) => (i === 0 ? c.padEnd(gw[i]!) : c.padStart(gw[i]!))).join('  '));
+
     const date = new Date().toISOString().slice(0, 10);
-    const out = { bench: 'compare', date, quick: QUICK, tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, raw: results };
+    const out = { bench: 'compare', date, quick: QUICK, tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, gentleness: { ratePerSecond: RATE, seconds: LOAD_SECONDS, ...gentleness }, raw: results };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, `bench/results/${date}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    // a quick or resized run never overwrites the published full run
+    const full = !QUICK && TABLES === 1000;
+    const tag = full ? date : `${date}-${TABLES}-tables`;
+    writeFileSync(path.join(root, `bench/results/${tag}.json`), `${JSON.stringify(out, null, 2)}\n`);
     writeFileSync(
-      path.join(root, 'docs/bench-compare.svg'),
+      path.join(root, full ? 'docs/bench-compare.svg' : `bench/results/${tag}.svg`),
       barChartSvg({
         title: `Reconcile of ${TABLES} tables × ${bounds.length} partitions (median of ${RUNS}, ms; lower is better)`,
         groups: Object.entries(summary).map(([k, s]) => ({ label: labels[k]!, values: [s.partwardenMs, s.runMaintenanceMs, s.runMaintenanceProcMs] })),
         series: ['partwarden', 'pg_partman run_maintenance()', 'pg_partman run_maintenance_proc()'],
       }),
     );
-    say(`\nwrote bench/results/${date}.json and docs/bench-compare.svg`);
+    say(`\nwrote bench/results/${tag}.json and ${full ? 'docs/bench-compare.svg' : `bench/results/${tag}.svg`}`);
   } finally {
     await server.stop();
   }
