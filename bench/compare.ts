@@ -25,6 +25,7 @@ import { freePort } from '../src/dev/embedded-pg.js';
 import { startRawPostgres } from '../src/dev/raw-postgres.js';
 import { silentLogger } from '../src/log.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
+import { dailyPolicies } from './fixtures.js';
 import { insertLoad, type LoadResult } from './gentle.js';
 import { barChartSvg } from './svg.js';
 
@@ -46,22 +47,10 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-function policies(n: number, premake: number, keep?: string): string {
-  const docs: string[] = [];
-  for (let t = 1; t <= n; t++) {
-    docs.push(
-      `apiVersion: partwarden/v1\nkind: PartitionPolicy\nmetadata:\n  name: t${t}\nspec:\n  database: main\n  table: pw.t${t}\n  strategy: range\n` +
-        `  range:\n    column: ts\n    interval: 1 day\n    premake: ${premake}\n    naming: "{table}_p{YYYY}_{MM}_{DD}"\n` +
-        (keep ? `  retention:\n    keep: ${keep}\n    action: drop\n` : ''),
-    );
-  }
-  return docs.join('---\n');
-}
-
 function project(url: string, premake: number, keep?: string): Loaded {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-compare-'));
   mkdirSync(path.join(dir, 'policies'));
-  writeFileSync(path.join(dir, 'policies', 'all.yaml'), policies(TABLES, premake, keep));
+  writeFileSync(path.join(dir, 'policies', 'all.yaml'), dailyPolicies(TABLES, { name: (t) => `t${t}`, table: (t) => `pw.t${t}`, premake, naming: '{table}_p{YYYY}_{MM}_{DD}', keep }));
   writeFileSync(path.join(dir, 'partwarden.yaml'), `databases:\n  main:\n    url: ${JSON.stringify(url)}\npolicies: ./policies\n`);
   return load({ configFile: path.join(dir, 'partwarden.yaml') });
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createDailyTables, dailyPolicies } from './fixtures.js';
 import { freePort, startDevPostgres } from '../src/dev/embedded-pg.js';
 
 const TABLES = Number(process.env.TABLES ?? 500);
@@ -43,26 +44,12 @@ async function main(): Promise<void> {
     const sql = new pg.Client(url);
     await sql.connect();
     const first = new Date(Date.now() - (PARTITIONS - PREMAKE - 1) * DAY).toISOString().slice(0, 10);
-    for (let t = 1; t <= TABLES; t++) {
-      await sql.query(`DO $$
-        DECLARE p int; d date := '${first}'::date;
-        BEGIN
-          CREATE TABLE public.bench_${t} (id bigint, ts timestamptz NOT NULL, v text) PARTITION BY RANGE (ts);
-          FOR p IN 0..${PARTITIONS - 1} LOOP
-            EXECUTE format('CREATE TABLE public.bench_${t}_p%s PARTITION OF public.bench_${t} FOR VALUES FROM (%L) TO (%L)',
-                           to_char(d + p, 'YYYYMMDD'), (d + p)::timestamp AT TIME ZONE 'UTC', (d + p + 1)::timestamp AT TIME ZONE 'UTC');
-          END LOOP;
-        END $$`);
-    }
+    await createDailyTables(sql, TABLES, PARTITIONS, first);
     await sql.end();
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-bench-daemon-'));
     mkdirSync(path.join(dir, 'policies'));
-    const docs: string[] = [];
-    for (let t = 1; t <= TABLES; t++) {
-      docs.push(`apiVersion: partwarden/v1\nkind: PartitionPolicy\nmetadata:\n  name: bench-${t}\nspec:\n  database: main\n  table: public.bench_${t}\n  strategy: range\n  range:\n    column: ts\n    interval: 1 day\n    premake: ${PREMAKE}\n    naming: "{table}_p{YYYY}{MM}{DD}"\n`);
-    }
-    writeFileSync(path.join(dir, 'policies', 'bench.yaml'), docs.join('---\n'));
+    writeFileSync(path.join(dir, 'policies', 'bench.yaml'), dailyPolicies(TABLES, { name: (t) => `bench-${t}`, table: (t) => `public.bench_${t}`, premake: PREMAKE, naming: '{table}_p{YYYY}{MM}{DD}' }));
     const port = await freePort();
     // no cycle is due during the run (1 January only): idle means idle
     writeFileSync(path.join(dir, 'partwarden.yaml'), `databases:\n  main:\n    url: ${JSON.stringify(url)}\npolicies: ./policies\nschedule: "0 0 1 1 *"\nscheduleJitter: 0\nserver:\n  listen: 127.0.0.1:${port}\n`);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createDailyTables, dailyPolicies } from './fixtures.js';
 import { load } from '../src/config/load.js';
 import { startDevPostgres } from '../src/dev/embedded-pg.js';
 import { silentLogger } from '../src/log.js';
@@ -32,28 +33,13 @@ async function main(): Promise<void> {
     const now = Date.UTC(2025, 5, 1, 12);
     const first = new Date(now - (PARTITIONS - PREMAKE - 1) * DAY).toISOString().slice(0, 10);
     const t0 = Date.now();
-    // one transaction per table: 15 000 relations in one transaction would exhaust the lock table
-    for (let t = 1; t <= TABLES; t++) {
-      await sql.query(`DO $$
-        DECLARE p int; d date := '${first}'::date;
-        BEGIN
-          CREATE TABLE public.bench_${t} (id bigint, ts timestamptz NOT NULL, v text) PARTITION BY RANGE (ts);
-          FOR p IN 0..${PARTITIONS - 1} LOOP
-            EXECUTE format('CREATE TABLE public.bench_${t}_p%s PARTITION OF public.bench_${t} FOR VALUES FROM (%L) TO (%L)',
-                           to_char(d + p, 'YYYYMMDD'), (d + p)::timestamp AT TIME ZONE 'UTC', (d + p + 1)::timestamp AT TIME ZONE 'UTC');
-          END LOOP;
-        END $$`);
-    }
+    await createDailyTables(sql, TABLES, PARTITIONS, first);
     const setupMs = Date.now() - t0;
     await sql.end();
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-bench-'));
     mkdirSync(path.join(dir, 'policies'));
-    const docs: string[] = [];
-    for (let t = 1; t <= TABLES; t++) {
-      docs.push(`apiVersion: partwarden/v1\nkind: PartitionPolicy\nmetadata:\n  name: bench-${t}\nspec:\n  database: main\n  table: public.bench_${t}\n  strategy: range\n  range:\n    column: ts\n    interval: 1 day\n    premake: ${PREMAKE}\n    naming: "{table}_p{YYYY}{MM}{DD}"\n`);
-    }
-    writeFileSync(path.join(dir, 'policies', 'bench.yaml'), docs.join('---\n'));
+    writeFileSync(path.join(dir, 'policies', 'bench.yaml'), dailyPolicies(TABLES, { name: (t) => `bench-${t}`, table: (t) => `public.bench_${t}`, premake: PREMAKE, naming: '{table}_p{YYYY}{MM}{DD}' }));
     writeFileSync(path.join(dir, 'partwarden.yaml'), `databases:\n  main:\n    url: ${JSON.stringify(url)}\npolicies: ./policies\n`);
     const loadStart = Date.now();
     const { config, policies } = load({ configFile: path.join(dir, 'partwarden.yaml') });

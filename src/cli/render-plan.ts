@@ -1,6 +1,7 @@
 import type { ActionOutcome } from '../executor/execute.js';
 import type { PolicyHealth, Problem } from '../planner/actions.js';
 import type { DatabaseReport } from '../reconcile/reconcile.js';
+import { textTable } from '../text-table.js';
 
 /** Problems that mean work could not be done (apply exits 1); the others are informational. */
 export const BLOCKING_RULES: ReadonlySet<string> = new Set(['default_rows', 'naming', 'coverage_gap', 'policy_table_mismatch']);
@@ -14,11 +15,6 @@ function healthLine(h: PolicyHealth | undefined): string | undefined {
   if (h.defaultRows) parts.push(`DEFAULT ${h.defaultRows.partition}: ${h.defaultRows.exact ? '' : '~'}${h.defaultRows.rows} row${h.defaultRows.rows === 1 ? '' : 's'}`);
   if (h.hashSkew !== undefined) parts.push(`hash skew ${h.hashSkew} (fullest remainder / mean, from statistics)`);
   return `  health: ${parts.join('; ')}`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
 /** The plan as a table of actions, each followed by the exact SQL it runs. */
@@ -36,7 +32,7 @@ export function renderPlanText(reports: readonly DatabaseReport[], atIso: string
       if (p.actions.length === 0) out.push('  nothing to do');
       else {
         const rows = [['ACTION', 'PARTITION', 'BOUNDS', 'REASON'], ...p.actions.map((a) => [a.kind, a.partition.name, a.bounds, a.reason])];
-        out.push(...table(rows).split('\n').map((l) => `  ${l}`));
+        out.push(...textTable(rows).map((l) => `  ${l}`));
         out.push('  SQL:');
         for (const a of p.actions) for (const s of a.sql) out.push(`    ${s};`);
       }

@@ -63,6 +63,13 @@ async function relid(client: pg.Client, t: PartitionRef): Promise<number | null>
   return r.rows[0]!.oid === null ? null : Number(r.rows[0]!.oid);
 }
 
+/** A table's OID and whether it is a partition now, by name (oid null when it does not exist). */
+async function tableState(client: pg.Client, name: string): Promise<{ oid: number | null; attached: boolean }> {
+  const r = await client.query<{ oid: string | null; attached: boolean | null }>('SELECT c.oid::int8 AS oid, c.relispartition AS attached FROM pg_class c WHERE c.oid = to_regclass($1)', [name]);
+  const row = r.rows[0];
+  return { oid: row?.oid ? Number(row.oid) : null, attached: row?.attached === true };
+}
+
 async function isDetachPending(client: pg.Client, child: PartitionRef): Promise<boolean> {
   const r = await client.query<{ pending: boolean }>(
     'SELECT i.inhdetachpending AS pending FROM pg_inherits i WHERE i.inhrelid = to_regclass($1)',
@@ -188,9 +195,8 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     const name = quoteQualified(t.schema, t.name);
     const r = await withLockRetries(ctx.retry, () =>
       inTransaction(client, ctx.db.lockTimeoutMs, async () => {
-        const c = await client.query<{ oid: string | null; attached: boolean }>('SELECT c.oid::int8 AS oid, c.relispartition AS attached FROM pg_class c WHERE c.oid = to_regclass($1)', [name]);
-        const row = c.rows[0];
-        if (!row || Number(row.oid) !== oid || row.attached) return false;
+        const now = await tableState(client, name);
+        if (now.oid !== oid || now.attached) return false;
         await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
         if ((await client.query(`SELECT 1 FROM ${name} LIMIT 1`)).rowCount !== 0) return false;
         await client.query(dropSql(t));
@@ -280,14 +286,10 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
             inTransaction(client, ctx.db.lockTimeoutMs, async () => {
               // Fence: drop only the very table that was detached, and only if it is not attached.
               const name = quoteQualified(action.partition.schema, action.partition.name);
-              const check = await client.query<{ oid: string | null; attached: boolean | null }>(
-                'SELECT c.oid::int8 AS oid, c.relispartition AS attached FROM pg_class c WHERE c.oid = to_regclass($1)',
-                [name],
-              );
-              const row = check.rows[0];
-              if (!row || row.oid === null) return 'gone';
-              if (expected !== null && Number(row.oid) !== expected) throw new StepFailed(`${name} is not the table partwarden detached (OID ${row.oid}, expected ${expected}); not dropping it`);
-              if (row.attached) throw new StepFailed(`${name} is attached to a partitioned table again; not dropping it`);
+              const now = await tableState(client, name);
+              if (now.oid === null) return 'gone';
+              if (expected !== null && now.oid !== expected) throw new StepFailed(`${name} is not the table partwarden detached (OID ${now.oid}, expected ${expected}); not dropping it`);
+              if (now.attached) throw new StepFailed(`${name} is attached to a partitioned table again; not dropping it`);
               await client.query(dropStatement);
               return 'dropped';
             }),

@@ -62,13 +62,7 @@ export function scannedLeaves(plan: PlanNode, leaves: ReadonlySet<string>): numb
  * pruned at plan time are absent from the plan, and those removed by initial (executor startup)
  * pruning show only as "Subplans Removed": what is left is what the query would scan.
  */
-export async function runProbes(client: pg.Client, table: { schema: string; name: string }, probes: readonly ProbeSpec[]): Promise<ProbeResult[]> {
-  if (probes.length === 0) return [];
-  const leafRows = await client.query<{ k: string }>(
-    `SELECT n.nspname || '.' || c.relname AS k FROM pg_partition_tree($1::regclass) t JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf`,
-    [quoteQualified(table.schema, table.name)],
-  );
-  const leaves = new Set(leafRows.rows.map((r) => r.k));
+export async function runProbes(client: pg.Client, leaves: ReadonlySet<string>, probes: readonly ProbeSpec[]): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   for (const p of probes) {
     const base = { name: p.name, builtin: p.builtin, query: p.query, maxPartitionsScanned: p.maxPartitionsScanned };
@@ -87,6 +81,21 @@ export async function runProbes(client: pg.Client, table: { schema: string; name
     }
   }
   return results;
+}
+
+/** `schema.name` of the leaf partitions of each table (pg_partition_tree covers sub-partitions), in one query. */
+export async function leafPartitions(client: pg.Client, tables: ReadonlyArray<{ schema: string; name: string }>): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>(tables.map((t) => [quoteQualified(t.schema, t.name), new Set<string>()]));
+  if (tables.length === 0) return out;
+  const r = await client.query<{ root: string; k: string }>(
+    `SELECT r.root, n.nspname || '.' || c.relname AS k
+       FROM unnest($1::text[]) AS r(root), pg_partition_tree(r.root::regclass) t
+       JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE t.isleaf`,
+    [[...out.keys()]],
+  );
+  for (const row of r.rows) out.get(row.root)?.add(row.k);
+  return out;
 }
 
 /**

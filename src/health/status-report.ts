@@ -1,6 +1,7 @@
 import type { DatabaseReport } from '../reconcile/reconcile.js';
 import type { PolicyStatus } from './collect.js';
 import { ALL_RULES } from './rules.js';
+import { textTable } from '../text-table.js';
 
 /** One policy in `status --output json` and `GET /status` (stable field names, for scripts). */
 export interface PolicyStatusJson {
@@ -63,11 +64,6 @@ export function statusJson(reports: readonly DatabaseReport[], atIso: string, le
   return { at: atIso, healthy: databases.every((d) => d.up) && policies.every((p) => p.healthy), databases, policies };
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-}
-
 /** `partwarden status`: one row per policy, then each violation on its own line. */
 export function renderStatusText(doc: StatusJson): string {
   const out = [`Status at ${doc.at}: ${doc.healthy ? 'healthy' : 'NOT healthy'}`];
@@ -82,7 +78,7 @@ export function renderStatusText(doc: StatusJson): string {
         p.violations.length === 0 ? 'ok' : [...new Set(p.violations.map((v) => v.rule))].join(','),
       ]),
     ];
-    out.push('', ...table(rows));
+    out.push('', ...textTable(rows));
   }
   for (const p of doc.policies) {
     for (const v of p.violations) out.push(`VIOLATION ${p.policy} ${v.rule}${v.partition ? ` [${v.partition}]` : ''}: ${v.message}`);

@@ -77,20 +77,25 @@ export function writeProject(url: string, policies: Record<string, string>, extr
   return configFile;
 }
 
-/** A range policy document. */
-export function rangePolicy(o: { name: string; table: string; column: string; interval: string | number; premake?: number; extra?: string; timezone?: string }): string {
+/** A policy document for database `main`: the header, then `spec` (indented under spec:). */
+export function policyDoc(name: string, table: string, spec: string): string {
   return `apiVersion: partwarden/v1
 kind: PartitionPolicy
 metadata:
-  name: ${o.name}
+  name: ${name}
 spec:
   database: main
-  table: ${JSON.stringify(o.table)}
-  strategy: range
+  table: ${JSON.stringify(table)}
+${spec}`;
+}
+
+/** A range policy document. */
+export function rangePolicy(o: { name: string; table: string; column: string; interval: string | number; premake?: number; extra?: string; timezone?: string }): string {
+  return policyDoc(o.name, o.table, `  strategy: range
   range:
     column: ${JSON.stringify(o.column)}
     interval: ${typeof o.interval === 'number' ? o.interval : JSON.stringify(o.interval)}
     premake: ${o.premake ?? 3}
     timezone: ${o.timezone ?? 'UTC'}
-${o.extra ?? ''}`;
+${o.extra ?? ''}`);
 }

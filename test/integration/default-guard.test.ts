@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
+import { policyDoc, rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
 
 /*
@@ -10,15 +10,6 @@ import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
 
 const db = useDatabase();
 const NOW = '2024-03-10T15:00:00Z';
-
-const listPolicy = (name: string, table: string, spec: string) => `apiVersion: partwarden/v1
-kind: PartitionPolicy
-metadata:
-  name: ${name}
-spec:
-  database: main
-  table: ${JSON.stringify(table)}
-${spec}`;
 
 /** Guard constraints partwarden left on a table (there should be none once a run is over). */
 async function guards(table: string): Promise<string[]> {
@@ -80,7 +71,7 @@ describe('ATTACH next to a non-empty DEFAULT partition', () => {
     await db.sql.query(`INSERT INTO public.lg VALUES (0, NULL)`);
     await db.sql.query(`ALTER DATABASE ${db.name} SET client_min_messages = debug1`);
     const cfg = writeProject(db.url, {
-      'l.yaml': listPolicy('lg', 'public.lg', `  strategy: list
+      'l.yaml': policyDoc('lg', 'public.lg', `  strategy: list
   list:
     column: region
     partitions:

@@ -2,20 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
+import { policyDoc, rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
 
 const db = useDatabase();
 const NOW = '2024-03-10T15:00:00Z';
-
-const policy = (name: string, table: string, spec: string) => `apiVersion: partwarden/v1
-kind: PartitionPolicy
-metadata:
-  name: ${name}
-spec:
-  database: main
-  table: ${JSON.stringify(table)}
-${spec}`;
 
 /** Partitions of a table with their bounds, as PostgreSQL shows them. */
 async function bounds(qualified: string): Promise<string[]> {
@@ -31,7 +22,7 @@ describe('LIST policies', () => {
     await db.sql.query(`CREATE SCHEMA "Sales ""EU"" ünï"`);
     await db.sql.query(`CREATE TABLE "Sales ""EU"" ünï"."Order ""Lines""" (id bigint, "Region Code" text, amount numeric) PARTITION BY LIST ("Region Code")`);
     const cfg = writeProject(db.url, {
-      'l.yaml': policy('regions', '"Sales ""EU"" ünï"."Order ""Lines"""', `  strategy: list
+      'l.yaml': policyDoc('regions', '"Sales ""EU"" ünï"."Order ""Lines"""', `  strategy: list
   list:
     column: Region Code
     partitions:
@@ -77,7 +68,7 @@ describe('LIST policies', () => {
       b: [3]
       c: [7]
 `;
-    const cfg = writeProject(db.url, { 'c.yaml': policy('codes', 'public.codes', spec('keep')) });
+    const cfg = writeProject(db.url, { 'c.yaml': policyDoc('codes', 'public.codes', spec('keep')) });
     const r = await reconcileAt(cfg, NOW);
     expect(outcomesOf(r)).toEqual(['done create codes_c']); // a is adopted (codes_handmade), b conflicts
     const problems = r[0]!.plans[0]!.problems;
@@ -87,7 +78,7 @@ describe('LIST policies', () => {
     expect(cli.stdout).toMatch(/VIOLATION list_partition_missing \[b\]/);
 
     // onRemoved: detach takes codes_gone out (its row stays in the detached table)
-    const cfg2 = writeProject(db.url, { 'c.yaml': policy('codes', 'public.codes', spec('detach')) });
+    const cfg2 = writeProject(db.url, { 'c.yaml': policyDoc('codes', 'public.codes', spec('detach')) });
     const r2 = await reconcileAt(cfg2, NOW);
     expect(outcomesOf(r2)).toEqual(['done detach codes_gone']);
     expect((await db.sql.query('SELECT count(*)::int AS n FROM public.codes_gone')).rows[0].n).toBe(1);
@@ -110,11 +101,11 @@ describe('LIST policies', () => {
     relocateBatchRows: 300
     maxRows: 10000
 `;
-    const blocked = await reconcileAt(writeProject(db.url, { 's.yaml': policy('shops', 'public.shops', spec(false)) }), NOW);
+    const blocked = await reconcileAt(writeProject(db.url, { 's.yaml': policyDoc('shops', 'public.shops', spec(false)) }), NOW);
     expect(outcomesOf(blocked)).toEqual(['done create shops_es']);
     expect(blocked[0]!.plans[0]!.problems.map((p) => `${p.rule} ${p.partition} ${p.blocking}`)).toEqual(['default_rows shops_fr true', 'default_rows shops_de true']);
 
-    const moved = await reconcileAt(writeProject(db.url, { 's.yaml': policy('shops', 'public.shops', spec(true)) }), NOW);
+    const moved = await reconcileAt(writeProject(db.url, { 's.yaml': policyDoc('shops', 'public.shops', spec(true)) }), NOW);
     expect(outcomesOf(moved)).toEqual(['done relocate shops_fr', 'done relocate shops_de']);
     const counts = await db.sql.query(`SELECT tableoid::regclass::text AS t, count(*)::int AS n FROM public.shops GROUP BY 1 ORDER BY 1`);
     expect(counts.rows).toEqual([{ t: 'shops_de', n: 834 }, { t: 'shops_fr', n: 833 }, { t: 'shops_other', n: 833 }]);
@@ -129,7 +120,7 @@ describe('LIST policies', () => {
     await db.sql.query(`INSERT INTO public.tenants SELECT g, CASE WHEN g % 2 = 0 THEN 'legacy' ELSE 'gold' END, E'line\\nwith, "quotes"' FROM generate_series(1, 500) g`);
     const cfg = writeProject(
       db.url,
-      { 't.yaml': policy('tenants', 'public.tenants', `  strategy: list\n  list:\n    column: tier\n    onRemoved: archive\n    partitions:\n      gold: [gold]\n  retention:\n    archive:\n      verify: full\n`) },
+      { 't.yaml': policyDoc('tenants', 'public.tenants', `  strategy: list\n  list:\n    column: tier\n    onRemoved: archive\n    partitions:\n      gold: [gold]\n  retention:\n    archive:\n      verify: full\n`) },
       `storage:\n  url: file://${mkdtempSync(path.join(os.tmpdir(), 'pw-list-archive-'))}\n`,
     );
     const r = await reconcileAt(cfg, NOW);
@@ -146,8 +137,8 @@ describe('LIST policies', () => {
     await db.sql.query(`CREATE TABLE public.typed (id int, n int) PARTITION BY LIST (n)`);
     await db.sql.query(`CREATE TABLE public.ranged (id int, ts date) PARTITION BY RANGE (ts)`);
     const cfg = writeProject(db.url, {
-      't.yaml': policy('typed', 'public.typed', `  strategy: list\n  list:\n    column: n\n    partitions:\n      one: [1]\n      bad: ["x1"]\n`),
-      'r.yaml': policy('ranged', 'public.ranged', `  strategy: hash\n  hash:\n    column: ts\n    modulus: 4\n`),
+      't.yaml': policyDoc('typed', 'public.typed', `  strategy: list\n  list:\n    column: n\n    partitions:\n      one: [1]\n      bad: ["x1"]\n`),
+      'r.yaml': policyDoc('ranged', 'public.ranged', `  strategy: hash\n  hash:\n    column: ts\n    modulus: 4\n`),
     });
     const r = await runCli(['validate', '--config', cfg, '--db']);
     expect(r.code).toBe(1);
@@ -160,7 +151,7 @@ describe('HASH policies', () => {
   it('creates every missing remainder, reports other moduli without touching them, and reports skew', async () => {
     await db.sql.query(`CREATE TABLE public."Users" (id bigint, "User Id" bigint) PARTITION BY HASH ("User Id")`);
     await db.sql.query(`CREATE TABLE public."Users_h1" PARTITION OF public."Users" FOR VALUES WITH (MODULUS 4, REMAINDER 1)`);
-    const cfg = writeProject(db.url, { 'u.yaml': policy('users', 'public."Users"', `  strategy: hash\n  hash:\n    column: User Id\n    modulus: 4\n`) });
+    const cfg = writeProject(db.url, { 'u.yaml': policyDoc('users', 'public."Users"', `  strategy: hash\n  hash:\n    column: User Id\n    modulus: 4\n`) });
     const r = await reconcileAt(cfg, NOW);
     expect(outcomesOf(r)).toEqual(['done create Users_h0', 'done create Users_h2', 'done create Users_h3']);
     await db.sql.query(`INSERT INTO public."Users" SELECT g, g FROM generate_series(1, 4000) g`);
@@ -173,7 +164,7 @@ describe('HASH policies', () => {
 
     await db.sql.query(`CREATE TABLE public.old_hash (id bigint) PARTITION BY HASH (id)`);
     await db.sql.query(`CREATE TABLE public.old_hash_0 PARTITION OF public.old_hash FOR VALUES WITH (MODULUS 2, REMAINDER 0)`);
-    const cfg2 = writeProject(db.url, { 'o.yaml': policy('old', 'public.old_hash', `  strategy: hash\n  hash:\n    column: id\n    modulus: 4\n`) });
+    const cfg2 = writeProject(db.url, { 'o.yaml': policyDoc('old', 'public.old_hash', `  strategy: hash\n  hash:\n    column: id\n    modulus: 4\n`) });
     const r2 = await reconcileAt(cfg2, NOW);
     // remainders 0 and 2 of 4 are served by modulus 2 remainder 0; 1 and 3 are created
     expect(outcomesOf(r2)).toEqual(['done create old_hash_h1', 'done create old_hash_h3']);
