@@ -12,6 +12,9 @@
  * Gentleness: pgbench inserts RATE/s into the tool's tables during one add cycle of each tool:
  *   p50/p99/max latency inside the cycle's window and application statements waiting on a lock,
  *   against the same load without maintenance.
+ * Archive and restore: one partition of ARCHIVE_MB (1024; --quick 256) exported through
+ *   partwarden's pipeline (none / gzip) vs raw COPY TO STDOUT, and restored vs raw COPY FROM
+ *   (bench/archive-runs.ts, as `npm run bench:archive`), on the same server.
  * Prints tables, writes bench/results/<date>.json and the chart docs/bench-compare.svg (other
  * sizes and --quick: bench/results/<date>-<N>-tables.{json,svg}).
  */
@@ -27,6 +30,7 @@ import { silentLogger } from '../src/log.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { dailyPolicies } from './fixtures.js';
 import { insertLoad, type LoadResult } from './gentle.js';
+import { archiveBench, archiveTable, type ArchiveBenchResult, type ArchiveRun } from './archive-runs.js';
 import { barChartSvg } from './svg.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -35,6 +39,7 @@ const RUNS = Math.max(5, Number(process.env.RUNS ?? 5));
 const BIN = process.env.PG_PARTMAN_BIN ?? '/usr/lib/postgresql/15/bin';
 const RATE = Number(process.env.RATE ?? 200);
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? (QUICK ? 15 : 60));
+const ARCHIVE_MB = Number(process.env.ARCHIVE_MB ?? (QUICK ? 256 : 1024));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'partwarden-bench';
 
@@ -202,6 +207,9 @@ async function main(): Promise<void> {
     await sampler.end();
     await sql.end();
 
+    say(`archive and restore: one ${ARCHIVE_MB} MB partition, ${QUICK ? 3 : 5} runs of each`);
+    const archive = await archiveBench({ url, sizeMb: ARCHIVE_MB, repeat: QUICK ? 3 : 5, log: say });
+
     const labels: Record<string, string> = { noop: '(a) no-op cycle', add: '(b) add 1 partition / table', expire: '(c) expire 1 partition / table' };
     const rows = [['scenario', 'partwarden ms', 'run_maintenance() ms', 'run_maintenance_proc() ms', 'ratio vs run_maintenance()']];
     const summary: Record<string, { partwardenMs: number; runMaintenanceMs: number; runMaintenanceProcMs: number; ratio: number }> = {};
@@ -222,25 +230,48 @@ async function main(): Promise<void> {
     const gw = grows[0]!.map((_, c) => Math.max(...grows.map((r) => r[c]!.length)));
     for (const r of grows) say(r.map((c, i) => (i === 0 ? c.padEnd(gw[i]!) : c.padStart(gw[i]!))).join('  '));
 
+    say('');
+    for (const line of archiveTable(archive)) say(line);
+
     const date = new Date().toISOString().slice(0, 10);
-    const out = { bench: 'compare', date, quick: QUICK, tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, gentleness: { ratePerSecond: RATE, seconds: LOAD_SECONDS, ...gentleness }, raw: results };
+    const out = { bench: 'compare', date, quick: QUICK, tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, gentleness: { ratePerSecond: RATE, seconds: LOAD_SECONDS, ...gentleness }, archive, raw: results };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     // a quick or resized run never overwrites the published full run
     const full = !QUICK && TABLES === 1000;
     const tag = full ? date : `${date}-${TABLES}-tables`;
     writeFileSync(path.join(root, `bench/results/${tag}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    const charts = full ? { reconcile: 'docs/bench-compare.svg', archive: 'docs/bench-archive.svg' } : { reconcile: `bench/results/${tag}.svg`, archive: `bench/results/${tag}-archive.svg` };
     writeFileSync(
-      path.join(root, full ? 'docs/bench-compare.svg' : `bench/results/${tag}.svg`),
+      path.join(root, charts.reconcile),
       barChartSvg({
         title: `Reconcile of ${TABLES} tables × ${bounds.length} partitions (median of ${RUNS}, ms; lower is better)`,
         groups: Object.entries(summary).map(([k, s]) => ({ label: labels[k]!, values: [s.partwardenMs, s.runMaintenanceMs, s.runMaintenanceProcMs] })),
         series: ['partwarden', 'pg_partman run_maintenance()', 'pg_partman run_maintenance_proc()'],
       }),
     );
-    say(`\nwrote bench/results/${tag}.json and ${full ? 'docs/bench-compare.svg' : `bench/results/${tag}.svg`}`);
+    writeFileSync(path.join(root, charts.archive), archiveChart(archive, ARCHIVE_MB));
+    say(`\nwrote bench/results/${tag}.json, ${charts.reconcile} and ${charts.archive}`);
   } finally {
     await server.stop();
   }
+}
+
+/** Archive and restore MB/s of partwarden next to raw COPY (the first store: tmpfs where there is one). */
+function archiveChart(r: ArchiveBenchResult, sizeMb: number): string {
+  const mbps = (x: ArchiveRun | undefined) => (x ? Math.round(r.copyBytes / 1048576 / x.seconds) : 0);
+  const rawOut = r.runs.find((x) => x.kind === 'export' && x.ofRaw === 1);
+  const rawIn = r.runs.find((x) => x.kind === 'restore' && x.ofRaw === 1);
+  const pick = (kind: ArchiveRun['kind'], prefix: string) => r.runs.find((x) => x.kind === kind && x.scenario.startsWith(prefix));
+  return barChartSvg({
+    title: `Archive and restore of a ${sizeMb} MB partition (median, MB/s of COPY data; higher is better)`,
+    groups: [
+      { label: 'export, no compression', values: [mbps(pick('export', 'archive csv, none')), mbps(rawOut)] },
+      { label: 'export, gzip level 1', values: [mbps(pick('export', 'archive csv, gzip')), mbps(rawOut)] },
+      { label: 'restore, no compression', values: [mbps(pick('restore', 'restore csv, none')), mbps(rawIn)] },
+      { label: 'restore, gzip', values: [mbps(pick('restore', 'restore csv, gzip')), mbps(rawIn)] },
+    ],
+    series: ['partwarden (sha256, store, verify)', 'raw COPY (TO /dev/null, FROM a plain file)'],
+  });
 }
 
 main().catch((err: unknown) => {

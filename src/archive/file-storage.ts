@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, rm, stat, access, constants } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
+import { Rechunk } from './rechunk.js';
 import { StorageError, type Storage } from './storage.js';
 
 /**
@@ -54,8 +55,7 @@ export class FileStorage implements Storage {
     const tmp = path.join(path.dirname(target), `.tmp-${randomUUID()}`);
     try {
       const out = createWriteStream(tmp, { flags: 'wx' });
-      await pipeline(body, out, { signal: opts.signal });
-      const { open } = await import('node:fs/promises');
+      await pipeline(body, new Rechunk(), out, { signal: opts.signal });
       const fh = await open(tmp, 'r');
       await fh.sync();
       await fh.close();

@@ -1,11 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { quoteQualified } from '../db/quote.js';
 import type { PartitionRef } from '../planner/actions.js';
-import { decompressor } from './compression.js';
+import { decompressor, type Compression } from './compression.js';
 import { HashingStream } from './hash-stream.js';
 import { parseManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
@@ -46,23 +46,32 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
   try {
     await client.query(`SET LOCAL lock_timeout = ${Math.round(req.lockTimeoutMs)}`);
     for (const statement of restoreDdl(target, manifest.partition, manifest.columns, manifest.partitioning)) await client.query(statement);
-    const copy = client.query(copyFrom(`COPY ${targetSql} (${copyColumnList(manifest.columns)}) FROM STDIN ${manifest.copyOptions}`));
-    const hasher = new HashingStream();
-    const unzip: Transform | undefined = decompressor(manifest.compression);
     const source = await req.storage.get(prefix + manifest.dataObject);
-    await pipeline(unzip ? [source, hasher, unzip, copy] : [source, hasher, copy]);
-    const sha = hasher.digest();
-    if (sha !== manifest.sha256 || hasher.bytes !== manifest.bytes) {
-      throw new Error(`archive object does not match its manifest (sha256 ${sha} vs ${manifest.sha256}, ${hasher.bytes} vs ${manifest.bytes} bytes); nothing restored`);
+    const copied = await streamIn(client, `COPY ${targetSql} (${copyColumnList(manifest.columns)}) FROM STDIN ${manifest.copyOptions}`, source, manifest.compression);
+    if (copied.sha256 !== manifest.sha256 || copied.bytes !== manifest.bytes) {
+      throw new Error(`archive object does not match its manifest (sha256 ${copied.sha256} vs ${manifest.sha256}, ${copied.bytes} vs ${manifest.bytes} bytes); nothing restored`);
     }
-    if (copy.rowCount !== manifest.rows) throw new Error(`restored ${copy.rowCount} rows, manifest says ${manifest.rows}; nothing restored`);
+    if (copied.rows !== manifest.rows) throw new Error(`restored ${copied.rows} rows, manifest says ${manifest.rows}; nothing restored`);
     if (req.attach) await client.query(`ALTER TABLE ${quoteQualified(req.parent.schema, req.parent.name)} ATTACH PARTITION ${targetSql} ${manifest.bounds}`);
     await client.query('COMMIT');
-    return { manifest, target, rows: copy.rowCount };
+    return { manifest, target, rows: copied.rows };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Streams an archive object (as stored: compressed or not) into `copySql`, a `COPY ... FROM
+ * STDIN`, hashing the stored bytes on the way. The caller compares with the manifest and owns the
+ * transaction.
+ */
+export async function streamIn(client: pg.Client, copySql: string, source: Readable, compression: Compression): Promise<{ sha256: string; bytes: number; rows: number }> {
+  const copy = client.query(copyFrom(copySql));
+  const hasher = new HashingStream();
+  const unzip: Transform | undefined = decompressor(compression);
+  await pipeline(unzip ? [source, hasher, unzip, copy] : [source, hasher, copy]);
+  return { sha256: hasher.digest(), bytes: hasher.bytes, rows: copy.rowCount };
 }
 
 /** Every manifest under `prefix`, newest layout first in key order. */
