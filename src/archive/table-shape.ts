@@ -43,7 +43,7 @@ export interface Partitioning {
 export async function readPartitioning(client: pg.Client, relid: number): Promise<Partitioning | undefined> {
   const r = await client.query<{ key: string | null; subs: Array<{ name: string; bounds: string }> }>(
     `SELECT pg_get_partkeydef($1::oid) AS key,
-            (SELECT coalesce(json_agg(json_build_object('name', c.relname, 'bounds', pg_get_expr(c.relpartbound, c.oid)) ORDER BY c.relname), '[]')
+            (SELECT coalesce(json_agg(json_build_object('name', c.relname, 'bounds', pg_get_expr(c.relpartbound, 0)) ORDER BY c.relname), '[]')
                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::oid) AS subs`,
     [relid],
   );

@@ -7,11 +7,28 @@ export interface ParsedRange {
 }
 
 /**
+ * Parsed bounds by key type and text. Tables on the same schedule share their bounds (1,000
+ * daily tables have the same 30 dates), and the daemon reads the same bounds every cycle: the
+ * regular expressions and BigInt arithmetic run once per distinct bound. Bounded: cleared when full.
+ */
+const parsedBounds = new Map<string, ParsedRange | undefined>();
+const PARSED_BOUNDS_MAX = 50_000;
+
+/**
  * Parses `FOR VALUES FROM (x) TO (y)` (pg_get_expr output, or partwarden's own bound SQL).
  * Returns undefined for anything partwarden cannot read (multi-column keys, infinity, other
  * formats): such partitions are reported and never touched.
  */
 export function parseRangeBound(expr: string, type: KeyType): ParsedRange | undefined {
+  const key = `${type}|${expr}`;
+  if (parsedBounds.has(key)) return parsedBounds.get(key);
+  const parsed = parseUncached(expr, type);
+  if (parsedBounds.size >= PARSED_BOUNDS_MAX) parsedBounds.clear();
+  parsedBounds.set(key, parsed);
+  return parsed;
+}
+
+function parseUncached(expr: string, type: KeyType): ParsedRange | undefined {
   const m = /^FOR VALUES FROM \((.+)\) TO \((.+)\)$/s.exec(expr.trim());
   if (!m) return undefined;
   const one = (text: string, side: 'from' | 'to'): bigint | null | undefined => {
@@ -24,6 +41,16 @@ export function parseRangeBound(expr: string, type: KeyType): ParsedRange | unde
   const to = one(m[2]!, 'to');
   if (from === undefined || to === undefined) return undefined;
   return { from, to };
+}
+
+/**
+ * What of the cells [a, b) of a grid is not covered by `occupied` (which may be open-ended). A
+ * cell that equals an occupied range exactly (the usual case: partitions sit on the grid) is
+ * answered from a set; others go through subtractRanges.
+ */
+export function uncoveredCells(occupied: readonly ParsedRange[]): (a: bigint, b: bigint) => Array<[bigint, bigint]> {
+  const exact = new Set(occupied.map((r) => `${r.from}:${r.to}`));
+  return (a, b) => (exact.has(`${a}:${b}`) ? [] : subtractRanges(a, b, occupied));
 }
 
 /** [a, b) minus the union of `occupied` (which may be open-ended), as sorted segments. */

@@ -6,7 +6,7 @@ import { planHashChildren, planListChildren, showValues, type CanonicalListParti
 import { archiveSqlFor, createAction, defaultGuardFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
 import { parseHashBound, parseListBound } from './list-hash-bounds.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
-import { parseRangeBound, subtractRanges, type ParsedRange } from './bounds.js';
+import { parseRangeBound, uncoveredCells, type ParsedRange } from './bounds.js';
 import { makeGrid } from './grid.js';
 import { displayKey, INT_LIMITS, keyLiteral, keyToMs, type KeyType } from './keys.js';
 import { defaultNaming, renderName, type NameParts } from './naming.js';
@@ -123,12 +123,20 @@ export function planRange(inp: RangeInputs): RangePlan {
   const cutoff = keep ? grid.minus(inp.nowMs, keep) : undefined;
   if (cutoff !== undefined && grid.floor(cutoff) > lo) lo = grid.floor(cutoff);
 
+  // The grid's cells from lo to hi, computed once (time-zone arithmetic is not free).
+  const cells: Array<[bigint, bigint]> = [];
+  for (let a = lo; a < hi; ) {
+    const b = grid.next(a);
+    cells.push([a, b]);
+    a = b;
+  }
+
   // Health as attached now: cells nothing attached covers, behind and ahead of the current one.
-  const attachedRanges = existing.map((e) => e.range);
+  const unattached = uncoveredCells(existing.map((e) => e.range));
   let missingAhead = 0;
   let gapsBehind = 0;
-  for (let a = lo; a < hi; a = grid.next(a)) {
-    if (subtractRanges(a, grid.next(a), attachedRanges).length === 0) continue;
+  for (const [a, b] of cells) {
+    if (unattached(a, b).length === 0) continue;
     if (a >= curCell) missingAhead++;
     else gapsBehind++;
   }
@@ -136,9 +144,9 @@ export function planRange(inp: RangeInputs): RangePlan {
   const naming = policy.range.naming ?? defaultNaming(isInt ? 'step' : interval.interval.unit);
   let creates = 0;
   let coverageEnd: bigint | undefined = existing.reduce<bigint | undefined>((m, e) => (e.range.to !== null && (m === undefined || e.range.to > m) ? e.range.to : m), undefined);
-  for (let a = lo; a < hi; a = grid.next(a)) {
-    const b = grid.next(a);
-    for (const [from, to] of subtractRanges(a, b, occupied)) {
+  const unoccupied = uncoveredCells(occupied);
+  for (const [a, b] of cells) {
+    for (const [from, to] of unoccupied(a, b)) {
       if (intMax !== undefined && to - 1n > intMax) {
         problem('coverage_gap', `cannot create [${show(from, 'from')}, ${show(to, 'to')}): beyond the maximum of ${keyType}`);
         continue;
