@@ -3,7 +3,8 @@
  * same tables. Debian's `postgresql-15` and `postgresql-15-partman` provide the server and the
  * extension (apt-get install postgresql-15-partman; PG_PARTMAN_BIN to use another build).
  *
- *   npm run bench -- [--quick]        (TABLES=1000 RUNS=5; --quick: TABLES=100)
+ *   npm run bench -- [--quick] [--only=reconcile,gentleness,archive]
+ *                                     (TABLES=1000 RUNS=5; --quick: TABLES=100)
  *
  * Reconcile at scale: N parents x 30 daily partitions (plus DEFAULT) per tool, and
  *   (a) a no-op cycle, (b) a cycle that adds one partition per table, (c) a cycle that expires
@@ -11,7 +12,7 @@
  *   run_maintenance() and run_maintenance_proc(); median of RUNS, ratio printed.
  * Gentleness: pgbench inserts RATE/s into the tool's tables during one add cycle of each tool:
  *   p50/p99/max latency inside the cycle's window and application statements waiting on a lock,
- *   against the same load without maintenance.
+ *   against the same load without maintenance; partwarden once more with actionPause PACE (20ms).
  * Archive and restore: one partition of ARCHIVE_MB (1024; --quick 256) exported through
  *   partwarden's pipeline (none / gzip) vs raw COPY TO STDOUT, and restored vs raw COPY FROM
  *   (bench/archive-runs.ts, as `npm run bench:archive`), on the same server.
@@ -31,9 +32,15 @@ import { reconcile } from '../src/reconcile/reconcile.js';
 import { dailyPolicies } from './fixtures.js';
 import { insertLoad, type LoadResult } from './gentle.js';
 import { archiveBench, archiveTable, type ArchiveBenchResult, type ArchiveRun } from './archive-runs.js';
+import { textTable } from '../src/text-table.js';
 import { barChartSvg } from './svg.js';
 
 const QUICK = process.argv.includes('--quick');
+/** --only=reconcile,gentleness,archive: run some parts (default: all). */
+const PARTS = new Set((process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'reconcile,gentleness,archive').split(','));
+for (const part of PARTS) if (!['reconcile', 'gentleness', 'archive'].includes(part)) throw new Error(`--only: unknown part "${part}" (reconcile, gentleness, archive)`);
+/** actionPause of the paced partwarden run in the gentleness part. */
+const PACE = process.env.PACE ?? '20ms';
 const TABLES = Number(process.env.TABLES ?? (QUICK ? 100 : 1000));
 const RUNS = Math.max(5, Number(process.env.RUNS ?? 5));
 const BIN = process.env.PG_PARTMAN_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -52,11 +59,11 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-function project(url: string, premake: number, keep?: string): Loaded {
+function project(url: string, premake: number, keep?: string, actionPause?: string): Loaded {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-compare-'));
   mkdirSync(path.join(dir, 'policies'));
   writeFileSync(path.join(dir, 'policies', 'all.yaml'), dailyPolicies(TABLES, { name: (t) => `t${t}`, table: (t) => `pw.t${t}`, premake, naming: '{table}_p{YYYY}_{MM}_{DD}', keep }));
-  writeFileSync(path.join(dir, 'partwarden.yaml'), `databases:\n  main:\n    url: ${JSON.stringify(url)}\npolicies: ./policies\n`);
+  writeFileSync(path.join(dir, 'partwarden.yaml'), `databases:\n  main:\n    url: ${JSON.stringify(url)}\n${actionPause ? `    actionPause: ${actionPause}\n` : ''}policies: ./policies\n`);
   return load({ configFile: path.join(dir, 'partwarden.yaml') });
 }
 
@@ -114,6 +121,7 @@ async function main(): Promise<void> {
     const base = project(url, ahead);
     const more = project(url, ahead + 1);
     const expire = project(url, ahead, '25 days');
+    const morePaced = project(url, ahead + 1, undefined, PACE);
     const pw = async (cfg: Loaded, expectActions: number) => {
       let actions = 0;
       const ms = await timed(async () => {
@@ -162,6 +170,7 @@ async function main(): Promise<void> {
       process.stdout.write('\n');
       results[name] = r;
     };
+    if (PARTS.has('reconcile')) {
     say(`(a) no-op cycle, ${RUNS} runs`);
     await scenario('noop', async () => ({ partwarden: await pw(base, 0), run_maintenance: await pmRun(false, 0), run_maintenance_proc: await pmRun(true, 0) }));
     say(`(b) add one partition per table, ${RUNS} runs`);
@@ -188,15 +197,19 @@ async function main(): Promise<void> {
       await sql.query(`UPDATE partman.part_config SET retention = NULL`);
       return { partwarden: a, run_maintenance: b, run_maintenance_proc: c };
     });
+    }
     // Gentleness: inserts at a fixed rate while one "add a partition per table" cycle runs
+    const gentleness: Record<string, LoadResult> = {};
+    if (PARTS.has('gentleness')) {
     say(`gentleness: pgbench inserting ${RATE}/s into each tool's tables during one add cycle`);
     const sampler = new pg.Client(url);
     await sampler.connect();
     const load = (schema: string, during?: () => Promise<unknown>) =>
       insertLoad({ pgbench: path.join(BIN, 'pgbench'), port, password: PASSWORD, database: 'bench', schema, tables: TABLES, rate: RATE, seconds: LOAD_SECONDS }, sampler, during);
-    const gentleness: Record<string, LoadResult> = {};
     gentleness.baseline = await load('pw');
     gentleness.partwarden = await load('pw', () => pw(more, TABLES));
+    await dropNewest('pw');
+    gentleness[`partwarden, actionPause ${PACE}`] = await load('pw', () => pw(morePaced, TABLES));
     await dropNewest('pw');
     await sql.query(`UPDATE partman.part_config SET premake = premake + 1`);
     gentleness.run_maintenance = await load('pm', () => pmRun(false, TABLES));
@@ -205,10 +218,14 @@ async function main(): Promise<void> {
     await dropNewest('pm');
     await sql.query(`UPDATE partman.part_config SET premake = premake - 1`);
     await sampler.end();
+    }
     await sql.end();
 
-    say(`archive and restore: one ${ARCHIVE_MB} MB partition, ${QUICK ? 3 : 5} runs of each`);
-    const archive = await archiveBench({ url, sizeMb: ARCHIVE_MB, repeat: QUICK ? 3 : 5, log: say });
+    let archive: ArchiveBenchResult | undefined;
+    if (PARTS.has('archive')) {
+      say(`archive and restore: one ${ARCHIVE_MB} MB partition, ${QUICK ? 3 : 5} runs of each`);
+      archive = await archiveBench({ url, sizeMb: ARCHIVE_MB, repeat: QUICK ? 3 : 5, log: say });
+    }
 
     const labels: Record<string, string> = { noop: '(a) no-op cycle', add: '(b) add 1 partition / table', expire: '(c) expire 1 partition / table' };
     const rows = [['scenario', 'partwarden ms', 'run_maintenance() ms', 'run_maintenance_proc() ms', 'ratio vs run_maintenance()']];
@@ -219,38 +236,48 @@ async function main(): Promise<void> {
       summary[k] = s;
       rows.push([labels[k]!, String(s.partwardenMs), String(s.runMaintenanceMs), String(s.runMaintenanceProcMs), `${s.ratio}x`]);
     }
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    say('');
-    say(`${TABLES} tables x ${bounds.length} partitions, median of ${RUNS} runs, PostgreSQL ${version}, pg_partman ${partmanVersion}, ${os.cpus().length} CPUs`);
-    for (const r of rows) say(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-
-    say('');
-    const grows = [['inserts during an add cycle', 'transactions', 'p50 ms', 'p99 ms', 'max ms', 'waited on a lock', 'longest lock wait ms']];
-    for (const [k, g] of Object.entries(gentleness)) grows.push([k === 'baseline' ? 'no maintenance (baseline)' : k, String(g.transactions), String(g.p50Ms), String(g.p99Ms), String(g.maxMs), String(g.lockWaits), String(g.longestLockWaitMs)]);
-    const gw = grows[0]!.map((_, c) => Math.max(...grows.map((r) => r[c]!.length)));
-    for (const r of grows) say(r.map((c, i) => (i === 0 ? c.padEnd(gw[i]!) : c.padStart(gw[i]!))).join('  '));
-
-    say('');
-    for (const line of archiveTable(archive)) say(line);
+    if (PARTS.has('reconcile')) {
+      say('');
+      say(`${TABLES} tables x ${bounds.length} partitions, median of ${RUNS} runs, PostgreSQL ${version}, pg_partman ${partmanVersion}, ${os.cpus().length} CPUs`);
+      for (const line of textTable(rows)) say(line);
+    }
+    if (PARTS.has('gentleness')) {
+      say('');
+      const grows = [['inserts during an add cycle', 'transactions', 'p50 ms', 'p99 ms', 'max ms', 'waited on a lock', 'longest lock wait ms']];
+      for (const [k, g] of Object.entries(gentleness)) grows.push([k === 'baseline' ? 'no maintenance (baseline)' : k, String(g.transactions), String(g.p50Ms), String(g.p99Ms), String(g.maxMs), String(g.lockWaits), String(g.longestLockWaitMs)]);
+      for (const line of textTable(grows)) say(line);
+    }
+    if (archive) {
+      say('');
+      for (const line of archiveTable(archive)) say(line);
+    }
 
     const date = new Date().toISOString().slice(0, 10);
-    const out = { bench: 'compare', date, quick: QUICK, tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, gentleness: { ratePerSecond: RATE, seconds: LOAD_SECONDS, ...gentleness }, archive, raw: results };
+    const out = { bench: 'compare', date, quick: QUICK, parts: [...PARTS], tables: TABLES, partitionsPerTable: bounds.length, runs: RUNS, postgres: version, pgPartman: partmanVersion, node: process.version, cpus: os.cpus().length, reconcile: summary, gentleness: { ratePerSecond: RATE, seconds: LOAD_SECONDS, actionPause: PACE, ...gentleness }, archive, raw: results };
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    // a quick or resized run never overwrites the published full run
-    const full = !QUICK && TABLES === 1000;
-    const tag = full ? date : `${date}-${TABLES}-tables`;
-    writeFileSync(path.join(root, `bench/results/${tag}.json`), `${JSON.stringify(out, null, 2)}\n`);
-    const charts = full ? { reconcile: 'docs/bench-compare.svg', archive: 'docs/bench-archive.svg' } : { reconcile: `bench/results/${tag}.svg`, archive: `bench/results/${tag}-archive.svg` };
-    writeFileSync(
-      path.join(root, charts.reconcile),
-      barChartSvg({
-        title: `Reconcile of ${TABLES} tables × ${bounds.length} partitions (median of ${RUNS}, ms; lower is better)`,
-        groups: Object.entries(summary).map(([k, s]) => ({ label: labels[k]!, values: [s.partwardenMs, s.runMaintenanceMs, s.runMaintenanceProcMs] })),
-        series: ['partwarden', 'pg_partman run_maintenance()', 'pg_partman run_maintenance_proc()'],
-      }),
-    );
-    writeFileSync(path.join(root, charts.archive), archiveChart(archive, ARCHIVE_MB));
-    say(`\nwrote bench/results/${tag}.json, ${charts.reconcile} and ${charts.archive}`);
+    // a quick, resized or partial run never overwrites the published full run
+    const full = !QUICK && TABLES === 1000 && PARTS.size === 3;
+    const tag = full ? date : `${date}-${TABLES}-tables${PARTS.size === 3 ? '' : `-${[...PARTS].join('-')}`}`;
+    const written = [`bench/results/${tag}.json`];
+    writeFileSync(path.join(root, written[0]!), `${JSON.stringify(out, null, 2)}\n`);
+    if (PARTS.has('reconcile')) {
+      const file = full ? 'docs/bench-compare.svg' : `bench/results/${tag}.svg`;
+      writeFileSync(
+        path.join(root, file),
+        barChartSvg({
+          title: `Reconcile of ${TABLES} tables × ${bounds.length} partitions (median of ${RUNS}, ms; lower is better)`,
+          groups: Object.entries(summary).map(([k, s]) => ({ label: labels[k]!, values: [s.partwardenMs, s.runMaintenanceMs, s.runMaintenanceProcMs] })),
+          series: ['partwarden', 'pg_partman run_maintenance()', 'pg_partman run_maintenance_proc()'],
+        }),
+      );
+      written.push(file);
+    }
+    if (archive) {
+      const file = full ? 'docs/bench-archive.svg' : `bench/results/${tag}-archive.svg`;
+      writeFileSync(path.join(root, file), archiveChart(archive, ARCHIVE_MB));
+      written.push(file);
+    }
+    say(`\nwrote ${written.join(', ')}`);
   } finally {
     await server.stop();
   }

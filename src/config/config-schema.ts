@@ -32,6 +32,7 @@ export const configSchema: ObjectSchema = {
           statementTimeout: timeout('statement_timeout for DDL sessions (default 0 = none).'),
           lockRetries: { type: 'integer', description: 'Attempts per DDL statement when the lock is not granted in time (default 5).', min: 1, max: 100 },
           retryDelay: timeout('Base delay between lock retries, doubled each attempt with jitter (default 500ms).'),
+          actionPause: timeout('Pause after each action of a reconcile (create, detach, drop...) before the next, leaving CPU and WAL to the application (default 0; like pg_partman p_wait).'),
         },
       },
     },

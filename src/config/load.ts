@@ -60,6 +60,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, problems: C
         statementTimeoutMs: parseTimeoutMs(String(d.statementTimeout ?? '0')) ?? 0,
         lockRetries: typeof d.lockRetries === 'number' ? d.lockRetries : 5,
         retryDelayMs: parseTimeoutMs(String(d.retryDelay ?? '500ms')) ?? 500,
+        actionPauseMs: parseTimeoutMs(String(d.actionPause ?? '0')) ?? 0,
       }),
     );
   }

@@ -11,6 +11,8 @@ export interface DatabaseConfig {
   readonly lockRetries: number;
   /** Base delay between lock retries; grows exponentially, with jitter. */
   readonly retryDelayMs: number;
+  /** Pause after each executed action before the next one (0: none). */
+  readonly actionPauseMs?: number;
 }
 
 export interface StorageConfig {

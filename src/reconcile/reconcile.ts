@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, Policy } from '../config/types.js';
 import { connect, serverVersionNum } from '../db/connect.js';
 import { executeAction, type ActionOutcome, type ArchiveRuntime } from '../executor/execute.js';
@@ -51,6 +52,11 @@ export async function reconcile(req: ReconcileRequest): Promise<DatabaseReport[]
   return reports;
 }
 
+/** Waits `ms`, or less when `signal` aborts (shutdown does not wait for a pause). */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
+}
+
 /** Orphaned multipart uploads older than this are aborted (crashed runs; a bucket lifecycle rule is the backstop). */
 const STALE_UPLOAD_MS = 24 * 3600_000;
 
@@ -98,21 +104,24 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const plans: PolicyPlan[] = [];
     const outcomes: ActionOutcome[] = [];
     const fence = req.fence ? () => req.fence!(database) : undefined;
+    const pauseMs = db.actionPauseMs ?? 0;
+    let ran = 0;
     for (const o of observed) {
       const plan = await planPolicy(client, o, version, req.nowMs);
       plans.push(plan);
       if (!execute) continue;
       const failed = new Set<string>();
       for (const action of plan.actions) {
-        if (req.signal?.aborted) {
-          outcomes.push({ action, status: 'skipped', error: 'shutting down', durationMs: 0 });
-          continue;
-        }
         const key = `${action.partition.schema}.${action.partition.name}`;
-        if (failed.has(key)) {
-          outcomes.push({ action, status: 'skipped', error: 'an earlier action on this partition failed', durationMs: 0 });
+        const skipReason = () => (req.signal?.aborted ? 'shutting down' : failed.has(key) ? 'an earlier action on this partition failed' : undefined);
+        // actionPause: room for the application between actions (CPU, WAL, relcache rebuilds)
+        if (pauseMs > 0 && ran > 0 && !skipReason()) await pause(pauseMs, req.signal);
+        const skipped = skipReason();
+        if (skipped) {
+          outcomes.push({ action, status: 'skipped', error: skipped, durationMs: 0 });
           continue;
         }
+        ran++;
         const outcome = await executeAction(
           {
             client, db, journal, runId, parent: o.policy.table, log, database, archive, fence,

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt } from '../helpers/partwarden.js';
@@ -38,6 +39,22 @@ describe('range lifecycle against PostgreSQL', () => {
     expect(Number(idx.rows[0]!.n)).toBe(2);
     // second run: nothing to do
     expect(outcomesOf(await reconcileAt(cfg, '2024-03-10T16:00:00Z'))).toEqual([]);
+  });
+
+  it('actionPause leaves a pause between the actions of one reconcile (pg_partman p_wait)', async () => {
+    await db.sql.query(`CREATE TABLE public.paced (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    const cfg = writeProject(db.url, { 'p.yaml': rangePolicy({ name: 'paced', table: 'public.paced', column: 'ts', interval: '1 day', premake: 2 }) });
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('    retryDelay: 50ms\n', '    retryDelay: 50ms\n    actionPause: 400ms\n'));
+    const t0 = Date.now();
+    expect(outcomesOf(await reconcileAt(cfg, '2024-03-10T15:00:00Z'))).toEqual(['done create paced_p20240310', 'done create paced_p20240311', 'done create paced_p20240312']);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    const starts = await db.sql.query<{ gap: number }>(
+      `SELECT extract(epoch FROM min(started_at) - lag(max(finished_at)) OVER (ORDER BY min(started_at))) * 1000 AS gap
+         FROM partwarden.journal WHERE policy = 'paced' GROUP BY action_id ORDER BY min(started_at)`,
+    );
+    const gaps = starts.rows.slice(1).map((r) => Number(r.gap));
+    expect(gaps).toHaveLength(2);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(390);
   });
 
   it('adopts hand-made and off-grid partitions by their bounds', async () => {

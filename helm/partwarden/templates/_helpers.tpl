@@ -61,7 +61,7 @@ databases:
 {{- range $name, $db := .Values.databases }}
   {{ $name }}:
     url: ${{ printf "{%s}" (include "partwarden.dbEnv" $name) }}
-    {{- range $k := list "lockTimeout" "statementTimeout" "lockRetries" "retryDelay" }}
+    {{- range $k := list "lockTimeout" "statementTimeout" "lockRetries" "retryDelay" "actionPause" }}
     {{- if hasKey $db $k }}
     {{ $k }}: {{ index $db $k | toJson }}
     {{- end }}
