@@ -68,8 +68,8 @@ ORDER BY t.idx`;
 /**
  * A partition as the query returns it: [oid, schema, name, bound, detach pending, relkind,
  * reltuples, extras]. Bounds come from pg_get_expr(relpartbound, 0): partition bounds are
- * constants, and without a relation OID PostgreSQL does not open each partition to print them
- * (a third faster on 32,000 partitions).
+ * constants (no column references), the text is the same, and without a relation OID PostgreSQL
+ * does not look each partition up to build a deparse context (0.27 s -> 0.15 s for 32,000 bounds).
  */
 type RawPartition = [oid: number | string, schema: string, name: string, bound: string, pending: boolean, relkind: string, rows: number];
 type RawExtras = { substrat?: string | null; subkey?: string | null; sub?: RawPartition[] | null; pending_checks?: string[] | null; heap_bytes?: number | string | null } | null;
