@@ -17,12 +17,13 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DEFAULT_LEVEL, extension, type Compression } from '../src/archive/compression.js';
-import { exportToStorage, type ExportResult, type ExportSpec } from '../src/archive/export.js';
+import { exportToStorage, type ExportSpec } from '../src/archive/export.js';
 import { FileStorage } from '../src/archive/file-storage.js';
 import { streamIn } from '../src/archive/restore.js';
 import { readColumns } from '../src/archive/table-shape.js';
 import type { DatabaseConfig } from '../src/config/types.js';
 import { textTable } from '../src/text-table.js';
+import { medianBy } from './stats.js';
 
 export interface ArchiveRun {
   scenario: string;
@@ -47,6 +48,9 @@ export interface ArchiveBenchResult {
   copyBytes: number;
   runs: ArchiveRun[];
 }
+
+/** What a run moved: rows, and bytes (the COPY output, or the stored object). */
+type Sized = { rows: number; bytes: number };
 
 interface Measured<T> {
   value: T;
@@ -87,7 +91,20 @@ async function measured<T>(work: () => Promise<T>): Promise<Measured<T>> {
   }
 }
 
-const median = <T>(xs: readonly T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+/** The median run by time, with the highest peak RSS of all of them. */
+function summary<T>(reps: ReadonlyArray<Measured<T>>): Measured<T> {
+  return { ...medianBy(reps, (x) => x.seconds), peakRssMb: Math.max(...reps.map((x) => x.peakRssMb)) };
+}
+
+/** `repeat` measured runs of `work`, each followed by one run of `baseline` (interleaved: a VM drifts), summarized. */
+async function interleaved<T>(repeat: number, work: (i: number) => Promise<Measured<T>>, baseline: () => Promise<void>): Promise<Measured<T>> {
+  const reps: Array<Measured<T>> = [];
+  for (let i = 0; i < repeat; i++) {
+    reps.push(await work(i));
+    await baseline();
+  }
+  return summary(reps);
+}
 
 /** `<schema>.big_old`: ~250 bytes per row on disk (ids, a timestamp, a number, hex text; gzip makes it ~5 times smaller). */
 async function createPartition(sql: pg.Client, schema: string, sizeMb: number, log: (line: string) => void): Promise<void> {
@@ -148,60 +165,66 @@ export async function archiveBench(o: { url: string; sizeMb: number; repeat: num
     };
     const copyInSql = `COPY ${schema}.restored FROM STDIN (FORMAT csv, HEADER true)`;
 
-    const runs: ArchiveRun[] = [];
-    const rawExports: Array<Measured<{ rows: number; bytes: number }>> = [await rawExport()];
+    const rawExports: Array<Measured<Sized>> = [await rawExport()];
     const copyBytes = rawExports[0]!.value.bytes;
     const rows = rawExports[0]!.value.rows;
+    /** One row of the table; `stored`: report the object's size (not for raw baselines). */
+    const runOf = (scenario: string, kind: ArchiveRun['kind'], m: Measured<Sized>, raw: Measured<unknown>, stored: boolean): ArchiveRun => ({
+      scenario, kind, seconds: m.seconds, rows: m.value.rows, copyBytes, storedBytes: stored ? m.value.bytes : 0, ofRaw: raw.seconds / m.seconds,
+      peakRssMb: m.peakRssMb, nodeCpuSeconds: m.nodeCpuSeconds, machineBusy: m.machineBusy,
+    });
+
     const stores = memDir ? [['file storage on tmpfs', memDir], ['file storage on disk (fsync)', diskDir]] : [['file storage on disk (fsync)', diskDir]];
     const kept: Partial<Record<Compression, string>> = {}; // one archive per compression, for the restore runs
-    const exports: Array<{ scenario: string; result: Measured<ExportResult> }> = [];
+    const exports: Array<{ scenario: string; result: Measured<Sized> }> = [];
     for (const [where, dir] of stores) {
       for (const compression of ['none', 'gzip'] as const) {
         const storage = new FileStorage(dir!);
         const spec: ExportSpec = { db, table: { schema, name: 'big_old' }, columns, format: 'csv', compression, partitioned: false };
-        const reps: Array<Measured<ExportResult>> = [];
-        for (let i = 0; i < o.repeat; i++) {
-          const key = `bench/${compression}/${i}/${extension('csv', compression)}`;
-          reps.push(await measured(() => exportToStorage(spec, storage, key, onDisk)));
-          if (dir === stores[0]![1] && i === o.repeat - 1) kept[compression] = path.join(dir!, key);
-          else rmSync(path.join(dir!, key), { force: true });
-          rawExports.push(await rawExport());
-        }
-        const r = median(reps, (x) => x.seconds);
+        const result = await interleaved(
+          o.repeat,
+          async (i) => {
+            const key = `bench/${compression}/${i}/${extension('csv', compression)}`;
+            const m = await measured(() => exportToStorage(spec, storage, key, onDisk));
+            if (dir === stores[0]![1] && i === o.repeat - 1) kept[compression] = path.join(dir!, key);
+            else rmSync(path.join(dir!, key), { force: true });
+            return m;
+          },
+          async () => void rawExports.push(await rawExport()),
+        );
         const level = DEFAULT_LEVEL[compression];
-        exports.push({ scenario: `archive csv, ${compression}${level ? ` (level ${level})` : ''} -> ${where}`, result: { ...r, peakRssMb: Math.max(...reps.map((x) => x.peakRssMb)) } });
+        exports.push({ scenario: `archive csv, ${compression}${level ? ` (level ${level})` : ''} -> ${where}`, result });
       }
     }
-    const rawOut = median(rawExports, (r) => r.seconds);
-    runs.push({ scenario: `raw COPY TO STDOUT -> /dev/null (median of ${rawExports.length})`, kind: 'export', seconds: rawOut.seconds, rows, copyBytes, storedBytes: 0, ofRaw: 1, peakRssMb: Math.max(...rawExports.map((r) => r.peakRssMb)), nodeCpuSeconds: rawOut.nodeCpuSeconds, machineBusy: rawOut.machineBusy });
-    for (const e of exports) {
-      runs.push({ scenario: e.scenario, kind: 'export', seconds: e.result.seconds, rows: e.result.value.rows, copyBytes, storedBytes: e.result.value.bytes, ofRaw: rawOut.seconds / e.result.seconds, peakRssMb: e.result.peakRssMb, nodeCpuSeconds: e.result.nodeCpuSeconds, machineBusy: e.result.machineBusy });
-    }
+    const rawOut = summary(rawExports);
+    const runs: ArchiveRun[] = [
+      runOf(`raw COPY TO STDOUT -> /dev/null (median of ${rawExports.length})`, 'export', rawOut, rawOut, false),
+      ...exports.map((e) => runOf(e.scenario, 'export', e.result, rawOut, true)),
+    ];
 
     // restore: the kept archives back into a new table, against raw COPY FROM of the plain file
     const plain = kept.none!;
-    const rawImport = () => measured(() => intoFreshTable(async (c) => {
-      const copy = c.query(copyFrom(copyInSql));
-      await pipeline(createReadStream(plain), copy);
-      return copy.rowCount;
-    }));
+    const rawImport = () =>
+      measured(() =>
+        intoFreshTable(async (c): Promise<Sized> => {
+          const copy = c.query(copyFrom(copyInSql));
+          await pipeline(createReadStream(plain), copy);
+          return { rows: copy.rowCount, bytes: 0 };
+        }),
+      );
     const rawImports = [await rawImport()];
-    const restores: Array<{ scenario: string; result: Measured<{ rows: number; bytes: number }> }> = [];
+    const restores: Array<{ scenario: string; result: Measured<Sized> }> = [];
     for (const compression of ['none', 'gzip'] as const) {
       const file = kept[compression]!;
-      const reps: Array<Measured<{ rows: number; bytes: number }>> = [];
-      for (let i = 0; i < o.repeat; i++) {
-        reps.push(await measured(() => intoFreshTable((c) => streamIn(c, copyInSql, createReadStream(file), compression))));
-        rawImports.push(await rawImport());
-      }
-      const r = median(reps, (x) => x.seconds);
-      restores.push({ scenario: `restore csv, ${compression} <- ${stores[0]![0]}`, result: { ...r, peakRssMb: Math.max(...reps.map((x) => x.peakRssMb)) } });
+      const result = await interleaved(
+        o.repeat,
+        () => measured(() => intoFreshTable((c) => streamIn(c, copyInSql, createReadStream(file), compression))),
+        async () => void rawImports.push(await rawImport()),
+      );
+      restores.push({ scenario: `restore csv, ${compression} <- ${stores[0]![0]}`, result });
     }
-    const rawIn = median(rawImports, (r) => r.seconds);
-    runs.push({ scenario: `raw COPY FROM STDIN <- plain file (median of ${rawImports.length})`, kind: 'restore', seconds: rawIn.seconds, rows: rawIn.value, copyBytes, storedBytes: 0, ofRaw: 1, peakRssMb: Math.max(...rawImports.map((r) => r.peakRssMb)), nodeCpuSeconds: rawIn.nodeCpuSeconds, machineBusy: rawIn.machineBusy });
-    for (const r of restores) {
-      runs.push({ scenario: r.scenario, kind: 'restore', seconds: r.result.seconds, rows: r.result.value.rows, copyBytes, storedBytes: r.result.value.bytes, ofRaw: rawIn.seconds / r.result.seconds, peakRssMb: r.result.peakRssMb, nodeCpuSeconds: r.result.nodeCpuSeconds, machineBusy: r.result.machineBusy });
-    }
+    const rawIn = summary(rawImports);
+    runs.push(runOf(`raw COPY FROM STDIN <- plain file (median of ${rawImports.length})`, 'restore', rawIn, rawIn, false), ...restores.map((r) => runOf(r.scenario, 'restore', r.result, rawIn, true)));
     await sql.query(`DROP SCHEMA ${schema} CASCADE`);
     return { partitionBytesOnDisk: onDisk, rows, copyBytes, runs };
   } finally {

@@ -33,6 +33,7 @@ import { dailyPolicies } from './fixtures.js';
 import { insertLoad, type LoadResult } from './gentle.js';
 import { archiveBench, archiveTable, type ArchiveBenchResult, type ArchiveRun } from './archive-runs.js';
 import { textTable } from '../src/text-table.js';
+import { median } from './stats.js';
 import { barChartSvg } from './svg.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -50,7 +51,6 @@ const ARCHIVE_MB = Number(process.env.ARCHIVE_MB ?? (QUICK ? 256 : 1024));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'partwarden-bench';
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function timed(f: () => Promise<unknown>): Promise<number> {

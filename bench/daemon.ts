@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDailyTables, dailyPolicies } from './fixtures.js';
+import { median } from './stats.js';
 import { freePort, startDevPostgres } from '../src/dev/embedded-pg.js';
 
 const TABLES = Number(process.env.TABLES ?? 500);
@@ -104,12 +105,12 @@ async function main(): Promise<void> {
     await new Promise((r) => child.once('exit', r));
 
     const mb = (b: number) => Math.round(b / 1048576);
-    const median = [...durations].sort((a, b) => a - b)[Math.floor(durations.length / 2)]!;
+    const cycleMedian = median(durations);
     const result = {
       tables: TABLES, partitionsPerTable: PARTITIONS, cpus: os.cpus().length, node: process.version, postgres: server.version,
       readySeconds: readyMs / 1000,
       idle: { seconds: IDLE_S, cpuCores: Math.round(idleCpu * 1000) / 1000, rssMB: mb(i1.rss), peakRssMB: mb(idlePeakRss) },
-      busy: { cycles: CYCLES, cycleSecondsMedian: median, cpuCores: Math.round(busyCpu * 1000) / 1000, peakRssMB: mb(busyPeakRss) },
+      busy: { cycles: CYCLES, cycleSecondsMedian: cycleMedian, cpuCores: Math.round(busyCpu * 1000) / 1000, peakRssMB: mb(busyPeakRss) },
     };
     const rows = [
       ['measure', 'value'],
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
       ['ready after (first cycle, probes included)', `${result.readySeconds.toFixed(1)} s`],
       [`idle CPU (${IDLE_S} s, scrape every 15 s)`, `${(result.idle.cpuCores * 100).toFixed(2)} % of a core`],
       ['idle RSS', `${result.idle.rssMB} MB (peak ${result.idle.peakRssMB} MB)`],
-      [`busy cycle (median of ${CYCLES})`, `${median.toFixed(2)} s`],
+      [`busy cycle (median of ${CYCLES})`, `${cycleMedian.toFixed(2)} s`],
       ['busy CPU', `${(result.busy.cpuCores * 100).toFixed(0)} % of a core`],
       ['busy peak RSS', `${result.busy.peakRssMB} MB`],
     ];

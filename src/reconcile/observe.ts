@@ -28,10 +28,14 @@ export interface PolicyObservation {
  */
 const UNION_CHUNK = 50;
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** Runs one `SELECT` branch per item as UNION ALL queries of UNION_CHUNK branches; all rows. */
+async function unionAllInChunks<T, R extends pg.QueryResultRow>(client: pg.Client, items: readonly T[], branch: (item: T) => string): Promise<R[]> {
+  const rows: R[] = [];
+  for (let i = 0; i < items.length; i += UNION_CHUNK) {
+    const sql = items.slice(i, i + UNION_CHUNK).map(branch).join(' UNION ALL ');
+    rows.push(...(await client.query<R>(sql)).rows);
+  }
+  return rows;
 }
 
 /**
@@ -45,17 +49,13 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
   const intPolicies = policies
     .map((p, i) => ({ p, i }))
     .filter((x): x is { p: RangePolicy; i: number } => checks[x.i]!.errors.length === 0 && x.p.strategy === 'range' && x.p.range.interval.kind === 'step');
+  // max(key) through the parent: with an index on the key this is one index probe per partition at most.
   const maxKeys = new Map<number, bigint | null>();
-  if (intPolicies.length > 0) {
-    // max(key) through the parent: with an index on the key this is one index probe per partition at most.
-    for (const chunk of chunks(intPolicies, UNION_CHUNK)) {
-      const sql = chunk
-        .map(({ p, i }) => `SELECT ${i} AS i, (SELECT max(${quoteIdent(p.range.column)}) FROM ${quoteQualified(p.table.schema, p.table.name)})::text AS m`)
-        .join(' UNION ALL ');
-      const r = await client.query<{ i: number; m: string | null }>(sql);
-      for (const row of r.rows) maxKeys.set(row.i, row.m === null ? null : BigInt(row.m));
-    }
-  }
+  const maxRows = await unionAllInChunks<{ p: RangePolicy; i: number }, { i: number; m: string | null }>(
+    client, intPolicies,
+    ({ p, i }) => `SELECT ${i} AS i, (SELECT max(${quoteIdent(p.range.column)}) FROM ${quoteQualified(p.table.schema, p.table.name)})::text AS m`,
+  );
+  for (const row of maxRows) maxKeys.set(Number(row.i), row.m === null ? null : BigInt(row.m));
   const defaultCounts = await defaultRowCounts(client, tables.map((t, i) => (checks[i]!.errors.length === 0 ? t.partitions.find((p) => p.isDefault) : undefined)));
   return policies.map((policy, i) => ({
     policy,
@@ -95,14 +95,11 @@ export const EXACT_COUNT_LIMIT = 100_000;
 async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<ObservedPartition | undefined>): Promise<Array<DefaultRowCount | undefined>> {
   // a heap of 0 bytes has no rows: no need to open and count it (most DEFAULTs, most of the time)
   const present = parts.map((p, i) => ({ p, i })).filter((x): x is { p: ObservedPartition; i: number } => x.p !== undefined && x.p.heapBytes !== 0);
-  if (present.length === 0) return parts.map((p) => (p?.heapBytes === 0 ? { rows: 0, exact: true } : undefined));
-  const counts = new Map<number, number>();
-  for (const chunk of chunks(present, UNION_CHUNK)) {
-    const sql = chunk
-      .map(({ p, i }) => `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${quoteQualified(p.schema, p.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s)::int8 AS n`)
-      .join(' UNION ALL ');
-    for (const r of (await client.query<{ i: number; n: string }>(sql)).rows) counts.set(Number(r.i), Number(r.n));
-  }
+  const countRows = await unionAllInChunks<{ p: ObservedPartition; i: number }, { i: number; n: string }>(
+    client, present,
+    ({ p, i }) => `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${quoteQualified(p.schema, p.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s)::int8 AS n`,
+  );
+  const counts = new Map(countRows.map((r) => [Number(r.i), Number(r.n)]));
   return parts.map((p, i) => {
     if (p?.heapBytes === 0) return { rows: 0, exact: true };
     const n = counts.get(i);
