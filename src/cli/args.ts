@@ -13,6 +13,7 @@ export const COMMON_OPTIONS = {
   partition: { type: 'string' },
   as: { type: 'string' },
   attach: { type: 'boolean' },
+  'allow-mass-removal': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -27,6 +28,7 @@ export type ParsedOptions = {
   partition?: string;
   as?: string;
   attach?: boolean;
+  'allow-mass-removal'?: boolean;
   help?: boolean;
 };
 
@@ -46,6 +48,9 @@ export function parseCommandArgs(args: readonly string[], allowed: readonly (key
   }
   return values;
 }
+
+/** The clock of a read-only command: a fixed instant with --at or PARTWARDEN_NOW, else the database's. */
+export const clockFor = (at: string | undefined, io: { fixedNow?: boolean }): 'fixed' | 'database' => (at !== undefined || io.fixedNow ? 'fixed' : 'database');
 
 /** Parses `--at`: an ISO date or date-time (UTC unless it carries an offset). */
 export function parseAt(text: string | undefined, nowMs: number): number {

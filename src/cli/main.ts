@@ -75,7 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.OK;
   }
   try {
-    return await run(rest, { ...io, now: clock() });
+    return await run(rest, { ...io, now: clock(), fixedNow: process.env.PARTWARDEN_NOW !== undefined, wallClock: () => Date.now() });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) io.err(formatProblem(p));

@@ -1,5 +1,6 @@
 import type { ActionOutcome } from '../executor/execute.js';
-import type { PolicyHealth, Problem } from '../planner/actions.js';
+import type { DeferredRemoval, PolicyHealth, Problem } from '../planner/actions.js';
+import { describeSkew } from '../reconcile/db-clock.js';
 import type { DatabaseReport } from '../reconcile/reconcile.js';
 import { textTable } from '../text-table.js';
 
@@ -17,6 +18,21 @@ function healthLine(h: PolicyHealth | undefined): string | undefined {
   return `  health: ${parts.join('; ')}`;
 }
 
+/** Removals left to later runs by retention.maxPerRun (listed, not run). */
+function deferredLines(deferred: readonly DeferredRemoval[]): string[] {
+  const shown = deferred.slice(0, 20).map((d) => `    ${d.kind} ${d.partition} ${d.bounds}`);
+  return [`  deferred to later runs (retention.maxPerRun): ${deferred.length} more removal${deferred.length === 1 ? '' : 's'}`, ...shown, ...(deferred.length > 20 ? [`    ... and ${deferred.length - 20} more`] : [])];
+}
+
+/** Which clock the database's plan used, when it is not simply the database's own. */
+function clockLine(r: DatabaseReport): string | undefined {
+  const c = r.clock;
+  if (!c) return undefined;
+  if (c.doubt) return `database ${r.database}: ${c.doubt}; removals wait for --allow-mass-removal`;
+  if (Math.abs(c.skewSeconds) > 300) return `database ${r.database}: planned at the database's clock ${new Date(c.serverMs).toISOString()} (this machine's clock is ${describeSkew(c.skewSeconds)} it)`;
+  return undefined;
+}
+
 /** The plan as a table of actions, each followed by the exact SQL it runs. */
 export function renderPlanText(reports: readonly DatabaseReport[], atIso: string): string {
   const out: string[] = [`Plan at ${atIso}`];
@@ -25,6 +41,8 @@ export function renderPlanText(reports: readonly DatabaseReport[], atIso: string
       out.push('', `database ${r.database}: ERROR ${r.error}`);
       continue;
     }
+    const clock = clockLine(r);
+    if (clock) out.push('', clock);
     for (const p of r.plans) {
       out.push('', `policy ${p.policy} (database ${p.database}, table ${p.table})${p.coverageEnd ? ` — covered up to ${p.coverageEnd} after apply` : ''}`);
       const health = healthLine(p.health);
@@ -36,6 +54,7 @@ export function renderPlanText(reports: readonly DatabaseReport[], atIso: string
         out.push('  SQL:');
         for (const a of p.actions) for (const s of a.sql) out.push(`    ${s};`);
       }
+      if (p.deferred?.length) out.push(...deferredLines(p.deferred));
       for (const pr of p.problems) out.push(`  ${isBlocking(pr) ? 'VIOLATION' : 'note'} ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''}: ${pr.message}`);
     }
   }
@@ -49,6 +68,7 @@ export function planJson(reports: readonly DatabaseReport[], atIso: string, outc
     databases: reports.map((r) => ({
       database: r.database,
       ...(r.error ? { error: r.error } : {}),
+      ...(r.clock ? { clock: { at: new Date(r.clock.nowMs).toISOString(), source: r.clock.source, database: new Date(r.clock.serverMs).toISOString(), skewSeconds: r.clock.skewSeconds, ...(r.clock.doubt ? { doubt: r.clock.doubt } : {}) } } : {}),
       policies: r.plans.map((p) => ({
         policy: p.policy,
         table: p.table,
@@ -66,6 +86,7 @@ export function planJson(reports: readonly DatabaseReport[], atIso: string, outc
           };
         }),
         problems: p.problems.map((x) => ({ rule: x.rule, partition: x.partition ?? null, message: x.message, blocking: isBlocking(x) })),
+        deferred: p.deferred ?? [],
       })),
     })),
   };
@@ -86,8 +107,9 @@ export function renderApplyText(reports: readonly DatabaseReport[]): string {
       else skipped++;
       out.push(`${o.status.toUpperCase().padEnd(7)} ${o.action.policy}: ${o.action.kind} ${name} ${o.action.bounds}${o.error ? ` — ${o.error}` : ''}`);
     }
-    for (const p of r.plans) for (const pr of p.problems) {
-      if (isBlocking(pr)) out.push(`BLOCKED ${p.policy}: ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''} — ${pr.message}`);
+    for (const p of r.plans) {
+      for (const pr of p.problems) if (isBlocking(pr)) out.push(`BLOCKED ${p.policy}: ${pr.rule}${pr.partition ? ` [${pr.partition}]` : ''} — ${pr.message}`);
+      if (p.deferred?.length) out.push(`LATER   ${p.policy}: ${p.deferred.length} more removal(s) left to the next runs (retention.maxPerRun)`);
     }
   }
   out.push(`${done} done, ${failed} failed, ${skipped} skipped`);

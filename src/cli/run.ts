@@ -17,6 +17,8 @@ export async function runCommand(args: readonly string[], io: CommandIO): Promis
     policies: opts.policies,
     log: io.log,
     now: io.now,
+    ...(io.fixedNow ? { fixedNow: true } : {}),
+    ...(io.wallClock ? { wallClock: io.wallClock } : {}),
     version: VERSION,
   });
   const onUnexpected = (err: unknown) => io.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unexpected error (the daemon keeps running)');

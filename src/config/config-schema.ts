@@ -68,5 +68,6 @@ export const configSchema: ObjectSchema = {
       properties: { listen: { type: 'string', description: 'host:port for /metrics /healthz /readyz /status.', check: (v) => (/^[^\s]*:\d{1,5}$/.test(v) ? undefined : 'expected host:port, e.g. 0.0.0.0:9465') } },
     },
     stateSchema: { type: 'string', description: 'Schema for the journal table (default partwarden).' },
+    clockSkewTolerance: timeout("How far this process's clock may be from the database's before a warning and partwarden_clock_skew_seconds say so, and before removals at a fixed time (--at, PARTWARDEN_NOW) wait for --allow-mass-removal (default 5m). The database's clock always decides premake and retention."),
   },
 };

@@ -74,6 +74,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, problems: C
     scheduleJitterMs: parseTimeoutMs(String(raw.scheduleJitter ?? '10s')) ?? 10_000,
     listen: typeof asObj(raw.server).listen === 'string' ? String(asObj(raw.server).listen) : '0.0.0.0:9465',
     stateSchema: typeof raw.stateSchema === 'string' ? raw.stateSchema : 'partwarden',
+    clockSkewToleranceMs: parseTimeoutMs(String(raw.clockSkewTolerance ?? '5m')) ?? 300_000,
   });
 }
 

@@ -76,7 +76,9 @@ const retentionSchema: ObjectSchema = {
   description: 'When partitions expire (range) or how removed ones are archived (list), and what happens to them.',
   properties: {
     keep: { type: 'string', description: 'A partition expires when its upper bound <= now - keep (time keys).', check: durationCheck, examples: ['90 days', '12 months'] },
-    keepPartitions: { type: 'integer', description: 'Alternative to keep: keep the newest N partitions that are not in the future.', min: 1 },
+    keepPartitions: { type: 'integer', description: 'Alternative to keep (integer keys): keep the newest N partitions that hold rows, plus the current one; empty partitions never push one with rows out.', min: 1 },
+    maxPerRun: { type: 'integer', description: 'Most partitions one run removes (detach, drop, archive) for this policy (default 10); the rest are planned and done over the next runs.', min: 1, max: 10000 },
+    allowMassRemoval: { type: 'boolean', description: 'Confirms removals the retention guard refuses (more than half of the partitions holding rows, fewer than keepPartitions left, a clock far from the database\'s); default false. For a planned catch-up: set it, let it run, remove it.' },
     action: { type: 'string', description: 'What to do with an expired partition.', enum: ['archive', 'detach', 'drop'] },
     archive: {
       type: 'object',

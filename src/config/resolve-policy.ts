@@ -165,14 +165,19 @@ function resolveSubpartition(sp: Obj, rangeColumn: string | undefined, fail: (pa
   return { strategy: 'list', column, partitions: resolveListPartitions(obj(sp.partitions), 'spec.subpartition.partitions', fail) };
 }
 
+/** retention.maxPerRun: lets a daily or hourly policy catch up over a few runs, never a mass removal in one. */
+export const DEFAULT_MAX_PER_RUN = 10;
+
 /** List policies: retention only holds the archive settings used by onRemoved: archive. */
 function resolveListRetention(r: Obj, onRemoved: ListSpec['onRemoved'] | undefined, hasStorage: boolean, fail: (path: string, message: string) => void): RetentionSpec | undefined {
   for (const k of ['keep', 'keepPartitions', 'action'] as const) {
     if (r[k] !== undefined) fail(`spec.retention.${k}`, 'list partitions do not expire; list.onRemoved says what happens to partitions no longer declared');
   }
+  const guard = { maxPerRun: num(r.maxPerRun) ?? DEFAULT_MAX_PER_RUN, allowMassRemoval: bool(r.allowMassRemoval) ?? false };
   if (onRemoved !== 'archive') {
-    if (Object.keys(r).length > 0) fail('spec.retention', 'only used with list.onRemoved: archive');
-    return undefined;
+    const other = Object.keys(r).filter((k) => k !== 'maxPerRun' && k !== 'allowMassRemoval');
+    if (other.length > 0) fail(`spec.retention.${other[0]}`, 'only used with list.onRemoved: archive (maxPerRun and allowMassRemoval apply to onRemoved: detach too)');
+    return onRemoved === 'detach' && Object.keys(r).length > 0 ? { action: 'detach', ...guard } : undefined;
   }
   return resolveRetention({ ...r, action: 'archive' }, undefined, hasStorage, fail, 'spec.list.onRemoved');
 }
@@ -268,5 +273,6 @@ function resolveRetention(
     }
   }
   if (!action) return undefined;
-  return { keep, keepPartitions, action, ...(archive ? { archive: Object.freeze(archive) } : {}) };
+  const guard = { maxPerRun: num(r.maxPerRun) ?? DEFAULT_MAX_PER_RUN, allowMassRemoval: bool(r.allowMassRemoval) ?? false };
+  return { keep, keepPartitions, action, ...guard, ...(archive ? { archive: Object.freeze(archive) } : {}) };
 }

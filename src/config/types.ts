@@ -37,6 +37,8 @@ export interface Config {
   readonly scheduleJitterMs: number;
   readonly listen: string;
   readonly stateSchema: string;
+  /** Process vs database clock difference tolerated before a warning (and, at a fixed time, before removals wait). */
+  readonly clockSkewToleranceMs?: number;
 }
 
 /** Where in which file a policy was declared, for error messages. */
@@ -79,6 +81,10 @@ export interface ArchiveSpec {
 export interface RetentionSpec {
   readonly keep?: CalendarInterval;
   readonly keepPartitions?: number;
+  /** Most removals (detach, drop, archive) one run makes for the policy; the rest wait for the next runs. */
+  readonly maxPerRun: number;
+  /** The DBA confirmed removals the retention guard would refuse (retention.allowMassRemoval). */
+  readonly allowMassRemoval: boolean;
   /** Range policies: what happens to an expired partition. List policies: list.onRemoved decides. */
   readonly action: 'archive' | 'detach' | 'drop';
   /** Set when action is archive. */

@@ -18,6 +18,10 @@ export interface DaemonOptions {
   readonly policies?: string;
   readonly log: Logger;
   readonly now: () => number;
+  /** now() is a fixed instant (PARTWARDEN_NOW), not the wall clock: the database's clock is not used. */
+  readonly fixedNow?: boolean;
+  /** The wall clock, to measure the skew against each database's clock (default Date.now). */
+  readonly wallClock?: () => number;
   readonly version: string;
 }
 
@@ -171,6 +175,7 @@ export class Daemon {
     }
     const reports = await reconcile({
       config: loaded.config, policies, nowMs: t0, execute: true, health: true, log, signal: this.#abort.signal,
+      clock: this.#opts.fixedNow ? 'fixed' : 'database', ...(this.#opts.wallClock ? { processClock: this.#opts.wallClock } : {}),
       mayExecute: (d) => this.#leases.get(d)?.isLeader ?? false,
       fence: (d) => this.#leases.get(d)?.fence() ?? Promise.reject(new Error(`no lease for database ${d}`)),
     });
@@ -183,6 +188,7 @@ export class Daemon {
     for (const r of reports) {
       this.#reports.set(r.database, r);
       this.#metrics.setDatabaseUp(r.database, !r.error);
+      if (r.clock) this.#metrics.setClockSkew(r.database, r.clock.skewSeconds);
     }
     for (const s of statuses) this.#statuses.set(s.policy, s);
     this.#lastCycleAt = t0;

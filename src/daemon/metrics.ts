@@ -17,6 +17,7 @@ export class Metrics {
   readonly #lastRun = new Map<string, number>();
   readonly #leader = new Map<string, boolean>();
   readonly #up = new Map<string, boolean>();
+  readonly #skew = new Map<string, number>();
   readonly #actions: Counter<'policy' | 'action' | 'result'>;
   readonly #archiveBytes: Counter<'policy'>;
   readonly #archiveRows: Counter<'policy'>;
@@ -113,6 +114,13 @@ export class Metrics {
       });
     perDatabase('partwarden_leader', '1 on the replica that holds the leader lock of the database, else 0.', this.#leader);
     perDatabase('partwarden_database_up', '1 when the last connection to the database succeeded, else 0.', this.#up);
+    new Gauge({
+      name: 'partwarden_clock_skew_seconds', help: "This process's clock minus the database's, measured at the start of each reconcile (the database's clock decides premake and retention).", labelNames: ['database'], registers: register,
+      collect() {
+        this.reset();
+        for (const [db, v] of self.#skew) this.set({ database: db }, v);
+      },
+    });
     this.#actions = new Counter({ name: 'partwarden_actions_total', help: 'Actions run, by kind and result (success, failure, skipped).', labelNames: ['policy', 'action', 'result'], registers: register });
     this.#archiveBytes = new Counter({ name: 'partwarden_archive_bytes_total', help: 'Bytes written to archive storage.', labelNames: ['policy'], registers: register });
     this.#archiveRows = new Counter({ name: 'partwarden_archive_rows_total', help: 'Rows archived.', labelNames: ['policy'], registers: register });
@@ -128,6 +136,7 @@ export class Metrics {
   }
 
   setDatabases(names: readonly string[]): void {
+    for (const k of [...this.#skew.keys()]) if (!names.includes(k)) this.#skew.delete(k);
     for (const map of [this.#leader, this.#up]) {
       for (const k of [...map.keys()]) if (!names.includes(k)) map.delete(k);
       for (const n of names) if (!map.has(n)) map.set(n, false);
@@ -136,6 +145,10 @@ export class Metrics {
 
   setLeader(database: string, leader: boolean): void {
     this.#leader.set(database, leader);
+  }
+
+  setClockSkew(database: string, seconds: number): void {
+    this.#skew.set(database, seconds);
   }
 
   setDatabaseUp(database: string, up: boolean): void {

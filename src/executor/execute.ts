@@ -70,6 +70,20 @@ async function tableState(client: pg.Client, name: string): Promise<{ oid: numbe
   return { oid: row?.oid ? Number(row.oid) : null, attached: row?.attached === true };
 }
 
+/** Rows counted exactly at removal up to this many; above it the planner's estimate is journaled (rows_exact false). */
+const REMOVAL_COUNT_LIMIT = 1_000_000;
+
+/** A partition's rows for the audit trail: exact up to REMOVAL_COUNT_LIMIT, else reltuples. */
+async function countRows(client: pg.Client, t: PartitionRef): Promise<{ rows: number; rowsExact: boolean }> {
+  const name = quoteQualified(t.schema, t.name);
+  const r = await client.query<{ n: string; est: number }>(
+    `SELECT (SELECT count(*) FROM (SELECT 1 FROM ${name} LIMIT ${REMOVAL_COUNT_LIMIT + 1}) s)::int8 AS n, (SELECT reltuples FROM pg_class WHERE oid = $1::regclass)::float8 AS est`,
+    [name],
+  );
+  const n = Number(r.rows[0]!.n);
+  return n <= REMOVAL_COUNT_LIMIT ? { rows: n, rowsExact: true } : { rows: Math.max(n, Math.round(r.rows[0]!.est)), rowsExact: false };
+}
+
 async function isDetachPending(client: pg.Client, child: PartitionRef): Promise<boolean> {
   const r = await client.query<{ pending: boolean }>(
     'SELECT i.inhdetachpending AS pending FROM pg_inherits i WHERE i.inhrelid = to_regclass($1)',
@@ -89,7 +103,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
   const log = ctx.log.child({ policy: action.policy, partition: action.partition.name, action: action.kind });
   const { client, journal } = ctx;
 
-  type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; finished?: boolean }>;
+  type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; rowsExact?: boolean; finished?: boolean }>;
   const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number): Promise<T> => {
     // fencing: a replica that lost leadership must not detach or drop anything
     if (DESTRUCTIVE_STEPS.has(name)) {
@@ -98,13 +112,13 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     }
     const id = await journal.start(client, {
       actionId, runId: ctx.runId, policy: action.policy, parent: action.parent ?? ctx.parent, partition: action.partition,
-      relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql,
+      relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql, bounds: action.bounds, reason: action.reason,
     });
     const t0 = Date.now();
     try {
       const r = await run((result) => journal.finish(client, id, result));
       failpoint(`before-journal:${name}`);
-      const result: StepResult = { status: 'done', attempts: r.attempts, relid: r.relid, rows: r.rows };
+      const result: StepResult = { status: 'done', attempts: r.attempts, relid: r.relid, rows: r.rows, ...(r.rowsExact === false ? { rowsExact: false } : {}) };
       if (!r.finished) await journal.finish(client, id, result);
       failpoint(`after:${name}`);
       log.debug({ step: name, ms: Date.now() - t0, attempts: r.attempts }, 'step done');
@@ -290,11 +304,13 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
               if (now.oid === null) return 'gone';
               if (expected !== null && now.oid !== expected) throw new StepFailed(`${name} is not the table partwarden detached (OID ${now.oid}, expected ${expected}); not dropping it`);
               if (now.attached) throw new StepFailed(`${name} is attached to a partitioned table again; not dropping it`);
+              const count = await countRows(client, action.partition);
               await client.query(dropStatement);
-              return 'dropped';
+              return { dropped: true, ...count };
             }),
           );
-          return { value: r.value, attempts: r.attempts, relid: expected ?? undefined };
+          const v = r.value;
+          return { value: v, attempts: r.attempts, relid: expected ?? undefined, ...(v === 'gone' ? {} : { rows: v.rows, rowsExact: v.rowsExact }) };
         }, expected ?? undefined);
         break;
       }
@@ -319,14 +335,16 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
     const statement = a.sql[0]!;
     const oid = await relid(client, a.partition);
     await step('detach', statement, final || a.kind === 'detach', async () => {
+      // the audit trail: how many rows left the parent with this partition
+      const count = await countRows(client, a.partition);
       try {
         const r = await retried(statement);
-        return { ...r, relid: oid ?? undefined };
+        return { ...r, relid: oid ?? undefined, ...count };
       } catch (err) {
         if (!a.concurrently || !(await isDetachPending(client, a.partition))) throw err;
         ctx.log.warn({ policy: a.policy, partition: a.partition.name }, 'concurrent detach interrupted; finalizing');
         const r = await retried(finalizeSql(ctx.parent, a.partition));
-        return { ...r, relid: oid ?? undefined };
+        return { ...r, relid: oid ?? undefined, ...count };
       }
     }, oid ?? undefined);
     return oid;

@@ -50,10 +50,27 @@ export class Journal {
   error text,
   started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   finished_at timestamptz,
-  duration_ms double precision
+  duration_ms double precision,
+  bounds text,
+  reason text,
+  rows_exact boolean
 )`);
+    await this.#addAuditColumns(client);
     await client.query(`CREATE INDEX IF NOT EXISTS journal_open_idx ON ${this.#table} (policy, action_id) WHERE status = 'done'`);
     this.#ready = true;
+  }
+
+  /**
+   * The audit columns (what a step removed and why: bounds, reason, rows_exact) on a journal made
+   * by an older version; the catalog is asked first, so the common case takes no lock.
+   */
+  async #addAuditColumns(client: pg.Client): Promise<void> {
+    const r = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attname IN ('bounds', 'reason', 'rows_exact') AND NOT attisdropped",
+      [this.#table],
+    );
+    if (r.rows[0]!.n === 3) return;
+    await client.query(`ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS bounds text, ADD COLUMN IF NOT EXISTS reason text, ADD COLUMN IF NOT EXISTS rows_exact boolean`);
   }
 
   /**
@@ -126,19 +143,19 @@ export class Journal {
 
   async start(client: pg.Client, e: JournalEntry): Promise<number> {
     const r = await client.query<{ id: string }>(
-      `INSERT INTO ${this.#table} (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running') RETURNING id`,
-      [e.actionId, e.runId, e.policy, e.parent.schema, e.parent.name, e.partition.schema, e.partition.name, e.relid ?? null, e.action, e.step, e.final, e.boundSql, e.sql],
+      `INSERT INTO ${this.#table} (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status, bounds, reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15) RETURNING id`,
+      [e.actionId, e.runId, e.policy, e.parent.schema, e.parent.name, e.partition.schema, e.partition.name, e.relid ?? null, e.action, e.step, e.final, e.boundSql, e.sql, e.bounds ?? null, e.reason ?? null],
     );
     return Number(r.rows[0]!.id);
   }
 
   async finish(client: pg.Client, id: number, result: StepResult): Promise<void> {
     await client.query(
-      `UPDATE ${this.#table} SET status = $2, attempts = $3, sqlstate = $4, error = $5, relid = coalesce($6, relid), rows = $7,
+      `UPDATE ${this.#table} SET status = $2, attempts = $3, sqlstate = $4, error = $5, relid = coalesce($6, relid), rows = $7, rows_exact = $8,
               finished_at = clock_timestamp(), duration_ms = extract(epoch FROM clock_timestamp() - started_at) * 1000
         WHERE id = $1`,
-      [id, result.status, result.attempts, result.sqlstate ?? null, result.error ?? null, result.relid ?? null, result.rows ?? null],
+      [id, result.status, result.attempts, result.sqlstate ?? null, result.error ?? null, result.relid ?? null, result.rows ?? null, result.rows === undefined ? null : (result.rowsExact ?? true)],
     );
   }
 
@@ -190,6 +207,10 @@ export interface JournalEntry {
   readonly final: boolean;
   readonly boundSql: string;
   readonly sql: string;
+  /** Human-readable key range (`[from, to)`), for the audit trail. */
+  readonly bounds?: string;
+  /** Why the action runs (e.g. "expired: upper bound <= now - 90 days"). */
+  readonly reason?: string;
 }
 
 export interface StepResult {
@@ -199,6 +220,8 @@ export interface StepResult {
   readonly error?: string;
   readonly relid?: number;
   readonly rows?: number;
+  /** false when `rows` is the planner's estimate (a table too large to count at removal time). */
+  readonly rowsExact?: boolean;
 }
 
 export const newId = (): string => randomUUID();

@@ -101,6 +101,8 @@ export const RULES: Readonly<Record<ViolationRule, Rule>> = {
       .map((a) => ({ rule: 'detached_pending_archive' as const, partition: a.partition.name, message: `${a.partition.name} is detached and not archived yet` })),
   archive_failed: (i) => i.archiveFailures.map((f) => ({ rule: 'archive_failed' as const, partition: f.partition, message: `archiving ${f.partition} failed: ${f.error}` })),
   policy_table_mismatch: fromProblems('policy_table_mismatch'),
+  key_outlier: fromProblems('key_outlier'),
+  retention_guard: fromProblems('retention_guard'),
 };
 
 export const ALL_RULES = Object.keys(RULES) as readonly ViolationRule[];

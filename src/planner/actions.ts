@@ -12,7 +12,9 @@ export type ViolationRule =
   | 'probe_not_pruned'
   | 'detached_pending_archive'
   | 'archive_failed'
-  | 'policy_table_mismatch';
+  | 'policy_table_mismatch'
+  | 'key_outlier'
+  | 'retention_guard';
 
 export interface PartitionRef {
   readonly schema: string;
@@ -122,6 +124,14 @@ export interface RangeHealth {
   readonly coverageEndMs?: number;
 }
 
+/** A removal the policy calls for that retention.maxPerRun leaves to a later run. */
+export interface DeferredRemoval {
+  readonly kind: Action['kind'];
+  readonly partition: string;
+  readonly bounds: string;
+  readonly reason: string;
+}
+
 export interface PolicyPlan {
   readonly policy: string;
   readonly database: string;
@@ -131,4 +141,6 @@ export interface PolicyPlan {
   /** Upper bound of the newest partition after the plan is applied, for display. */
   readonly coverageEnd?: string;
   readonly health?: PolicyHealth;
+  /** Removals beyond retention.maxPerRun: planned, shown, done by the next runs. */
+  readonly deferred?: readonly DeferredRemoval[];
 }

@@ -11,14 +11,22 @@ import { makeGrid } from './grid.js';
 import { displayKey, INT_LIMITS, keyLiteral, keyToMs, type KeyType } from './keys.js';
 import { defaultNaming, renderName, type NameParts } from './naming.js';
 import { fromWall, toWall } from './tz.js';
+import { expiredByAge, expiredByCount, type FinitePartition, type Occupancy } from './range-retention.js';
 
 export interface RangeInputs {
   readonly policy: RangePolicy;
   readonly table: ObservedTable;
   readonly keyType: KeyType;
   readonly nowMs: number;
-  /** max(key) of the table, for integer keys (null when the table is empty). */
+  /**
+   * Integer keys: max(key) of the rows below the newest partition's upper bound (null when there
+   * is none): rows in DEFAULT above every partition never move the current point.
+   */
   readonly maxKey: bigint | null;
+  /** Integer keys: max(key) in the DEFAULT partition (null when empty or absent), to report outliers. */
+  readonly defaultMaxKey?: bigint | null;
+  /** Which attached partitions hold rows (keepPartitions needs it); see needsOccupancy. */
+  readonly occupancy?: Occupancy;
   readonly serverVersionNum: number;
   readonly openWork: readonly OpenWork[];
   /** Answers "does DEFAULT hold rows in [from, to)?" for ranges asked before (key `from:to`). */
@@ -31,6 +39,8 @@ export interface RangeInputs {
 export interface RangePlan extends PolicyPlan {
   /** Ranges to create that DEFAULT must be checked for; plan again with the answers. */
   readonly needsDefaultCheck: ReadonlyArray<{ readonly from: bigint; readonly to: bigint }>;
+  /** keepPartitions must know which partitions hold rows: read the occupancy and plan again. */
+  readonly needsOccupancy: boolean;
 }
 
 /** Most partitions one reconcile creates for a policy; guards against a startFrom decades back. */
@@ -197,17 +207,15 @@ export function planRange(inp: RangeInputs): RangePlan {
   // 4. Retention: expire finite, attached partitions past the horizon.
   const retention = policy.retention;
   let expiredAttached = 0;
+  let needsOccupancy = false;
   if (retention) {
-    const candidates = existing.filter((e) => e.range.from !== null && e.range.to !== null && !finalized.has(e.part.name));
-    let expired: Existing[] = [];
-    if (cutoff !== undefined) expired = candidates.filter((e) => e.range.to! <= cutoff);
-    else if (retention.keepPartitions !== undefined) {
-      const pastOrCurrent = candidates.filter((e) => e.range.from! <= cur).sort((x, y) => (x.range.from! > y.range.from! ? -1 : 1));
-      expired = pastOrCurrent.slice(retention.keepPartitions);
-    }
+    const candidates = existing.filter((e): e is FinitePartition => e.range.from !== null && e.range.to !== null && !finalized.has(e.part.name));
+    let expired: FinitePartition[] = [];
+    if (cutoff !== undefined) expired = expiredByAge(candidates, cutoff);
+    else if (retention.keepPartitions !== undefined) ({ expired, needsOccupancy } = expiredByCount(candidates, cur, retention.keepPartitions, inp.occupancy));
     const concurrently = inp.serverVersionNum >= 140000 && !defaultPart;
-    expired.sort((x, y) => (x.range.from! < y.range.from! ? -1 : 1));
-    const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions`;
+    expired.sort((x, y) => (x.range.from < y.range.from ? -1 : 1));
+    const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions holding rows`;
     expiredAttached = expired.length;
     for (const e of expired) actions.push(removalAction(policy, e.part, retention.action, concurrently, fmtRange(e.range, show), why, archiveSql));
     for (const e of existing.filter((x) => x.part.detachPending && retention.action !== 'detach')) {
@@ -217,6 +225,16 @@ export function planRange(inp: RangeInputs): RangePlan {
       if (retention.action === 'drop') actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show), reason: 'expired; dropped once finalized', sql: [dropSql(ref)] });
       else actions.push({ kind: 'archive', policy: policy.name, partition: ref, boundSql: e.part.boundExpr, bounds: fmtRange(e.range, show), reason: 'expired; archived once finalized', sql: archiveSql(ref, false, false), resume: true });
     }
+  }
+  if (isInt && defaultPart && inp.defaultMaxKey != null && inp.defaultMaxKey >= hi) {
+    const newestPart = existing.reduce<Existing | undefined>((m, e) => (e.range.to !== null && (!m || m.range.to === null || e.range.to > m.range.to) ? e : m), undefined);
+    const where = newestPart ? `beyond the newest partition ${newestPart.part.name} (upper bound ${show(newestPart.range.to, 'to')})` : 'with no partition below it';
+    problems.push({
+      policy: policy.name, rule: 'key_outlier', partition: defaultPart.name, blocking: false,
+      message: `DEFAULT partition ${defaultPart.name} holds ${policy.range.column} = ${displayKey(inp.defaultMaxKey, keyType)}, ${where}: ` +
+        `DEFAULT rows never move the current point (${inp.maxKey === null ? 'no row in the partitions' : `max in the partitions ${displayKey(inp.maxKey, keyType)}`}), so no partition is created for it; ` +
+        'move or delete the row, or create a partition for its range by hand',
+    });
   }
 
   // 5. Sub-partitioned children that exist: every sub-partition must exist too (repaired, low-lock).
@@ -261,6 +279,7 @@ export function planRange(inp: RangeInputs): RangePlan {
     health: { ...finished.health!, range: rangeHealth },
     coverageEnd: coverageEnd === undefined ? undefined : displayKey(coverageEnd, keyType),
     needsDefaultCheck,
+    needsOccupancy,
   };
 
   /** Plans the sub-partitions of one child (hash remainders or declared list values). */

@@ -5,7 +5,8 @@ import type { CanonicalListPartition } from '../planner/children.js';
 import type { DefaultRowCount } from '../planner/common.js';
 import { formatListValue } from '../config/resolve-policy.js';
 import type { DeclaredListPartition, Policy, RangePolicy } from '../config/types.js';
-import { quoteIdent, quoteQualified } from '../db/quote.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../db/quote.js';
+import { parseRangeBound } from '../planner/bounds.js';
 import type { Journal } from '../executor/journal.js';
 import { keyLiteral, type KeyType } from '../planner/keys.js';
 import { rangePredicateSql } from '../executor/sql.js';
@@ -15,7 +16,10 @@ export interface PolicyObservation {
   readonly policy: Policy;
   readonly table: ObservedTable;
   readonly check: TableCheck;
+  /** Integer keys: max(key) below the newest partition's upper bound (DEFAULT outliers excluded). */
   readonly maxKey: bigint | null;
+  /** Integer keys: max(key) in a non-empty DEFAULT partition. */
+  readonly defaultMaxKey: bigint | null;
   readonly openWork: readonly OpenWork[];
   /** Rows in the table's DEFAULT partition (undefined without one). */
   readonly defaultCount?: DefaultRowCount;
@@ -49,22 +53,57 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
   const intPolicies = policies
     .map((p, i) => ({ p, i }))
     .filter((x): x is { p: RangePolicy; i: number } => checks[x.i]!.errors.length === 0 && x.p.strategy === 'range' && x.p.range.interval.kind === 'step');
-  // max(key) through the parent: with an index on the key this is one index probe per partition at most.
-  const maxKeys = new Map<number, bigint | null>();
-  const maxRows = await unionAllInChunks<{ p: RangePolicy; i: number }, { i: number; m: string | null }>(
+  // The current point of an integer policy: max(key) through the parent, below the newest finite
+  // upper bound (one index probe per partition at most, and the DEFAULT's rows above every
+  // partition, such as a stray id = 50000000, never count); DEFAULT's own max(key) is read apart,
+  // to report such outliers.
+  const maxKeys = new Map<number, { m: bigint | null; d: bigint | null }>();
+  const maxRows = await unionAllInChunks<{ p: RangePolicy; i: number }, { i: number; m: string | null; d: string | null }>(
     client, intPolicies,
-    ({ p, i }) => `SELECT ${i} AS i, (SELECT max(${quoteIdent(p.range.column)}) FROM ${quoteQualified(p.table.schema, p.table.name)})::text AS m`,
+    ({ p, i }) => {
+      const col = quoteIdent(p.range.column);
+      const upper = newestUpperBound(tables[i]!, checks[i]!.keyType!);
+      const def = tables[i]!.partitions.find((x) => x.isDefault && x.heapBytes !== 0);
+      const m = upper === undefined ? 'NULL' : `(SELECT max(${col}) FROM ${quoteQualified(p.table.schema, p.table.name)} WHERE ${col} < ${upper})`;
+      const d = def ? `(SELECT max(${col}) FROM ${quoteQualified(def.schema, def.name)})` : 'NULL';
+      return `SELECT ${i} AS i, ${m}::text AS m, ${d}::text AS d`;
+    },
   );
-  for (const row of maxRows) maxKeys.set(Number(row.i), row.m === null ? null : BigInt(row.m));
+  const big = (v: string | null) => (v === null ? null : BigInt(v));
+  for (const row of maxRows) maxKeys.set(Number(row.i), { m: big(row.m), d: big(row.d) });
   const defaultCounts = await defaultRowCounts(client, tables.map((t, i) => (checks[i]!.errors.length === 0 ? t.partitions.find((p) => p.isDefault) : undefined)));
   return policies.map((policy, i) => ({
     policy,
     table: tables[i]!,
     check: checks[i]!,
-    maxKey: maxKeys.get(i) ?? null,
+    maxKey: maxKeys.get(i)?.m ?? null,
+    defaultMaxKey: maxKeys.get(i)?.d ?? null,
     defaultCount: defaultCounts[i],
     openWork: open.filter((w) => w.policy === policy.name),
   }));
+}
+
+/** The highest finite upper bound of the table's range partitions, as a SQL literal. */
+function newestUpperBound(table: ObservedTable, keyType: KeyType): string | undefined {
+  let max: bigint | undefined;
+  for (const p of table.partitions) {
+    const r = p.isDefault ? undefined : parseRangeBound(p.boundExpr, keyType);
+    if (r?.to != null && (max === undefined || r.to > max)) max = r.to;
+  }
+  return max === undefined ? undefined : keyLiteral(max, keyType);
+}
+
+/**
+ * Which of the given partitions hold at least one row (EXISTS: the first visible tuple ends each
+ * scan), in UNION ALL chunks. Read only when a plan would remove partitions or keepPartitions
+ * must tell partitions with rows from empty ones.
+ */
+export async function partitionsHoldingRows(client: pg.Client, parts: ReadonlyArray<{ schema: string; name: string }>): Promise<Map<string, boolean>> {
+  const rows = await unionAllInChunks<{ schema: string; name: string }, { n: string; has: boolean }>(
+    client, parts,
+    (p) => `SELECT ${quoteLiteral(p.name)}::text AS n, EXISTS (SELECT 1 FROM ${quoteQualified(p.schema, p.name)}) AS has`,
+  );
+  return new Map(rows.map((r) => [r.n, r.has]));
 }
 
 /**

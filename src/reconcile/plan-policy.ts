@@ -5,15 +5,33 @@ import type { CanonicalListPartition } from '../planner/children.js';
 import { planHash } from '../planner/hash.js';
 import { planList } from '../planner/list.js';
 import { listPredicateSql, valueSetKey } from '../planner/list-hash-bounds.js';
-import { planRange } from '../planner/range.js';
-import { canonicalListValues, defaultMatches, defaultRowsIn, type PolicyObservation } from './observe.js';
+import { planRange, type RangeInputs } from '../planner/range.js';
+import { guardRemovals, isNewRemoval } from '../planner/removal-guard.js';
+import { canonicalListValues, defaultMatches, defaultRowsIn, partitionsHoldingRows, type PolicyObservation } from './observe.js';
 
 /**
  * Plans one observed policy. The planners are pure; what they need from the database beyond the
  * catalog (DEFAULT rows of the ranges or values about to be created, the DEFAULT's row count,
  * declared list values in canonical form) is fetched here, only when needed.
  */
-export async function planPolicy(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number): Promise<PolicyPlan> {
+export async function planPolicy(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number, removal: RemovalOptions = { allowMassRemoval: false }): Promise<PolicyPlan> {
+  const plan = await planUnguarded(client, o, serverVersionNum, nowMs);
+  if (!plan.actions.some((a) => isNewRemoval(a, o.table))) return plan;
+  const occupancy = await partitionsHoldingRows(client, attachedPartitions(o));
+  return guardRemovals(plan, { policy: o.policy, table: o.table, occupancy, ...removal });
+}
+
+/** What the run says about removals: its clock's trust and the DBA's confirmation. */
+export interface RemovalOptions {
+  /** Set when the run's "now" is not the database's clock (and far from it): why removals wait. */
+  readonly clockDoubt?: string;
+  /** apply --allow-mass-removal */
+  readonly allowMassRemoval: boolean;
+}
+
+const attachedPartitions = (o: PolicyObservation) => o.table.partitions.filter((p) => !p.isDefault && !p.detachPending);
+
+async function planUnguarded(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number): Promise<PolicyPlan> {
   const { policy, table, check } = o;
   const mismatch = (messages: readonly string[]): PolicyPlan => ({
     policy: policy.name, database: policy.database, table: displayName(policy.table), actions: [],
@@ -44,11 +62,15 @@ export async function planPolicy(client: pg.Client, o: PolicyObservation, server
     if ('error' in canon) return mismatch([`subpartition: ${canon.error}`]);
     subDeclared = canon.partitions;
   }
-  const inputs = {
-    policy, table, keyType: check.keyType, nowMs, maxKey: o.maxKey, serverVersionNum, openWork: o.openWork,
+  let inputs: RangeInputs = {
+    policy, table, keyType: check.keyType, nowMs, maxKey: o.maxKey, defaultMaxKey: o.defaultMaxKey, serverVersionNum, openWork: o.openWork,
     defaultRows: new Map<string, boolean>(), defaultCount, subDeclared,
   };
   let plan = planRange(inputs);
+  if (plan.needsOccupancy) {
+    inputs = { ...inputs, occupancy: await partitionsHoldingRows(client, attachedPartitions(o)) };
+    plan = planRange(inputs);
+  }
   if (defaultPart && plan.needsDefaultCheck.length > 0) {
     const answers = await defaultRowsIn(client, defaultPart, policy.range.column, check.keyType, plan.needsDefaultCheck);
     plan = planRange({ ...inputs, defaultRows: answers });

@@ -9,11 +9,19 @@ import type { Logger } from '../log.js';
 import { collectHealth, type PolicyStatus } from '../health/collect.js';
 import { observe } from './observe.js';
 import { planPolicy } from './plan-policy.js';
+import { DEFAULT_CLOCK_TOLERANCE_MS, describeSkew, readClock, type ClockReading, type ClockSource } from './db-clock.js';
 
 export interface ReconcileRequest {
   readonly config: Config;
   readonly policies: readonly Policy[];
+  /** The requested instant (clock 'fixed'/'simulated'), or the process clock's reading (clock 'database'). */
   readonly nowMs: number;
+  /** Where "now" comes from (default 'database': the server's clock decides retention and premake). */
+  readonly clock?: ClockSource;
+  /** Reads the process clock, to measure its skew against the database's (default: Date.now). */
+  readonly processClock?: () => number;
+  /** apply --allow-mass-removal: confirms removals the retention guard refuses. */
+  readonly allowMassRemoval?: boolean;
   /** false: observe and plan only (plan, apply --dry-run). */
   readonly execute: boolean;
   readonly log: Logger;
@@ -37,6 +45,8 @@ export interface DatabaseReport {
   readonly health?: readonly PolicyStatus[];
   /** Whether actions were executed (false on a follower or a dry run). */
   readonly executed?: boolean;
+  /** The clocks of this reconcile: the instant planned at, the database's, their skew. */
+  readonly clock?: ClockReading;
 }
 
 /** One reconcile of every given policy: observe -> plan -> (execute). */
@@ -98,6 +108,15 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const journal = new Journal(req.config.stateSchema);
     if (execute) await journal.ensure(client);
     const version = await serverVersionNum(client);
+    const clock = await readClock(client, {
+      source: req.clock ?? 'database', requestedMs: req.nowMs, processClock: req.processClock ?? (() => Date.now()),
+      toleranceMs: req.config.clockSkewToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS,
+    });
+    if (Math.abs(clock.skewSeconds) * 1000 > (req.config.clockSkewToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS)) {
+      log.warn({ skewSeconds: clock.skewSeconds }, `this process's clock is ${describeSkew(clock.skewSeconds)} the database's: the database's clock decides premake and retention`);
+    }
+    const nowMs = clock.nowMs;
+    const removal = { allowMassRemoval: req.allowMassRemoval === true, ...(clock.doubt ? { clockDoubt: clock.doubt } : {}) };
     const observed = await observe(client, policies, journal);
     const runId = newId();
     const archive = archiveRuntime(req.config, log);
@@ -107,7 +126,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const pauseMs = db.actionPauseMs ?? 0;
     let ran = 0;
     for (const o of observed) {
-      const plan = await planPolicy(client, o, version, req.nowMs);
+      const plan = await planPolicy(client, o, version, nowMs, removal);
       plans.push(plan);
       if (!execute) continue;
       const failed = new Set<string>();
@@ -134,17 +153,17 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
         outcomes.push(outcome);
       }
     }
-    if (!req.health) return { database, plans, outcomes, executed: execute };
+    if (!req.health) return { database, plans, outcomes, executed: execute, clock };
     // Health describes the table as it is now: after actions ran, observe and plan again.
     let current = { observed, plans: plans as readonly PolicyPlan[] };
     if (outcomes.some((x) => x.status === 'done')) {
       const again = await observe(client, policies, journal);
       const againPlans: PolicyPlan[] = [];
-      for (const o of again) againPlans.push(await planPolicy(client, o, version, req.nowMs));
+      for (const o of again) againPlans.push(await planPolicy(client, o, version, nowMs, removal));
       current = { observed: again, plans: againPlans };
     }
-    const health = await collectHealth(client, journal, current.observed, current.plans, req.nowMs);
-    return { database, plans, outcomes, health, executed: execute };
+    const health = await collectHealth(client, journal, current.observed, current.plans, nowMs);
+    return { database, plans, outcomes, health, executed: execute, clock };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error({ err: error }, 'reconcile failed');

@@ -10,7 +10,8 @@ export const CLI = path.join(root, 'dist/src/cli/main.js');
 /** One in-process reconcile at a fixed clock. */
 export async function reconcileAt(configFile: string, nowIso: string, execute = true, policy?: string): Promise<DatabaseReport[]> {
   const { config, policies } = load({ configFile, env: process.env });
-  return reconcile({ config, policies: policies.filter((p) => !policy || p.name === policy), nowMs: Date.parse(nowIso), execute, log: silentLogger() });
+  // 'simulated': the dated scenario's instant stands for the database's clock
+  return reconcile({ config, policies: policies.filter((p) => !policy || p.name === policy), nowMs: Date.parse(nowIso), clock: 'simulated', execute, log: silentLogger() });
 }
 
 export function outcomesOf(reports: readonly DatabaseReport[]): string[] {

@@ -16,6 +16,8 @@ async function relations(prefix: string): Promise<string[]> {
   return r.rows.map((x) => x.d).filter((d) => prefix === 'k1_' || !/_p\d{8} /.test(d));
 }
 
+// Retention here runs at a dated, fixed clock on tables with one populated partition: the
+// removals are confirmed (retention.allowMassRemoval); the guard itself is tested in retention-guard.test.ts.
 describe('kill -9 between steps: the next run resumes from the journal and the catalog', () => {
   it('killed after CREATE TABLE, before ATTACH: the next run attaches the same table', async () => {
     await db.sql.query(`CREATE TABLE public.k1 (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
@@ -41,7 +43,7 @@ describe('kill -9 between steps: the next run resumes from the journal and the c
     await db.sql.query(`CREATE TABLE public.k2_now PARTITION OF public.k2 FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
     await db.sql.query(`INSERT INTO public.k2 VALUES ('2024-03-01 10:00+00', 1), ('2024-03-10 10:00+00', 2)`);
     const cfg = writeProject(db.url, {
-      'k.yaml': rangePolicy({ name: 'k2', table: 'public.k2', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: drop\n' }),
+      'k.yaml': rangePolicy({ name: 'k2', table: 'public.k2', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    allowMassRemoval: true\n    keep: 3 days\n    action: drop\n' }),
     });
     const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: 'after:detach' });
     expect(crashed.signal).toBe('SIGKILL');
@@ -57,7 +59,7 @@ describe('kill -9 between steps: the next run resumes from the journal and the c
     await db.sql.query(`CREATE TABLE public.k3_old PARTITION OF public.k3 FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
     await db.sql.query(`CREATE TABLE public.k3_now PARTITION OF public.k3 FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
     const cfg = writeProject(db.url, {
-      'k.yaml': rangePolicy({ name: 'k3', table: 'public.k3', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: drop\n' }),
+      'k.yaml': rangePolicy({ name: 'k3', table: 'public.k3', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    allowMassRemoval: true\n    keep: 3 days\n    action: drop\n' }),
     });
     const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: 'after:detach' });
     expect(crashed.signal).toBe('SIGKILL');
@@ -97,7 +99,7 @@ describe('kill -9 between steps: the next run resumes from the journal and the c
     await db.sql.query(`CREATE TABLE public.k5_old PARTITION OF public.k5 FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
     await db.sql.query(`CREATE TABLE public.k5_now PARTITION OF public.k5 FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
     const cfg = writeProject(db.url, {
-      'k.yaml': rangePolicy({ name: 'k5', table: 'public.k5', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: drop\n' }),
+      'k.yaml': rangePolicy({ name: 'k5', table: 'public.k5', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    allowMassRemoval: true\n    keep: 3 days\n    action: drop\n' }),
     });
     const crashed = await runCli(['apply', '--config', cfg], { PARTWARDEN_NOW: NOW, PARTWARDEN_FAILPOINT: 'before-journal:detach' });
     expect(crashed.signal).toBe('SIGKILL');

@@ -118,6 +118,8 @@ async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
+// Retention here runs at a dated, fixed clock on tables with one populated partition: the
+// removals are confirmed (retention.allowMassRemoval); the guard itself is tested in retention-guard.test.ts.
 describe('partwarden run (child process)', () => {
   it('becomes ready, serves metrics and status, runs on POST /reconcile, and exits 0 on SIGTERM', async () => {
     const d = await startDaemon();
@@ -128,7 +130,7 @@ describe('partwarden run (child process)', () => {
     expect(await metric(d, 'partwarden_policies_loaded')).toBe(1);
     // every rule's series exists from load time, at 0 while healthy
     const { text } = await get(d, '/metrics');
-    expect(text.match(/^partwarden_policy_violation\{policy="ev",rule="[a-z_]+"\} 0$/gm)).toHaveLength(13);
+    expect(text.match(/^partwarden_policy_violation\{policy="ev",rule="[a-z_]+"\} 0$/gm)).toHaveLength(15);
     expect(text).toMatch(/^partwarden_future_partitions\{policy="ev"\} 2$/m);
     expect(text).toMatch(/^partwarden_probe_partitions_scanned\{policy="ev",probe="current-interval"\} 1$/m);
     expect(text).toMatch(/^partwarden_actions_total\{policy="ev",action="create",result="success"\} 3$/m);
@@ -233,7 +235,7 @@ describe('partwarden run (child process)', () => {
     await c.query(`CREATE TABLE public.fx_old PARTITION OF public.fx FOR VALUES FROM ('2020-01-01') TO ('2020-01-02')`);
     const fxDir = mkdtempSync(path.join(os.tmpdir(), 'pw-daemon-fx-'));
     await import('node:fs').then((fs) => fs.mkdirSync(path.join(fxDir, 'policies')));
-    writeFileSync(path.join(fxDir, 'policies', 'fx.yaml'), rangePolicy({ name: 'fx', table: 'public.fx', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 30 days\n    action: drop\n' }));
+    writeFileSync(path.join(fxDir, 'policies', 'fx.yaml'), rangePolicy({ name: 'fx', table: 'public.fx', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    allowMassRemoval: true\n    keep: 30 days\n    action: drop\n' }));
     const fxConfig = path.join(fxDir, 'partwarden.yaml');
     writeFileSync(fxConfig, `databases:\n  main:\n    url: ${JSON.stringify(server.url('daemon'))}\npolicies: ./policies\nschedule: "0 0 1 1 *"\nscheduleJitter: 0\nstateSchema: fx_state\nserver:\n  listen: 127.0.0.1:0\n`);
     // the leader pauses right before its DETACH; meanwhile its lock session is killed

@@ -17,6 +17,8 @@ async function bounds(qualified: string): Promise<string[]> {
   return r.rows.map((x) => `${x.name} ${x.b}`);
 }
 
+// Retention here runs at a dated, fixed clock on tables with one populated partition: the
+// removals are confirmed (retention.allowMassRemoval); the guard itself is tested in retention-guard.test.ts.
 describe('LIST policies', () => {
   it('creates every declared partition with exactly its values: quotes, commas, NULL, in a schema and table with quotes, spaces, capitals and unicode', async () => {
     await db.sql.query(`CREATE SCHEMA "Sales ""EU"" ünï"`);
@@ -78,7 +80,8 @@ describe('LIST policies', () => {
     expect(cli.stdout).toMatch(/VIOLATION list_partition_missing \[b\]/);
 
     // onRemoved: detach takes codes_gone out (its row stays in the detached table)
-    const cfg2 = writeProject(db.url, { 'c.yaml': policyDoc('codes', 'public.codes', spec('detach')) });
+    // (the only partition holding rows: a confirmed removal, see the note at the top)
+    const cfg2 = writeProject(db.url, { 'c.yaml': policyDoc('codes', 'public.codes', `${spec('detach')}  retention:\n    allowMassRemoval: true\n`) });
     const r2 = await reconcileAt(cfg2, NOW);
     expect(outcomesOf(r2)).toEqual(['done detach codes_gone']);
     expect((await db.sql.query('SELECT count(*)::int AS n FROM public.codes_gone')).rows[0].n).toBe(1);
@@ -120,7 +123,7 @@ describe('LIST policies', () => {
     await db.sql.query(`INSERT INTO public.tenants SELECT g, CASE WHEN g % 2 = 0 THEN 'legacy' ELSE 'gold' END, E'line\\nwith, "quotes"' FROM generate_series(1, 500) g`);
     const cfg = writeProject(
       db.url,
-      { 't.yaml': policyDoc('tenants', 'public.tenants', `  strategy: list\n  list:\n    column: tier\n    onRemoved: archive\n    partitions:\n      gold: [gold]\n  retention:\n    archive:\n      verify: full\n`) },
+      { 't.yaml': policyDoc('tenants', 'public.tenants', `  strategy: list\n  list:\n    column: tier\n    onRemoved: archive\n    partitions:\n      gold: [gold]\n  retention:\n    allowMassRemoval: true\n    archive:\n      verify: full\n`) },
       `storage:\n  url: file://${mkdtempSync(path.join(os.tmpdir(), 'pw-list-archive-'))}\n`,
     );
     const r = await reconcileAt(cfg, NOW);
@@ -183,7 +186,7 @@ describe('sub-partitioning', () => {
       {
         'm.yaml': rangePolicy({
           name: 'metrics', table: 'public.metrics', column: 'ts', interval: '1 day', premake: 1,
-          extra: `  subpartition:\n    strategy: hash\n    column: tenant_id\n    modulus: 3\n  retention:\n    keep: 1 day\n    action: archive\n`,
+          extra: `  subpartition:\n    strategy: hash\n    column: tenant_id\n    modulus: 3\n  retention:\n    allowMassRemoval: true\n    keep: 1 day\n    action: archive\n`,
         }),
       },
       `storage:\n  url: file://${mkdtempSync(path.join(os.tmpdir(), 'pw-sub-archive-'))}\n`,

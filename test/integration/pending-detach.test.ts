@@ -8,6 +8,8 @@ const NOW = '2024-03-10T15:00:00Z';
 const pending = async (table: string) =>
   (await db.sql.query<{ pending: boolean }>(`SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1)`, [table])).rows[0]?.pending ?? null;
 
+// Retention here runs at a dated, fixed clock on tables with one populated partition: the
+// removals are confirmed (retention.allowMassRemoval); the guard itself is tested in retention-guard.test.ts.
 describe('interrupted DETACH ... CONCURRENTLY', () => {
   it('finalizes a partition left pending by someone else, then applies retention to it', async () => {
     await db.sql.query(`CREATE TABLE public.pd (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
@@ -28,7 +30,7 @@ describe('interrupted DETACH ... CONCURRENTLY', () => {
     expect(await pending('public.pd_old')).toBe(true);
 
     const cfg = writeProject(db.url, {
-      'p.yaml': rangePolicy({ name: 'pd', table: 'public.pd', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: drop\n' }),
+      'p.yaml': rangePolicy({ name: 'pd', table: 'public.pd', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    allowMassRemoval: true\n    keep: 3 days\n    action: drop\n' }),
     });
     const r = await reconcileAt(cfg, NOW);
     expect(outcomesOf(r).filter((o) => !o.includes(' create '))).toEqual(['done finalize pd_old', 'done drop pd_old']);
@@ -42,7 +44,7 @@ describe('interrupted DETACH ... CONCURRENTLY', () => {
     await db.sql.query(`CREATE TABLE public.own_now PARTITION OF public.own FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
     await db.sql.query(`INSERT INTO public.own SELECT '2024-03-01 10:00+00', g FROM generate_series(1, 50) g`);
     const cfg = writeProject(db.url, {
-      'o.yaml': rangePolicy({ name: 'own', table: 'public.own', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    keep: 3 days\n    action: detach\n' }),
+      'o.yaml': rangePolicy({ name: 'own', table: 'public.own', column: 'ts', interval: '1 day', premake: 1, extra: '  retention:\n    allowMassRemoval: true\n    keep: 3 days\n    action: detach\n' }),
     });
     const longTx = await db.connect();
     await longTx.query('BEGIN ISOLATION LEVEL REPEATABLE READ');

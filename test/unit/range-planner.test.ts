@@ -92,7 +92,7 @@ describe('range planning: creation', () => {
 
   it('reports MINVALUE/MAXVALUE and unreadable partitions and never touches them', () => {
     const parts = [part('old', `FOR VALUES FROM (MINVALUE) TO ('2024-03-01 00:00:00+00')`), part('inf', `FOR VALUES FROM ('2024-03-20 00:00:00+00') TO ('infinity')`)];
-    const r = plan(policy({ interval: '1 day', premake: 1, retention: { keep: parseCalendarInterval('2 days'), action: 'drop' } }), parts, '2024-03-10T01:00:00Z');
+    const r = plan(policy({ interval: '1 day', premake: 1, retention: { keep: parseCalendarInterval('2 days'), action: 'drop', maxPerRun: 10, allowMassRemoval: false } }), parts, '2024-03-10T01:00:00Z');
     expect(r.problems.map((x) => `${x.rule} ${x.partition}`)).toEqual(['unmanaged_partition old', 'unmanaged_partition inf']);
     expect(r.actions.every((a) => a.partition.name !== 'old' && a.partition.name !== 'inf')).toBe(true);
   });
@@ -103,7 +103,7 @@ describe('range planning: creation', () => {
   });
 
   it('never recreates partitions that would already be expired', () => {
-    const r = plan(policy({ interval: '1 day', premake: 0, startFrom: '2024-03-01', retention: { keep: parseCalendarInterval('3 days'), action: 'drop' } }), [], '2024-03-10T12:00:00Z');
+    const r = plan(policy({ interval: '1 day', premake: 0, startFrom: '2024-03-01', retention: { keep: parseCalendarInterval('3 days'), action: 'drop', maxPerRun: 10, allowMassRemoval: false } }), [], '2024-03-10T12:00:00Z');
     expect(summary(r.actions).map((s) => s.split(' ')[1])).toEqual(['events_p20240307', 'events_p20240308', 'events_p20240309', 'events_p20240310']);
   });
 
@@ -151,9 +151,9 @@ describe('range planning: integer keys', () => {
   it('keeps the newest N partitions with keepPartitions and never counts future ones', () => {
     const parts = [0, 1, 2, 3, 4, 5].map((i) => part(`p${i}`, `FOR VALUES FROM ('${i * 10}') TO ('${(i + 1) * 10}')`));
     // max(id) = 25: p0..p2 are past or current, p3..p5 are ahead and never count
-    const r = ints(parts, 25n, { interval: 10, premake: 3, retention: { keepPartitions: 2, action: 'detach' } });
+    const r = ints(parts, 25n, { interval: 10, premake: 3, retention: { keepPartitions: 2, action: 'detach', maxPerRun: 10, allowMassRemoval: false } });
     expect(summary(r.actions).filter((s) => s.startsWith('detach'))).toEqual(['detach p0 [0, 10)']);
-    const r1 = ints(parts, 25n, { interval: 10, premake: 3, retention: { keepPartitions: 1, action: 'detach' } });
+    const r1 = ints(parts, 25n, { interval: 10, premake: 3, retention: { keepPartitions: 1, action: 'detach', maxPerRun: 10, allowMassRemoval: false } });
     expect(summary(r1.actions).filter((s) => s.startsWith('detach'))).toEqual(['detach p0 [0, 10)', 'detach p1 [10, 20)']);
   });
   it('stops at the maximum of smallint instead of failing in PostgreSQL', () => {
@@ -164,7 +164,7 @@ describe('range planning: integer keys', () => {
 });
 
 describe('range planning: retention', () => {
-  const keep = (d: string, action: RetentionSpec['action']): RetentionSpec => ({ keep: parseCalendarInterval(d), action });
+  const keep = (d: string, action: RetentionSpec['action']): RetentionSpec => ({ keep: parseCalendarInterval(d), action, maxPerRun: 10, allowMassRemoval: false });
   const parts = () => [part('a', day('2024-03-01', '2024-03-02')), part('b', day('2024-03-07', '2024-03-08')), part('c', day('2024-03-10', '2024-03-11'))];
 
   it('expires partitions whose upper bound <= now - keep', () => {
