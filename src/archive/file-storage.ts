@@ -36,12 +36,18 @@ export class FileStorage implements Storage {
     }
   }
 
+  /**
+   * Only "no such file" means absent. Any other failure (EACCES, EIO, a stale NFS handle) fails
+   * the caller: it must never read as "the object does not exist, write a new one".
+   */
   async head(key: string): Promise<{ size: number } | undefined> {
     try {
       const s = await stat(this.#path(key));
       return s.isFile() ? { size: s.size } : undefined;
-    } catch {
-      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw new StorageError(key, `cannot read ${key} in ${this.location}: ${code ?? (err as Error).message}`, { cause: err });
     }
   }
 

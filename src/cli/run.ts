@@ -21,9 +21,15 @@ export async function runCommand(args: readonly string[], io: CommandIO): Promis
     ...(io.wallClock ? { wallClock: io.wallClock } : {}),
     version: VERSION,
   });
-  const onUnexpected = (err: unknown) => io.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'unexpected error (the daemon keeps running)');
-  process.on('unhandledRejection', onUnexpected);
-  process.on('uncaughtException', onUnexpected);
+  // An error nothing handled leaves the daemon in an unknown state: log it and exit non-zero.
+  // Kubernetes restarts the pod, the lock session dies with the process, the journal resumes.
+  const onUnexpected = (kind: string) => (err: unknown) => {
+    io.log.fatal({ err: err instanceof Error ? err.stack : String(err) }, `${kind}: exiting (the journal resumes any half-done step on the next start)`);
+    io.log.flush?.();
+    process.exit(EXIT.FAILURE);
+  };
+  process.on('unhandledRejection', onUnexpected('unhandled promise rejection'));
+  process.on('uncaughtException', onUnexpected('uncaught exception'));
   let signals = 0;
   const stopped = new Promise<void>((resolve) => {
     const onStop = (sig: NodeJS.Signals) => {

@@ -35,10 +35,17 @@ function readText(file: string, problems: ConfigProblem[]): string | undefined {
   }
 }
 
+/** A `${VAR}` in a policy would stay literal: said, except in probe SQL (where it is SQL's business). */
+const policyLiteral = (path: string, value: string): string | undefined =>
+  /^spec\.health\.probes\[\d+\]\.query$/.test(path) || !/\$\{[A-Za-z_]/.test(value)
+    ? undefined
+    : 'environment variables are not expanded in policy files (they hold SQL); put environment-specific values in the config file (partwarden.yaml)';
+
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): Config | undefined {
   const text = readText(file, problems);
   if (text === undefined) return undefined;
-  const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env);
+  // the config file holds URLs, credentials, endpoints and paths (no SQL): expanded everywhere
+  const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env, () => true);
   problems.push(...yamlProblems);
   if (yamlProblems.length > 0) return undefined;
   if (documents.length !== 1) {
@@ -92,7 +99,8 @@ export function loadPolicies(
   for (const file of files) {
     const text = readText(file, problems);
     if (text === undefined) continue;
-    const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env);
+    // policy files describe tables and hold SQL (probes, with $$ dollar quoting): never expanded
+    const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env, () => false, policyLiteral);
     problems.push(...yamlProblems);
     for (const doc of documents) {
       const before = problems.length;

@@ -25,13 +25,18 @@ export interface ParsedDocument {
 
 /**
  * Parses every YAML document in `text` into a tree that remembers line and column of every key
- * and value, expanding `${VAR}` / `${VAR:-default}` in string scalars from `env`.
+ * and value, expanding `${VAR}` / `${VAR:-default}` from `env` in the string scalars whose path
+ * `expandAt` accepts (default: none; the config file expands everywhere, policy files nowhere, so
+ * SQL such as a probe's `$$` dollar quoting is never rewritten).
  * YAML errors (syntax, duplicate keys) become problems located in the file.
  */
 export function parseYamlDocuments(
   file: string,
   text: string,
   env: NodeJS.ProcessEnv,
+  expandAt: (path: string) => boolean = () => false,
+  /** For values that are not expanded: a problem to report about one (e.g. a `${VAR}` that would stay literal), if any. */
+  literalOnly?: (path: string, value: string) => string | undefined,
 ): { documents: ParsedDocument[]; problems: ConfigProblem[] } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -86,6 +91,11 @@ export function parseYamlDocuments(
       if (isScalar(node)) {
         const v = node.value;
         if (typeof v === 'string') {
+          if (!expandAt(path)) {
+            const why = literalOnly?.(path, v);
+            if (why) problems.push({ file, ...pos, path, message: why });
+            return { kind: 'scalar', pos, value: v };
+          }
           const expanded = expandEnv(v, env);
           if (!expanded.ok) {
             problems.push({ file, ...pos, path, message: expanded.message });

@@ -11,6 +11,7 @@ import { LeaderLease } from './leader.js';
 import { Metrics } from './metrics.js';
 import { ConfigWatcher } from './reload.js';
 import { Scheduler } from './scheduler.js';
+import { uncaughtFailpoint } from '../executor/failpoint.js';
 
 export interface DaemonOptions {
   readonly configFile: string;
@@ -125,7 +126,7 @@ export class Daemon {
         this.#metrics.setLeader(name, false);
       }
     }
-    for (const name of names) if (!this.#leases.has(name)) this.#leases.set(name, new LeaderLease(name, config.databases.get(name)!, config.stateSchema, this.#opts.log));
+    for (const name of names) if (!this.#leases.has(name)) this.#leases.set(name, new LeaderLease(name, config.databases.get(name)!, config.stateSchema, this.#opts.log, (leader) => this.#metrics.setLeader(name, leader)));
     const loadedNames = new Set(policies.map((p) => p.name));
     for (const k of [...this.#statuses.keys()]) if (!loadedNames.has(k)) this.#statuses.delete(k);
     for (const k of [...this.#reports.keys()]) if (!names.includes(k)) this.#reports.delete(k);
@@ -165,6 +166,7 @@ export class Daemon {
   /** One cycle for some policies: elect, reconcile (the leader executes), assess, record. */
   async #cycle(loaded: Loaded, policies: readonly Policy[], reason: string): Promise<void> {
     const { log } = this.#opts;
+    uncaughtFailpoint('cycle');
     const t0 = this.#opts.now();
     const databases = [...new Set(policies.map((p) => p.database))];
     for (const d of databases) {

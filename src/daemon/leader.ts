@@ -10,6 +10,13 @@ export const LOCK_CLASS = 0x70617274;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 
+/** Why leadership ended: the lock connection failed (the first error is kept), or the lock went while it stayed up. */
+type LossReason =
+  | { readonly kind: 'connection'; readonly detail: string }
+  | { readonly kind: 'lock'; readonly detail: string };
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export class LeaderLostError extends Error {
   constructor(database: string) {
     super(`this replica is no longer the leader of database "${database}"; not changing anything`);
@@ -38,6 +45,8 @@ export class LeaderLease {
     readonly db: DatabaseConfig,
     readonly stateSchema: string,
     readonly log: Logger,
+    /** Called whenever leadership is gained or lost, at once (the partwarden_leader gauge must not lag). */
+    readonly onChange?: (leader: boolean) => void,
   ) {}
 
   get isLeader(): boolean {
@@ -69,8 +78,8 @@ export class LeaderLease {
       if (nowMs < this.#nextAttemptMs) return false;
       try {
         this.#client = await connect(this.db, 'partwarden-leader');
-        this.#client.on('error', () => this.#lost('connection error'));
-        this.#client.on('end', () => this.#lost('connection closed'));
+        this.#client.on('error', (err: Error) => this.#lost({ kind: 'connection', detail: `lock connection error: ${err.message}` }));
+        this.#client.on('end', () => this.#lost({ kind: 'connection', detail: 'lock connection closed' }));
         this.#failures = 0;
         this.#error = undefined;
         if (await this.#sessionIsShared()) {
@@ -82,7 +91,7 @@ export class LeaderLease {
       } catch (err) {
         this.#failures++;
         this.#nextAttemptMs = nowMs + Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.#failures - 1));
-        this.#error = err instanceof Error ? err.message : String(err);
+        this.#error = messageOf(err);
         return false;
       }
     }
@@ -96,12 +105,12 @@ export class LeaderLease {
       if (standby) {
         if (this.#held) {
           await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
-          this.#lost('the server is in recovery');
+          this.#lost({ kind: 'lock', detail: 'the server is in recovery' });
         }
         return false;
       }
       if (this.#held) {
-        if (!(await this.#holds())) this.#lost('the lock is no longer held');
+        if (!(await this.#holds())) this.#lost({ kind: 'lock', detail: 'the lock is no longer held' });
       } else if (!this.#pooled) {
         const r = await this.#client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, hashtext($2)) AS ok', [LOCK_CLASS, this.stateSchema]);
         if (r.rows[0]!.ok) {
@@ -113,12 +122,12 @@ export class LeaderLease {
             return false;
           }
           this.#held = true;
+          this.onChange?.(true);
           this.log.info({ database: this.database }, 'became leader');
         }
       }
     } catch (err) {
-      this.#error = err instanceof Error ? err.message : String(err);
-      await this.#drop();
+      await this.#drop({ kind: 'connection', detail: messageOf(err) });
     }
     return this.#held;
   }
@@ -126,7 +135,7 @@ export class LeaderLease {
   /** Fencing: throws unless this replica still holds the lock, checked on its own connection now. */
   async fence(): Promise<void> {
     if (!this.#held || !this.#client || !(await this.#holds().catch(() => false))) {
-      this.#lost('fencing check failed');
+      this.#lost({ kind: 'lock', detail: 'fencing check failed' });
       throw new LeaderLostError(this.database);
     }
   }
@@ -158,18 +167,25 @@ export class LeaderLease {
     return r.rows[0]!.n > 0;
   }
 
-  #lost(why: string): void {
-    if (this.#held) this.log.warn({ database: this.database, why }, 'lost leadership');
+  /**
+   * Leadership ends now (and the gauge says so at once). A connection loss forgets the client; the
+   * first error of that connection is what /readyz reports, not a later "closed" or "dropped".
+   */
+  #lost(reason: LossReason): void {
+    const was = this.#held;
+    if (was) this.log.warn({ database: this.database, why: reason.detail }, 'lost leadership');
     this.#held = false;
-    if (why.startsWith('connection')) {
-      this.#error = why;
+    if (was) this.onChange?.(false);
+    if (reason.kind === 'connection') {
+      this.#error ??= reason.detail;
       this.#client = undefined;
     }
   }
 
-  async #drop(): Promise<void> {
+  /** Closes the lock connection for `reason` (kept as the database's problem unless an earlier error is). */
+  async #drop(reason: LossReason = { kind: 'connection', detail: 'lock connection dropped' }): Promise<void> {
     const c = this.#client;
-    this.#lost('connection dropped');
+    this.#lost(reason);
     this.#client = undefined;
     await c?.end().catch(() => undefined);
   }

@@ -10,6 +10,18 @@ export function failpoint(name: string): void {
 }
 
 /**
+ * Fault injection for tests: with PARTWARDEN_FAILPOINT=uncaught:<name>, throws an error nothing
+ * catches (on the next turn of the event loop) when that point is reached, e.g. uncaught:cycle.
+ */
+export function uncaughtFailpoint(name: string): void {
+  if (process.env.PARTWARDEN_FAILPOINT === `uncaught:${name}`) {
+    setImmediate(() => {
+      throw new Error(`failpoint uncaught:${name}`);
+    });
+  }
+}
+
+/**
  * Delay injection for tests: with PARTWARDEN_PAUSE=<name>:<ms>, waits that long at that point,
  * e.g. `before:detach:4000` to lose leadership while a replica is about to detach.
  */

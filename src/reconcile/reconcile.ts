@@ -103,12 +103,18 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
   // What the server says while we work (e.g. "... is implied by existing constraints" when
   // client_min_messages is debug1): debug level, for DBAs reviewing what a DDL did.
   client.on('notice', (n) => log.debug({ severity: n.severity, notice: n.message }, 'server notice'));
+  // declared outside the try: a reconcile that fails part-way still reports what it did
+  const plans: PolicyPlan[] = [];
+  const outcomes: ActionOutcome[] = [];
+  let clock: ClockReading | undefined;
+  let executed = false;
   try {
     const execute = req.execute && (req.mayExecute?.(database) ?? true);
+    executed = execute;
     const journal = new Journal(req.config.stateSchema);
     if (execute) await journal.ensure(client);
     const version = await serverVersionNum(client);
-    const clock = await readClock(client, {
+    clock = await readClock(client, {
       source: req.clock ?? 'database', requestedMs: req.nowMs, processClock: req.processClock ?? (() => Date.now()),
       toleranceMs: req.config.clockSkewToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS,
     });
@@ -120,8 +126,6 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const observed = await observe(client, policies, journal);
     const runId = newId();
     const archive = archiveRuntime(req.config, log);
-    const plans: PolicyPlan[] = [];
-    const outcomes: ActionOutcome[] = [];
     const fence = req.fence ? () => req.fence!(database) : undefined;
     const pauseMs = db.actionPauseMs ?? 0;
     let ran = 0;
@@ -166,8 +170,8 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     return { database, plans, outcomes, health, executed: execute, clock };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    log.error({ err: error }, 'reconcile failed');
-    return { database, plans: [], outcomes: [], error };
+    log.error({ err: error, actionsRun: outcomes.length }, 'reconcile failed');
+    return { database, plans, outcomes, error, executed, ...(clock ? { clock } : {}) };
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -147,6 +147,14 @@ describe('partwarden run (child process)', () => {
     expect(Date.now() - t0).toBeLessThan(25_000);
   }, 60_000);
 
+  it('an uncaught exception is logged and ends the process with exit code 1 (the pod restarts; the journal resumes)', async () => {
+    const d = await startDaemon(configFile, { PARTWARDEN_FAILPOINT: 'uncaught:cycle' });
+    expect(await d.done).toEqual({ code: 1, signal: null });
+    const fatal = d.logs().find((l) => l.level === 60);
+    expect(String(fatal?.msg)).toMatch(/^uncaught exception: exiting/);
+    expect(String(fatal?.err)).toContain('failpoint uncaught:cycle');
+  });
+
   it('two replicas: exactly one leader; when it is killed, the other takes over', async () => {
     const a = await startDaemon();
     await until('a ready', () => get(a, '/readyz'), (r) => r.status === 200);

@@ -70,6 +70,21 @@ describe('config and policy loading', () => {
     ]);
   });
 
+  it('never expands policy files: probe SQL keeps its $$ dollar quoting and ${...} text; a ${VAR} elsewhere is reported', () => {
+    const query = "SELECT * FROM public.events WHERE body = $$a $$ b ${x}$$ AND occurred_at > now() - interval '1 hour'";
+    const withProbe = `${POLICY}  health:\n    probes:\n      - name: dollar\n        query: ${JSON.stringify(query)}\n        maxPartitionsScanned: 2\n`;
+    const { policies } = load({ configFile: project({ 'events.yaml': withProbe }), env: { x: 'EXPANDED' } });
+    expect(policies[0]!.health.probes[0]!.query).toBe(query);
+    const templated = POLICY.replace('database: main', 'database: ${DB_NAME}');
+    expect(problemsOf(project({ 'events.yaml': templated }), { DB_NAME: 'main' })).toEqual([
+      'events.yaml:6:13: spec.database: environment variables are not expanded in policy files (they hold SQL); put environment-specific values in the config file (partwarden.yaml)',
+      'events.yaml:6:13: spec.database: unknown database "${DB_NAME}" (config defines: main)',
+    ]);
+    // the config file still expands, $$ included
+    const cfg = CONFIG.replace('${DB_URL:-postgres://localhost/app}', 'postgres://u:pa$$word@localhost/app');
+    expect(load({ configFile: project({ 'e.yaml': POLICY }, cfg), env: {} }).config.databases.get('main')!.url).toBe('postgres://u:pa$word@localhost/app');
+  });
+
   it('reports an unknown key with file:line:col and a did-you-mean hint', () => {
     const bad = POLICY.replace('    premake: 7', '    premkae: 7');
     expect(problemsOf(project({ 'events.yaml': bad }))).toEqual(['events.yaml:12:5: spec.range.premkae: unknown key "premkae" (did you mean "premake"?)']);
