@@ -1,23 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import type pg from 'pg';
 import type { ArchiveSpec, DatabaseConfig } from '../config/types.js';
 import { quoteQualified } from '../db/quote.js';
 import type { PartitionRef } from '../planner/actions.js';
 import { VERSION } from '../version.js';
 import { extension } from './compression.js';
-import { copyOutSql, digestObject, exportDigest, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
+import { copyOutSql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
 import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl } from './table-shape.js';
-import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
-
-/** Raised when an archive must stop for good until a person looks (SPEC rule archive_failed). */
-export class ArchiveConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArchiveConflictError';
-  }
-}
 
 type StepFn = <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>) => Promise<T>;
 
@@ -33,133 +26,153 @@ export interface ArchiveJob {
   readonly boundSql: string;
   readonly spec: ArchiveSpec;
   readonly step: StepFn;
+  /** Runs `body` in a transaction on `client` under lock_timeout, retried when a lock is not granted. */
+  readonly inLockedTransaction: <T>(body: () => Promise<T>) => Promise<{ value: T; attempts: number }>;
+  /** Leader fencing: throws when this process may no longer change the database (or write archives). */
+  readonly fence?: () => Promise<void>;
   /** Export progress (COPY bytes so far), for logs. */
   readonly onProgress?: (copyBytes: number) => void;
 }
 
-export function archiveKeys(database: string, parent: PartitionRef, partition: string, spec: Pick<ArchiveSpec, 'format' | 'compression'>) {
+/** Where a partition's archives live: its prefix, and the manifest of its latest archive. */
+export function archiveKeys(database: string, parent: PartitionRef, partition: string) {
   const prefix = partitionPrefix(database, parent.schema, parent.name, partition);
-  return { prefix, data: prefix + extension(spec.format, spec.compression), manifest: prefix + 'manifest.json' };
+  return { prefix, manifest: prefix + 'manifest.json' };
 }
+
+/**
+ * One archive attempt's own keys: `<partition>/<attempt>/data.<ext>` and its manifest next to it.
+ * Nothing is ever written twice under a key: two replicas (or a crashed and a resumed run)
+ * archiving the same table write different objects, and a manifest names exactly one of them.
+ */
+export function attemptKeys(prefix: string, attempt: string, spec: Pick<ArchiveSpec, 'format' | 'compression'>) {
+  const dataObject = `${attempt}/${extension(spec.format, spec.compression)}`;
+  return { attempt, dataObject, data: prefix + dataObject, manifest: `${prefix}${attempt}/manifest.json` };
+}
+
+/** `20261201T111700Z-1a2b3c4d`: sortable by time, unique across replicas. */
+export const newAttemptId = (at: Date): string => `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
 
 async function readManifest(storage: Storage, key: string): Promise<ArchiveManifest | undefined> {
   if (!(await storage.head(key))) return undefined;
   return parseManifest(await text(await storage.get(key)), key);
 }
 
+/** Raised inside the drop step when the table differs from its archive (written to after the export). */
+class ChangedSinceExport extends Error {}
+
 /**
  * Archives one detached table: export (COPY, streamed, hashed, counted) -> upload -> verify ->
- * manifest (the commit marker, written last) -> drop. Every step is idempotent and re-derived
- * from storage and the catalog, so a crash anywhere resumes on the next run:
- * - manifest present and matching: only the drop is left;
- * - data object present without manifest: the table is exported again to hash it; the same
- *   sha256 means the object is ours and complete, a different one halts (never overwrite);
- * - nothing stored: export and upload.
- * The table is dropped only after the manifest is written and read back, with its row count
- * re-checked under ACCESS EXCLUSIVE in the dropping transaction.
+ * manifest (the commit marker, written last) -> drop. Resumable from storage and the catalog:
+ * - the partition's latest manifest is this very table's (same OID; a crash before DROP, or
+ *   another replica archived it): verify that object, then drop;
+ * - otherwise (no archive, or one of an older table with the same name): a new attempt.
+ * The drop proves, under ACCESS EXCLUSIVE, that the table still holds exactly the archived rows
+ * (row count and sha256 of a deterministic COPY); if it was written to since the export, it is
+ * archived again (once) and the proof repeated. Nothing is dropped on any doubt.
  */
 export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest> {
-  const { client, storage, spec, table } = job;
-  const keys = archiveKeys(job.database, job.parent, table.name, spec);
-  const kind = await client.query<{ relkind: string }>('SELECT relkind::text FROM pg_class WHERE oid = $1', [job.relid]);
-  const exportSpec: ExportSpec = {
-    db: job.db,
-    table,
-    columns: await readColumns(client, table),
-    format: spec.format,
-    compression: spec.compression,
-    level: spec.compressionLevel,
-    partitioned: kind.rows[0]?.relkind === 'p',
-    ...(job.onProgress ? { onProgress: job.onProgress } : {}),
-  };
-  const copySql = copyOutSql(exportSpec);
-  const partitioning = exportSpec.partitioned ? await readPartitioning(client, job.relid) : undefined;
-
-  let manifest = await readManifest(storage, keys.manifest);
-  if (!manifest) {
-    const exported = await job.step('export', copySql, false, async () => {
-      const value = await ensureDataObject(job, exportSpec, keys.data);
-      return { value, attempts: 1, rows: value.rows };
-    });
-    await job.step('verify', `verify ${spec.verify} ${storage.location}/${keys.data}`, false, async () => {
-      await verifyObject(storage, keys.data, exported, spec.verify);
+  const keys = archiveKeys(job.database, job.parent, job.table.name);
+  const exportSpec = await exportSpecFor(job);
+  const latest = await readManifest(job.storage, keys.manifest);
+  let manifest: ArchiveManifest;
+  if (latest && describesThisTable(latest, job)) {
+    const found = latest;
+    await job.step('verify', `verify ${job.spec.verify} ${job.storage.location}/${keys.prefix}${found.dataObject}`, job.spec.afterArchive === 'keep', async () => {
+      await verifyObject(job.storage, keys.prefix + found.dataObject, found, job.spec.verify);
       return { value: true, attempts: 1 };
     });
-    const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-    const m: ArchiveManifest = {
-      formatVersion: 1,
-      policy: job.policy,
-      database: job.database,
-      schema: job.parent.schema,
-      parent: job.parent.name,
-      partition: table.name,
-      bounds: job.boundSql,
-      columns: exportSpec.columns,
-      ddl: partitioning ? restoreDdl(table, table.name, exportSpec.columns, partitioning).join(';\n') + ';' : createTableDdl(table, exportSpec.columns),
-      ...(partitioning ? { partitioning } : {}),
-      copyOptions: spec.format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)',
-      dataObject: keys.data.slice(keys.prefix.length),
-      rows: exported.rows,
-      bytes: exported.bytes,
-      sha256: exported.sha256,
-      uncompressedSha256: exported.rawSha256,
-      format: spec.format,
-      compression: spec.compression,
-      postgresVersion: version,
-      partwardenVersion: VERSION,
-      archivedAt: new Date().toISOString(),
-    };
-    manifest = await job.step('manifest', `write ${storage.location}/${keys.manifest}`, spec.afterArchive === 'keep', async () => {
-      const r = await storage.put(keys.manifest, Readable.from([Buffer.from(renderManifest(m))]), { contentType: 'application/json' });
-      const back = await readManifest(storage, keys.manifest);
-      if (!back || back.sha256 !== m.sha256 || back.rows !== m.rows) {
-        throw new ArchiveConflictError(`${keys.manifest} ${r === 'exists' ? 'already exists and describes other data' : 'did not read back as written'}; not dropping ${table.name}`);
-      }
-      return { value: back, attempts: 1 };
-    });
+    manifest = found;
   } else {
-    // A manifest is already there (a crash before DROP, or an archive of an older table with the
-    // same name): drop only if it holds exactly this table's data.
-    if (manifest.partition !== table.name || manifest.schema !== job.parent.schema || manifest.parent !== job.parent.name) {
-      throw new ArchiveConflictError(`${keys.manifest} describes ${manifest.schema}.${manifest.parent}/${manifest.partition}, not this partition`);
-    }
-    const found = manifest;
-    await job.step('verify', `verify ${spec.verify} ${storage.location}/${keys.prefix}${found.dataObject}`, spec.afterArchive === 'keep', async () => {
-      const mine = await exportDigest(exportSpec);
-      if (mine.rawSha256 !== found.uncompressedSha256 || mine.rows !== found.rows) {
-        throw new ArchiveConflictError(
-          `${storage.location}/${keys.manifest} already exists for other data (${found.rows} rows archived ${found.archivedAt}; this table has ${mine.rows} rows with different content); not overwriting it and not dropping ${table.name}`,
-        );
-      }
-      await verifyObject(storage, keys.prefix + found.dataObject, found, spec.verify);
-      return { value: true, attempts: 1 };
-    });
+    manifest = await archiveAttempt(job, exportSpec, keys, latest);
   }
-  if (spec.afterArchive === 'drop') await dropArchived(job, manifest);
-  return manifest;
+  if (job.spec.afterArchive === 'keep') return manifest;
+  if (await dropArchived(job, exportSpec, manifest)) return manifest;
+  // written to after its export: archive what it holds now, and prove it again
+  manifest = await archiveAttempt(job, exportSpec, keys, manifest);
+  if (await dropArchived(job, exportSpec, manifest)) return manifest;
+  throw new Error(`${displayTable(job)} changed again while it was being archived (something writes to the detached table); not dropping it — stop the writer, the next run archives it again`);
 }
 
-/** Makes sure the data object holds exactly this table's export; returns its digest. */
-async function ensureDataObject(job: ArchiveJob, spec: ExportSpec, key: string): Promise<ExportResult> {
-  const existing = await job.storage.head(key);
-  if (!existing) {
-    // an upload a crashed run left half-done under this very key is ours: abort it first
-    await job.storage.abortStaleUploads(key, 0);
+const displayTable = (job: ArchiveJob) => `${job.table.schema}.${job.table.name}`;
+
+/** The latest manifest is this table's own archive (not an older table's with the same name). */
+const describesThisTable = (m: ArchiveManifest, job: ArchiveJob) =>
+  m.relid === job.relid && m.partition === job.table.name && m.schema === job.parent.schema && m.parent === job.parent.name;
+
+async function exportSpecFor(job: ArchiveJob): Promise<ExportSpec> {
+  const kind = await job.client.query<{ relkind: string }>('SELECT relkind::text FROM pg_class WHERE oid = $1', [job.relid]);
+  return {
+    db: job.db,
+    table: job.table,
+    columns: await readColumns(job.client, job.table),
+    format: job.spec.format,
+    compression: job.spec.compression,
+    level: job.spec.compressionLevel,
+    partitioned: kind.rows[0]?.relkind === 'p',
+    ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+    ...(job.fence ? { fence: job.fence } : {}),
+  };
+}
+
+/** One attempt: export to its own keys, verify, write its manifest, then point the partition's latest manifest at it. */
+async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnType<typeof archiveKeys>, previous: ArchiveManifest | undefined): Promise<ArchiveManifest> {
+  const { storage } = job;
+  const k = attemptKeys(keys.prefix, newAttemptId(new Date()), job.spec);
+  // uploads a killed attempt left half-done under this partition are ours: abort them first
+  await storage.abortStaleUploads(keys.prefix, 0);
+  const exported = await job.step('export', copyOutSql(spec), false, async () => {
     const sizeHint = Number((await job.client.query<{ s: string }>('SELECT pg_total_relation_size($1::oid)::text AS s', [job.relid])).rows[0]!.s);
-    return exportToStorage(spec, job.storage, key, sizeHint);
-  }
-  // Compare decompressed content: the same rows may compress to other bytes under another zlib.
-  const mine = await exportDigest(spec);
-  const stored = await digestObject(job.storage, key, spec.compression).catch((err: unknown) => {
-    throw new ArchiveConflictError(`${job.storage.location}/${key} already exists and cannot be read as ${spec.compression} (${(err as Error).message}); not overwriting it and not dropping ${spec.table.name}`);
+    const value = await exportToStorage(spec, storage, k.data, sizeHint);
+    return { value, attempts: 1, rows: value.rows };
   });
-  if (mine.rawSha256 !== stored.rawSha256) {
-    throw new ArchiveConflictError(
-      `${job.storage.location}/${key} already exists with different content (sha256 ${stored.rawSha256.slice(0, 12)}… uncompressed; ` +
-        `this table exports to ${mine.rawSha256.slice(0, 12)}…); not overwriting it and not dropping ${spec.table.name}`,
-    );
-  }
-  return { rows: mine.rows, bytes: stored.bytes, sha256: stored.sha256, rawSha256: stored.rawSha256 };
+  await job.step('verify', `verify ${job.spec.verify} ${storage.location}/${k.data}`, false, async () => {
+    await verifyObject(storage, k.data, exported, job.spec.verify);
+    return { value: true, attempts: 1 };
+  });
+  const m = await manifestFor(job, spec, k, exported);
+  return job.step('manifest', `write ${storage.location}/${k.manifest}; write ${storage.location}/${keys.manifest}`, job.spec.afterArchive === 'keep', async () => {
+    await job.fence?.();
+    const body = () => Readable.from([Buffer.from(renderManifest(m))]);
+    if ((await storage.put(k.manifest, body(), { contentType: 'application/json' })) !== 'created') throw new Error(`${k.manifest} already exists; not overwriting it`);
+    // an older layout's manifest has no copy under an attempt key: keep one before the pointer moves
+    if (previous && !previous.attempt) await storage.put(`${keys.prefix}v1-${previous.archivedAt.replace(/[-:.]/g, '')}/manifest.json`, Readable.from([Buffer.from(renderManifest(previous))]), { contentType: 'application/json' });
+    await storage.put(keys.manifest, body(), { contentType: 'application/json', replace: true });
+    const back = await readManifest(storage, k.manifest);
+    if (!back || back.sha256 !== m.sha256 || back.rows !== m.rows) throw new Error(`${k.manifest} did not read back as written; not dropping ${displayTable(job)}`);
+    return { value: back, attempts: 1 };
+  });
+}
+
+async function manifestFor(job: ArchiveJob, spec: ExportSpec, k: ReturnType<typeof attemptKeys>, exported: ExportResult): Promise<ArchiveManifest> {
+  const { client, table } = job;
+  const partitioning = spec.partitioned ? await readPartitioning(client, job.relid) : undefined;
+  const version = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+  return {
+    formatVersion: 1,
+    policy: job.policy,
+    database: job.database,
+    schema: job.parent.schema,
+    parent: job.parent.name,
+    partition: table.name,
+    bounds: job.boundSql,
+    columns: spec.columns,
+    ddl: partitioning ? restoreDdl(table, table.name, spec.columns, partitioning).join(';\n') + ';' : createTableDdl(table, spec.columns),
+    ...(partitioning ? { partitioning } : {}),
+    copyOptions: job.spec.format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)',
+    dataObject: k.dataObject,
+    attempt: k.attempt,
+    relid: job.relid,
+    rows: exported.rows,
+    bytes: exported.bytes,
+    sha256: exported.sha256,
+    uncompressedSha256: exported.rawSha256,
+    format: job.spec.format,
+    compression: job.spec.compression,
+    postgresVersion: version,
+    partwardenVersion: VERSION,
+    archivedAt: new Date().toISOString(),
+  };
 }
 
 /** Size check (checksum), plus a full re-read and re-hash (full). */
@@ -173,25 +186,33 @@ async function verifyObject(storage: Storage, key: string, expected: { bytes: nu
   }
 }
 
-/** DROP under ACCESS EXCLUSIVE, only if it is the same table and still has exactly the archived rows. */
-async function dropArchived(job: ArchiveJob, manifest: ArchiveManifest): Promise<void> {
+/**
+ * DROP under ACCESS EXCLUSIVE, only if it is the table that was detached and it still holds
+ * exactly the archived rows: the row count and the sha256 of the same deterministic COPY as the
+ * export's, read in the dropping transaction. True when dropped, false when the table changed
+ * since its export (nothing dropped, the step journaled as failed).
+ */
+async function dropArchived(job: ArchiveJob, spec: ExportSpec, manifest: ArchiveManifest): Promise<boolean> {
   const name = quoteQualified(job.table.schema, job.table.name);
-  await job.step('drop', `DROP TABLE ${name}`, true, async () => {
-    const { client } = job;
-    await client.query('BEGIN');
-    try {
-      await client.query(`SET LOCAL lock_timeout = ${Math.round(job.db.lockTimeoutMs)}`);
-      await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
-      const row = (await client.query<{ oid: string; attached: boolean }>('SELECT oid::int8 AS oid, relispartition AS attached FROM pg_class WHERE oid = to_regclass($1)', [name])).rows[0];
-      if (!row || Number(row.oid) !== job.relid || row.attached) throw new ArchiveConflictError(`${name} is no longer the detached table that was archived; not dropping it`);
-      const count = Number((await client.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM ${name}`)).rows[0]!.n);
-      if (count !== manifest.rows) throw new ArchiveConflictError(`${name} has ${count} rows but its archive has ${manifest.rows}; not dropping it`);
-      await client.query(`DROP TABLE ${name}`);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-    return { value: true, attempts: 1, rows: manifest.rows };
-  });
+  try {
+    await job.step('drop', `DROP TABLE ${name}`, true, async () => {
+      const { client } = job;
+      const r = await job.inLockedTransaction(async () => {
+        await deterministicScans(client);
+        await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+        const row = (await client.query<{ oid: string; attached: boolean }>('SELECT oid::int8 AS oid, relispartition AS attached FROM pg_class WHERE oid = to_regclass($1)', [name])).rows[0];
+        if (!row || Number(row.oid) !== job.relid || row.attached) throw new Error(`${name} is no longer the detached table that was archived; not dropping it`);
+        const now = await digestOnSession(client, spec);
+        if (now.rows !== manifest.rows || now.rawSha256 !== manifest.uncompressedSha256) {
+          throw new ChangedSinceExport(`${name} changed after its export (${now.rows} rows now, ${manifest.rows} archived${now.rows === manifest.rows ? ', other content' : ''}); archiving it again`);
+        }
+        await client.query(`DROP TABLE ${name}`);
+      });
+      return { value: true, attempts: r.attempts, rows: manifest.rows };
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.cause instanceof ChangedSinceExport) return false;
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@ import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { compressor, decompressor, type Compression } from './compression.js';
-import { failpoint } from '../executor/failpoint.js';
+import { failpoint, pauseStream } from '../executor/failpoint.js';
 import { HashingStream } from './hash-stream.js';
 import type { Storage } from './storage.js';
 import { copyColumnList, type ArchivedColumn } from './table-shape.js';
@@ -32,6 +32,22 @@ export interface ExportSpec {
   readonly partitioned: boolean;
   /** Called as COPY bytes flow (progress logs). */
   readonly onProgress?: (copyBytes: number) => void;
+  /**
+   * Leader fencing for storage writes: checked before the export starts and once more after the
+   * last byte, before the object is completed; a replica that lost leadership meanwhile aborts
+   * its upload (no object appears).
+   */
+  readonly fence?: () => Promise<void>;
+}
+
+/**
+ * Makes a COPY of an unchanged table return the same bytes every time: no synchronized scan
+ * (which starts a seq scan wherever another one is) and no parallel workers (which interleave
+ * rows). Two exports of the same rows then hash alike, and the drop can prove a table unchanged.
+ */
+export async function deterministicScans(client: pg.Client): Promise<void> {
+  await client.query('SET LOCAL synchronize_seqscans = off');
+  await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
 }
 
 /** The COPY statement for an export: explicit columns (generated ones are recomputed on restore). */
@@ -49,12 +65,14 @@ export function copyOutSql(spec: ExportSpec): string {
  * bounded: backpressure reaches PostgreSQL through the paused socket.
  */
 async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: AbortSignal) => Promise<unknown>): Promise<ExportResult> {
+  await spec.fence?.();
   const client = await connect({ ...spec.db, statementTimeoutMs: 0 }, 'partwarden-export');
   const abort = new AbortController();
   let ok = false;
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
+    await deterministicScans(client);
     await client.query(`LOCK TABLE ${quoteQualified(spec.table.schema, spec.table.name)} IN SHARE MODE`);
     const copy = client.query(copyTo(copyOutSql(spec)));
     const complete = copyCompletion(client, copy);
@@ -71,12 +89,14 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     const gz: Transform | undefined = compressor(spec.compression, spec.level);
     // The gate holds the end of the object back until PostgreSQL confirmed the COPY: a COPY cut
     // short (backend terminated, server restart) must never become a complete-looking object.
+    // It also holds it back until the fence passed: a deposed leader's upload never completes.
     const gate = new Transform({
       transform: (chunk, _enc, cb) => cb(null, chunk),
-      flush: (cb) => void complete.then(() => cb(), cb),
+      flush: (cb) => void complete.then(() => spec.fence?.()).then(() => cb(), cb),
     });
+    const pause = pauseStream('mid:export');
     // without compression the stored bytes are the COPY bytes: hash them once
-    const stages: NodeJS.ReadWriteStream[] = gz ? [raw, gz, hasher, gate, body] : [raw, gate, body];
+    const stages: NodeJS.ReadWriteStream[] = [...(pause ? [pause] : []), ...(gz ? [raw, gz, hasher, gate, body] : [raw, gate, body])];
     if (!gz) raw.once('data', () => failpoint('mid:export'));
     const produce = pipeline([copy, ...stages], { signal: abort.signal });
     const consume = sink(body, abort.signal);
@@ -109,13 +129,24 @@ function copyCompletion(client: pg.Client, copy: CopyToStreamQuery): Promise<voi
   return new Promise<void>((resolve, reject) => {
     const hooks = copy as unknown as { handleCommandComplete(msg: unknown): void };
     const original = hooks.handleCommandComplete.bind(copy);
+    const ended = () => fail(new Error('the database connection ended before COPY completed'));
+    // listeners on the client are removed once settled: a long-lived session must not collect them
+    const settle = () => {
+      client.off('error', fail);
+      client.off('end', ended);
+    };
+    function fail(err: Error) {
+      settle();
+      reject(err);
+    }
     hooks.handleCommandComplete = (msg: unknown) => {
       original(msg);
+      settle();
       resolve();
     };
-    copy.once('error', reject);
-    client.once('error', reject);
-    client.once('end', () => reject(new Error('the database connection ended before COPY completed')));
+    copy.once('error', fail);
+    client.once('error', fail);
+    client.once('end', ended);
   });
 }
 
@@ -127,10 +158,18 @@ export async function exportToStorage(spec: ExportSpec, storage: Storage, key: s
   });
 }
 
-/** Exports the table only to hash it (uncompressed): to compare with what storage already holds. */
-export async function exportDigest(spec: ExportSpec): Promise<{ rows: number; rawSha256: string }> {
-  const r = await streamOut({ ...spec, compression: 'none' }, (body) => pipeline(body, new Writable({ write: (_c, _e, cb) => cb() })));
-  return { rows: r.rows, rawSha256: r.rawSha256 };
+/**
+ * The table's rows and the sha256 of its COPY output, read on `client` inside the caller's
+ * transaction (which holds the lock that keeps it unchanged): the drop's proof that the table is
+ * what its archive holds. The caller must have run deterministicScans() in that transaction.
+ */
+export async function digestOnSession(client: pg.Client, spec: ExportSpec): Promise<{ rows: number; rawSha256: string }> {
+  const copy = client.query(copyTo(copyOutSql(spec)));
+  const complete = copyCompletion(client, copy);
+  const raw = new HashingStream();
+  await pipeline(copy, raw, new Writable({ write: (_c, _e, cb) => cb() }));
+  await complete;
+  return { rows: copy.rowCount, rawSha256: raw.digest() };
 }
 
 function contentType(spec: ExportSpec): string {

@@ -1,11 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, link, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { Rechunk } from './rechunk.js';
-import { StorageError, type Storage } from './storage.js';
+import { StorageError, type PutOptions, type Storage } from './storage.js';
 
 /**
  * Archives on a mounted volume (PVC, NFS). Objects are written to a temporary file, fsynced,
@@ -51,9 +51,9 @@ export class FileStorage implements Storage {
     }
   }
 
-  async put(key: string, body: Readable, opts: { signal?: AbortSignal }): Promise<'created' | 'exists'> {
+  async put(key: string, body: Readable, opts: Pick<PutOptions, 'signal' | 'replace'>): Promise<'created' | 'exists'> {
     const target = this.#path(key);
-    if (await this.head(key)) {
+    if (!opts.replace && (await this.head(key))) {
       body.destroy();
       return 'exists';
     }
@@ -65,6 +65,10 @@ export class FileStorage implements Storage {
       const fh = await open(tmp, 'r');
       await fh.sync();
       await fh.close();
+      if (opts.replace) {
+        await rename(tmp, target); // atomic: a reader sees the old object or the new one
+        return 'created';
+      }
       try {
         await link(tmp, target);
       } catch (err) {
@@ -104,17 +108,20 @@ export class FileStorage implements Storage {
     for await (const k of walk(base ? this.#path(base) : this.#root, base)) yield k;
   }
 
-  /** Removes temporary files a killed process left next to `prefix` (put() removes its own otherwise). */
+  /**
+   * Removes temporary files a killed process left next to `prefix`, and below it when it is a
+   * folder (`a/b/`), as S3 lists multipart uploads by prefix (put() removes its own otherwise).
+   */
   async abortStaleUploads(prefix: string, olderThanMs: number): Promise<number> {
     const dir = prefix.endsWith('/') ? this.#path(prefix.slice(0, -1)) : path.dirname(this.#path(prefix));
     let removed = 0;
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = (await readdir(dir, { recursive: prefix.endsWith('/') && prefix !== '' })).map(String);
     } catch {
       return 0;
     }
-    for (const n of names.filter((x) => x.startsWith('.tmp-'))) {
+    for (const n of names.filter((x) => path.basename(x).startsWith('.tmp-'))) {
       const p = path.join(dir, n);
       const s = await stat(p).catch(() => undefined);
       if (s && Date.now() - s.mtimeMs >= olderThanMs) {

@@ -18,7 +18,12 @@ export interface ArchiveManifest {
   readonly partitioning?: Partitioning;
   /** `COPY ... FROM STDIN` options matching the data object, for restoring with psql alone. */
   readonly copyOptions: string;
+  /** The data object's key, relative to the partition's prefix (`<attempt>/data.csv.gz`; `data.csv.gz` in the first layout). */
   readonly dataObject: string;
+  /** The archive attempt that wrote it (absent in the first layout, where objects sat directly under the partition). */
+  readonly attempt?: string;
+  /** pg_class OID of the archived table, to tell its own archive from an older table's with the same name. */
+  readonly relid?: number;
   readonly rows: number;
   readonly bytes: number;
   readonly sha256: string;

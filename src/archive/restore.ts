@@ -85,5 +85,7 @@ export async function listArchives(storage: Storage, prefix: string): Promise<Ar
       out.push({ key, error: (err as Error).message });
     }
   }
-  return out;
+  // a partition's latest-manifest pointer repeats its attempt's own manifest: list each archive once
+  const attempts = new Set(out.filter((o) => o.manifest?.attempt && o.key.endsWith(`/${o.manifest.attempt}/manifest.json`)).map((o) => o.key));
+  return out.filter((o) => !(o.manifest?.attempt && !o.key.endsWith(`/${o.manifest.attempt}/manifest.json`) && attempts.has(o.key.replace(/manifest\.json$/, `${o.manifest.attempt}/manifest.json`))));
 }

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../config/types.js';
-import { StorageError, type Storage } from './storage.js';
+import { StorageError, type PutOptions, type Storage } from './storage.js';
 
 const MiB = 1024 * 1024;
 
@@ -111,10 +111,10 @@ export class S3Storage implements Storage {
     }
   }
 
-  async put(key: string, body: Readable, opts: { contentType: string; sizeHint?: number; signal?: AbortSignal }): Promise<'created' | 'exists'> {
+  async put(key: string, body: Readable, opts: PutOptions): Promise<'created' | 'exists'> {
     // Never overwrite: conditional writes are not honoured by every S3-compatible store, so
     // check first; the manifest (written last) is what makes an archive count.
-    if (await this.head(key)) {
+    if (!opts.replace && (await this.head(key))) {
       body.destroy();
       return 'exists';
     }

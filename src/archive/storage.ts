@@ -9,14 +9,23 @@ export interface Storage {
   head(key: string): Promise<{ size: number } | undefined>;
   /**
    * Streams `body` to `key`. Never overwrites: resolves 'exists' (and consumes nothing) when the
-   * key is already there. Partial uploads are aborted on failure.
+   * key is already there, unless `replace` (only ever used for a partition's latest-manifest
+   * pointer, whose content every archive also keeps under its own attempt's key). Partial uploads
+   * are aborted on failure.
    */
-  put(key: string, body: Readable, opts: { contentType: string; sizeHint?: number; signal?: AbortSignal }): Promise<'created' | 'exists'>;
+  put(key: string, body: Readable, opts: PutOptions): Promise<'created' | 'exists'>;
   get(key: string): Promise<Readable>;
   /** Keys under `prefix` (recursively). */
   list(prefix: string): AsyncIterable<string>;
   /** Aborts multipart uploads under `prefix` started more than `olderThanMs` ago; returns how many. */
   abortStaleUploads(prefix: string, olderThanMs: number): Promise<number>;
+}
+
+export interface PutOptions {
+  readonly contentType: string;
+  readonly sizeHint?: number;
+  readonly signal?: AbortSignal;
+  readonly replace?: boolean;
 }
 
 export class StorageError extends Error {

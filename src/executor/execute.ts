@@ -51,9 +51,10 @@ export interface ArchiveRuntime {
 /** Steps that remove a partition from its table or a table from the database. */
 const DESTRUCTIVE_STEPS: ReadonlySet<string> = new Set(['detach', 'drop']);
 
+/** A step that failed: its name in the message, the original error as `cause`. */
 class StepFailed extends Error {
-  constructor(message: string, readonly sqlstate?: string) {
-    super(message);
+  constructor(message: string, readonly sqlstate?: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 
@@ -128,7 +129,7 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
       const attempts = err instanceof LockRetriesExhaustedError ? err.attempts : 1;
       const message = scrubSecrets(err instanceof Error ? err.message : String(err), ctx.db);
       await journal.finish(client, id, { status: 'failed', attempts, sqlstate, error: message }).catch(() => undefined);
-      throw new StepFailed(`${name}: ${message}`, sqlstate);
+      throw new StepFailed(`${name}: ${message}`, sqlstate, { cause: err });
     }
   };
   const retried = (sql: string) => withLockRetries(ctx.retry, () => client.query(sql));
@@ -286,6 +287,8 @@ export async function executeAction(ctx: ExecContext, action: Action): Promise<A
           client, db: ctx.db, storage: runtime.storage, policy: action.policy, database: ctx.database, parent: ctx.parent,
           table: action.partition, relid: oid, boundSql: action.boundSql, spec,
           step: (name, sql, final, run) => step(name, sql, final, run, oid ?? undefined),
+          inLockedTransaction: (body) => withLockRetries(ctx.retry, () => inTransaction(client, ctx.db.lockTimeoutMs, body)),
+          ...(ctx.fence ? { fence: ctx.fence } : {}),
           onProgress: ((report) => (bytes: number) => report(bytes, 'bytes'))(progressLogger(log, 'archive export in progress')),
         });
         archived = { rows: manifest.rows, bytes: manifest.bytes };

@@ -1,3 +1,5 @@
+import { Transform } from 'node:stream';
+
 /**
  * Crash injection for tests: with PARTWARDEN_FAILPOINT=<name>, the process kills itself with
  * SIGKILL when it reaches that point, exactly like a kill -9 or an OOM kill would.
@@ -19,6 +21,22 @@ export function uncaughtFailpoint(name: string): void {
       throw new Error(`failpoint uncaught:${name}`);
     });
   }
+}
+
+/**
+ * A stream stage for PARTWARDEN_PAUSE=<name>:<ms>: holds the first chunk back that long (e.g.
+ * mid:export:6000, to lose leadership while the COPY runs). Undefined when no pause is asked for.
+ */
+export function pauseStream(name: string): Transform | undefined {
+  if (!process.env.PARTWARDEN_PAUSE?.startsWith(`${name}:`)) return undefined;
+  let first = true;
+  return new Transform({
+    transform: (chunk, _enc, cb) => {
+      if (!first) return cb(null, chunk);
+      first = false;
+      void pausepoint(name).then(() => cb(null, chunk));
+    },
+  });
 }
 
 /**

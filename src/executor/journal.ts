@@ -175,13 +175,27 @@ export class Journal {
           AND ((j.step = 'create-table' AND j.action IN ('create', 'relocate') AND j.status = 'done')
                -- DETACH ... CONCURRENTLY commits on its own: a crash before the journal update
                -- leaves the step 'running' although the table is detached; the catalog decides
-               OR (j.step = 'detach' AND j.action IN ('drop', 'archive') AND j.status IN ('done', 'running')))
+               OR (j.step = 'detach' AND j.action IN ('drop', 'archive') AND j.status IN ('done', 'running'))
+               -- a concurrent detach that failed in its second phase is finished by a FINALIZE
+               -- (a separate action): the table is then detached, and this action's to finish
+               OR (j.step = 'detach' AND j.action IN ('drop', 'archive') AND j.status = 'failed' AND j.sql LIKE '%CONCURRENTLY')
+               -- these steps only ever run on a detached table (e.g. after a finalize)
+               OR (j.step = 'export' AND j.action = 'archive')
+               OR (j.step = 'drop' AND j.action = 'drop'))
           AND NOT EXISTS (SELECT 1 FROM ${this.#table} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
           AND j.started_at > now() - interval '30 days'
         ORDER BY j.action_id, j.id`,
       [policies],
     );
-    return r.rows.map((row) => ({
+    // one entry per table: several actions may have left the same detached table unfinished
+    const seen = new Set<string>();
+    const rows = r.rows.filter((row) => {
+      const k = `${row.action === 'create' || row.action === 'relocate' ? 'c' : 'r'}:${row.relid}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    return rows.map((row) => ({
       policy: row.policy,
       action: row.action as OpenWork['action'],
       relid: Number(row.relid),

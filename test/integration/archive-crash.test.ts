@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,7 +47,11 @@ describe('archive: kill -9 at every step, then resume', () => {
       expect(resumed.stdout).toMatch(/ 0 failed/);
       expect(resumed.code).toBe(0);
       expect((await db.sql.query(`SELECT to_regclass($1) AS t`, [`public.${t}_old`])).rows[0].t).toBeNull();
-      expect(readdirSync(dir).sort()).toEqual(['data.csv.gz', 'manifest.json']); // no temporary file left behind
+      // the latest manifest names its attempt's data object; no temporary file is left anywhere
+      const latest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { attempt: string; dataObject: string };
+      expect(latest.dataObject).toBe(`${latest.attempt}/data.csv.gz`);
+      expect(readdirSync(path.join(dir, latest.attempt)).sort()).toEqual(['data.csv.gz', 'manifest.json']);
+      expect(readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes('.tmp-'))).toEqual([]);
 
       const restored = await runCli(['restore', '--config', cfg, '--policy', t, '--partition', `${t}_old`, '--as', `public.${t}_back`]);
       expect(restored.code).toBe(0);

@@ -46,10 +46,14 @@ describe('archive to S3 (s3rver), restore, list', () => {
     expect(Number(steps.rows[1]!.rows)).toBe(3000);
 
     // the archive is where SPEC §3 says, with the manifest
+    // (each attempt writes under its own key: <partition>/<attempt>/data.csv.gz, named by the manifest)
     const manifest = JSON.parse(await s3.getText('prod/main/public/ev/ev_old/manifest.json')) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ formatVersion: 1, policy: 'ev', database: 'main', schema: 'public', parent: 'ev', partition: 'ev_old', rows: 3000, format: 'csv', compression: 'gzip', dataObject: 'data.csv.gz' });
+    expect(manifest).toMatchObject({ formatVersion: 1, policy: 'ev', database: 'main', schema: 'public', parent: 'ev', partition: 'ev_old', rows: 3000, format: 'csv', compression: 'gzip' });
+    expect(manifest.dataObject).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}\/data\.csv\.gz$/);
+    expect(manifest.dataObject).toBe(`${String(manifest.attempt)}/data.csv.gz`);
+    expect(JSON.parse(await s3.getText(`prod/main/public/ev/ev_old/${String(manifest.attempt)}/manifest.json`))).toEqual(manifest);
     expect(manifest.bounds).toBe("FOR VALUES FROM ('2024-03-01 00:00:00+00') TO ('2024-03-02 00:00:00+00')");
-    const csv = gunzipSync(await s3.getBytes('prod/main/public/ev/ev_old/data.csv.gz')).toString('utf8');
+    const csv = gunzipSync(await s3.getBytes(`prod/main/public/ev/ev_old/${String(manifest.dataObject)}`)).toString('utf8');
     expect(csv.split('\n')[0]).toBe('id,ts,amount,note,tags,doc,at,flag');
 
     // archive list
@@ -107,7 +111,7 @@ describe('archive to S3 (s3rver), restore, list', () => {
     expect(await fingerprint('SELECT id, ts, amount, note, tags, doc, at, flag, note_len FROM public.bin_back')).toEqual(before);
   });
 
-  it('never overwrites an object with different content: archive_failed, the table stays', async () => {
+  it('never overwrites an object: a foreign object where the first layout put data stays untouched, the archive goes to its own attempt', async () => {
     await db.sql.query(`CREATE TABLE public.cf (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
     await db.sql.query(`CREATE TABLE public.cf_old PARTITION OF public.cf FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
     await db.sql.query(`INSERT INTO public.cf SELECT '2024-03-01 01:00+00', g FROM generate_series(1, 100) g`);
@@ -116,10 +120,14 @@ describe('archive to S3 (s3rver), restore, list', () => {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'conflict/main/public/cf/cf_old/data.csv.gz', Body: 'not ours' }));
     const r = await reconcileAt(cfg, NOW);
-    const archive = r[0]!.outcomes.find((o) => o.action.kind === 'archive')!;
-    expect(archive.status).toBe('failed');
-    expect(archive.error).toMatch(/already exists .* not overwriting it and not dropping cf_old/);
-    expect((await db.sql.query('SELECT count(*)::int AS n FROM public.cf_old')).rows[0].n).toBe(100);
+    expect(outcomesOf(r).filter((o) => o.includes('archive'))).toEqual(['done archive cf_old']);
+    expect(await s3.getText('conflict/main/public/cf/cf_old/data.csv.gz')).toBe('not ours');
+    const manifest = JSON.parse(await s3.getText('conflict/main/public/cf/cf_old/manifest.json')) as { dataObject: string; rows: number };
+    expect(manifest.dataObject).not.toBe('data.csv.gz');
+    expect(manifest.rows).toBe(100);
+    const back = await runCli(['restore', '--config', cfg, '--policy', 'cf', '--partition', 'cf_old', '--as', 'public.cf_back']);
+    expect(back.code).toBe(0);
+    expect((await db.sql.query('SELECT count(*)::int AS n, sum(v)::int AS s FROM public.cf_back')).rows[0]).toEqual({ n: 100, s: 5050 });
   });
 
   it('with S3 unreachable, nothing is detached and pre-creation goes on', async () => {
@@ -135,7 +143,7 @@ describe('archive to S3 (s3rver), restore, list', () => {
     expect(attached.rows[0].n).toBe(1);
   });
 
-  it('an old archive under the same name never vouches for a new table with other rows', async () => {
+  it('an old archive under the same name never vouches for a new table with other rows; both archives are kept', async () => {
     await db.sql.query(`CREATE TABLE public.re (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
     await db.sql.query(`CREATE TABLE public.re_old PARTITION OF public.re FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
     await db.sql.query(`INSERT INTO public.re SELECT '2024-03-01 01:00+00', g FROM generate_series(1, 100) g`);
@@ -144,10 +152,17 @@ describe('archive to S3 (s3rver), restore, list', () => {
     // the same partition name comes back with the same number of rows but other values
     await db.sql.query(`CREATE TABLE public.re_old PARTITION OF public.re FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
     await db.sql.query(`INSERT INTO public.re SELECT '2024-03-01 01:00+00', -g FROM generate_series(1, 100) g`);
+    const first = JSON.parse(await s3.getText('reuse/main/public/re/re_old/manifest.json')) as { attempt: string; sha256: string };
     const r = await reconcileAt(cfg, NOW);
-    const archive = r[0]!.outcomes.find((o) => o.action.kind === 'archive')!;
-    expect(archive.status).toBe('failed');
-    expect(archive.error).toMatch(/manifest\.json already exists for other data .* not dropping re_old/);
-    expect((await db.sql.query('SELECT sum(v)::int AS s FROM public.re_old')).rows[0].s).toBe(-5050);
+    expect(outcomesOf(r).filter((o) => o.includes('archive'))).toEqual(['done archive re_old']);
+    // the new table's archive is its own attempt; the old one is still there, listed, and intact
+    const latest = JSON.parse(await s3.getText('reuse/main/public/re/re_old/manifest.json')) as { attempt: string; sha256: string };
+    expect(latest.attempt).not.toBe(first.attempt);
+    expect((JSON.parse(await s3.getText(`reuse/main/public/re/re_old/${first.attempt}/manifest.json`)) as { sha256: string }).sha256).toBe(first.sha256);
+    const list = JSON.parse((await runCli(['archive', 'list', '--config', cfg, '--output', 'json'])).stdout) as Array<{ partition: string }>;
+    expect(list.filter((a) => a.partition === 're_old')).toHaveLength(2);
+    const back = await runCli(['restore', '--config', cfg, '--policy', 're', '--partition', 're_old', '--as', 'public.re_back']);
+    expect(back.code).toBe(0);
+    expect((await db.sql.query('SELECT sum(v)::int AS s FROM public.re_back')).rows[0].s).toBe(-5050);
   });
 });
