@@ -100,15 +100,18 @@ export class Journal {
   }
 
   /**
-   * Whether archiving this partition should wait: after n consecutive failed attempts, the next
-   * one waits min(2^(n-1) minutes, 1 hour) after the last failure.
+   * Whether archiving this partition should wait: after n consecutive failed attempts at the
+   * storage steps (export, verify, manifest: a store that is down or refusing), the next one waits
+   * min(2^(n-1) minutes, 1 hour) after the last failure. A lock that was not granted (detach,
+   * drop) is simply tried again on the next run.
    */
   async archiveBackoff(client: pg.Client, policy: string, partition: { schema: string; name: string }): Promise<{ failures: number; retryAfter: string } | undefined> {
     const r = await client.query<{ failures: number; retry_after: Date | null; waiting: boolean }>(
       `WITH attempts AS (
          SELECT status, finished_at, sum(CASE WHEN status = 'done' AND final THEN 1 ELSE 0 END) OVER (ORDER BY id DESC) AS later_success
            FROM ${this.#table}
-          WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND action = 'archive' AND status <> 'running')
+          WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND action = 'archive' AND status <> 'running'
+            AND (step IN ('export', 'verify', 'manifest') OR (status = 'done' AND final)))
        SELECT count(*)::int AS failures, max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) AS retry_after,
               coalesce(max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) > now(), false) AS waiting
          FROM attempts WHERE status = 'failed' AND later_success = 0`,
