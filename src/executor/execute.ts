@@ -11,7 +11,7 @@ import type { Action, DefaultGuard, PartitionRef } from '../planner/actions.js';
 import { failpoint, pausepoint } from './failpoint.js';
 import { progressLogger } from '../progress.js';
 import { dropSql, finalizeSql } from './sql.js';
-import { Journal, newId, type StepResult } from './journal.js';
+import { FENCED_PREFIX, Journal, newId, type StepResult } from './journal.js';
 import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
 
 export interface ActionOutcome {
@@ -50,6 +50,13 @@ export interface ArchiveRuntime {
 
 /** Steps that remove a partition from its table or a table from the database. */
 const DESTRUCTIVE_STEPS: ReadonlySet<string> = new Set(['detach', 'drop']);
+
+/** The fence refused (this replica lost leadership); journaled with FENCED_PREFIX. */
+class FencedError extends Error {
+  constructor(cause: unknown) {
+    super(`${FENCED_PREFIX}${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
 
 /** A step that failed: its name in the message, the original error as `cause`. */
 class StepFailed extends Error {
@@ -98,7 +105,9 @@ async function isDetachPending(client: pg.Client, child: PartitionRef): Promise<
  * the action where it is; what was done is in the journal and the catalog, and the next run's
  * plan picks it up from there.
  */
-export async function executeAction(ctx: ExecContext, action: Action): Promise<ActionOutcome> {
+export async function executeAction(given: ExecContext, action: Action): Promise<ActionOutcome> {
+  const outerFence = given.fence;
+  const ctx: ExecContext = outerFence ? { ...given, fence: () => outerFence().catch((err: unknown) => Promise.reject(new FencedError(err))) } : given;
   const started = Date.now();
   const actionId = ('actionId' in action && action.actionId) || newId();
   const log = ctx.log.child({ policy: action.policy, partition: action.partition.name, action: action.kind });

@@ -4,6 +4,12 @@ import { quoteIdent } from '../db/quote.js';
 import type { OpenWork } from '../catalog/types.js';
 
 /**
+ * Errors of steps a fence stopped (this replica lost leadership) start with this: another
+ * replica's fenced attempt is never counted as a failure of the store (archive backoff).
+ */
+export const FENCED_PREFIX = 'fenced: ';
+
+/**
  * The journal: one row per step partwarden runs, in `<stateSchema>.journal`. It is the audit
  * trail a DBA can query, and the record from which half-done multi-step work is resumed.
  */
@@ -111,11 +117,13 @@ export class Journal {
          SELECT status, finished_at, sum(CASE WHEN status = 'done' AND final THEN 1 ELSE 0 END) OVER (ORDER BY id DESC) AS later_success
            FROM ${this.#table}
           WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND action = 'archive' AND status <> 'running'
-            AND (step IN ('export', 'verify', 'manifest') OR (status = 'done' AND final)))
+            AND (step IN ('export', 'verify', 'manifest') OR (status = 'done' AND final))
+            -- another replica's attempt stopped by its fence is not a failure of the store
+            AND coalesce(error, '') NOT LIKE $4)
        SELECT count(*)::int AS failures, max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) AS retry_after,
               coalesce(max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) > now(), false) AS waiting
          FROM attempts WHERE status = 'failed' AND later_success = 0`,
-      [policy, partition.schema, partition.name],
+      [policy, partition.schema, partition.name, `${FENCED_PREFIX}%`],
     );
     const row = r.rows[0];
     if (!row || row.failures === 0 || !row.waiting) return undefined;
