@@ -29,6 +29,20 @@ export function partSizeFor(sizeHint: number | undefined, minPartMiB = Number(pr
   return Math.max(floor, Math.ceil((sizeHint ?? 0) / 9000));
 }
 
+/**
+ * What failed, in words an operator can act on: the S3 error code, or the network cause under
+ * the SDK's generic error (ECONNRESET, ETIMEDOUT, ENOTFOUND, socket hang up...), and the HTTP status.
+ */
+export function describeS3Error(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return String(err);
+  const e = err as { name?: string; Code?: string; code?: string; message?: string; cause?: { code?: string; message?: string }; $metadata?: { httpStatusCode?: number } };
+  const name = e.Code ?? (e.name && e.name !== 'Error' ? e.name : undefined);
+  const network = e.code ?? e.cause?.code;
+  const parts = [name, network, e.$metadata?.httpStatusCode ? `HTTP ${e.$metadata.httpStatusCode}` : undefined].filter(Boolean);
+  const message = e.message && e.message !== name && e.message !== 'UnknownError' ? e.message : e.cause?.message;
+  return `${parts.length > 0 ? parts.join(', ') : 'Error'}${message ? `: ${message}` : ''}`;
+}
+
 function errorName(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
     const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
@@ -107,7 +121,7 @@ export class S3Storage implements Storage {
       return { size: r.ContentLength ?? 0 };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw new StorageError(key, `HEAD ${key} in ${this.location} failed: ${errorName(err)}`, { cause: err });
+      throw new StorageError(key, `HEAD ${key} in ${this.location} failed: ${describeS3Error(err)}`, { cause: err });
     }
   }
 
@@ -141,7 +155,7 @@ export class S3Storage implements Storage {
       return 'created';
     } catch (err) {
       body.destroy();
-      throw new StorageError(key, `upload of ${key} to ${this.location} failed: ${errorName(err)}: ${(err as Error).message}`, { cause: err });
+      throw new StorageError(key, `upload of ${key} to ${this.location} failed: ${describeS3Error(err)}`, { cause: err });
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
@@ -152,7 +166,7 @@ export class S3Storage implements Storage {
       const r = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
       return r.Body as Readable;
     } catch (err) {
-      throw new StorageError(key, `GET ${key} from ${this.location} failed: ${errorName(err)}`, { cause: err });
+      throw new StorageError(key, `GET ${key} from ${this.location} failed: ${describeS3Error(err)}`, { cause: err });
     }
   }
 
@@ -174,7 +188,7 @@ export class S3Storage implements Storage {
     } catch (err) {
       // some S3-compatible stores cannot list uploads: rely on the bucket's lifecycle rule there
       if (errorName(err) === 'NotImplemented' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 501) return 0;
-      throw new StorageError(prefix, `listing multipart uploads under ${prefix} failed: ${errorName(err)}`, { cause: err });
+      throw new StorageError(prefix, `listing multipart uploads under ${prefix} failed: ${describeS3Error(err)}`, { cause: err });
     }
     for (const u of r.Uploads ?? []) {
       if (!u.Key || !u.UploadId) continue;

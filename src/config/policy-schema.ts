@@ -19,7 +19,7 @@ const rangeSchema: ObjectSchema = {
   description: 'Range partitioning: time or integer ranges.',
   required: ['column', 'interval'],
   properties: {
-    column: { type: 'string', description: 'The partition key column (timestamptz, timestamp, date, smallint, integer or bigint).' },
+    column: { type: 'string', description: 'The partition key column (timestamptz, timestamp, date, smallint, integer or bigint); read like table: unquoted folds to lower case, write \'"OccurredAt"\' for mixed case.' },
     interval: {
       type: 'union',
       description: 'Width of one partition: "N hour|day|week|month|quarter|year" for time keys, or an integer step for integer keys.',
@@ -140,7 +140,7 @@ export const policySchema: ObjectSchema = {
           required: ['strategy', 'column'],
           properties: {
             strategy: { type: 'string', description: 'hash or list.', enum: ['hash', 'list'] },
-            column: { type: 'string', description: 'Sub-partition key column.' },
+            column: { type: 'string', description: 'Sub-partition key column (unquoted folds to lower case, "Quoted" is exact).' },
             modulus: { type: 'integer', description: 'Hash modulus (strategy: hash).', min: 1, max: 1024 },
             partitions: listPartitionsSchema,
           },
@@ -150,7 +150,7 @@ export const policySchema: ObjectSchema = {
           description: 'List partitioning.',
           required: ['column', 'partitions'],
           properties: {
-            column: { type: 'string', description: 'The partition key column.' },
+            column: { type: 'string', description: 'The partition key column (unquoted folds to lower case, "Quoted" is exact).' },
             partitions: listPartitionsSchema,
             naming: { type: 'string', description: 'Partition name template. Tokens: {table} {schema} {key} (the key of the partitions map). Default "{table}_{key}".', examples: ['{table}_{key}'] },
             onRemoved: { type: 'string', description: 'Attached partitions whose values are no longer declared: keep (default; a list_partition_undeclared violation), detach, or archive (retention.archive settings apply).', enum: ['keep', 'detach', 'archive'] },
@@ -161,7 +161,7 @@ export const policySchema: ObjectSchema = {
           description: 'Hash partitioning.',
           required: ['column', 'modulus'],
           properties: {
-            column: { type: 'string', description: 'The partition key column.' },
+            column: { type: 'string', description: 'The partition key column (unquoted folds to lower case, "Quoted" is exact).' },
             modulus: { type: 'integer', description: 'Every remainder 0..modulus-1 must exist.', min: 1, max: 1024 },
             naming: { type: 'string', description: 'Partition name template. Tokens: {table} {schema} {remainder} {modulus}. Default "{table}_h{remainder}".', examples: ['{table}_h{remainder}'] },
           },

@@ -50,6 +50,16 @@ export function parseQualifiedName(text: string): QualifiedName | string {
   return { schema: parts[0]!, name: parts[1]! };
 }
 
+/**
+ * One identifier (a column) read like `table:` is: unquoted folds to lower case, `"Quoted"` is kept
+ * exactly. Returns the name, or a sentence saying what is wrong.
+ */
+export function parseIdentifier(text: string): { name: string } | string {
+  const q = parseQualifiedName(`x.${text}`);
+  if (typeof q === 'string') return q.startsWith('expected a schema-qualified') ? `expected one column name, got ${JSON.stringify(text)}` : q;
+  return { name: q.name };
+}
+
 /** How a qualified name is shown to people (quoted only where needed). */
 export function displayName(q: QualifiedName): string {
   return `${displayIdent(q.schema)}.${displayIdent(q.name)}`;

@@ -1,6 +1,6 @@
 import { parseCalendarInterval, type CalendarInterval } from './duration.js';
 import type { ConfigProblem } from './errors.js';
-import { parseQualifiedName, type QualifiedName } from './qualified-name.js';
+import { parseIdentifier, parseQualifiedName, type QualifiedName } from './qualified-name.js';
 import type { Plain } from './schema-dsl.js';
 import { posAt } from './tree-path.js';
 import type { ArchiveSpec, DeclaredListPartition, DefaultSpec, HashSpec, HealthSpec, ListSpec, ListValue, Policy, RangeKeyInterval, RangeSpec, RetentionSpec, SubpartitionSpec } from './types.js';
@@ -65,7 +65,7 @@ export function resolvePolicy(
   if (strategy === 'range') range = resolveRange(obj(spec.range), fail);
 
   let subpartition: SubpartitionSpec | undefined;
-  if (strategy === 'range' && spec.subpartition !== undefined) subpartition = resolveSubpartition(obj(spec.subpartition), str(obj(spec.range).column), fail);
+  if (strategy === 'range' && spec.subpartition !== undefined) subpartition = resolveSubpartition(obj(spec.subpartition), range?.column, fail);
   let list: ListSpec | undefined;
   if (strategy === 'list') list = resolveList(obj(spec.list), fail);
   let hash: HashSpec | undefined;
@@ -131,7 +131,7 @@ function resolveList(l: Obj, fail: (path: string, message: string) => void): Lis
   const msg = checkTemplate(naming, ['table', 'schema', 'key'], ['key']);
   if (msg) fail('spec.list.naming', msg);
   return {
-    column: str(l.column) ?? '',
+    column: columnName(l.column, 'spec.list.column', fail),
     partitions: resolveListPartitions(obj(l.partitions), 'spec.list.partitions', fail),
     naming,
     onRemoved: (str(l.onRemoved) ?? 'keep') as ListSpec['onRemoved'],
@@ -142,11 +142,11 @@ function resolveHash(h: Obj, fail: (path: string, message: string) => void): Has
   const naming = str(h.naming) ?? '{table}_h{remainder}';
   const msg = checkTemplate(naming, ['table', 'schema', 'remainder', 'modulus'], ['remainder']);
   if (msg) fail('spec.hash.naming', msg);
-  return { column: str(h.column) ?? '', modulus: num(h.modulus) ?? 1, naming };
+  return { column: columnName(h.column, 'spec.hash.column', fail), modulus: num(h.modulus) ?? 1, naming };
 }
 
 function resolveSubpartition(sp: Obj, rangeColumn: string | undefined, fail: (path: string, message: string) => void): SubpartitionSpec | undefined {
-  const column = str(sp.column) ?? '';
+  const column = columnName(sp.column, 'spec.subpartition.column', fail);
   if (rangeColumn !== undefined && column === rangeColumn) fail('spec.subpartition.column', `sub-partitioning on the range column "${column}" itself cannot spread rows; choose another column`);
   if (str(sp.strategy) === 'hash') {
     if (sp.partitions !== undefined) fail('spec.subpartition.partitions', 'only used with strategy: list');
@@ -163,6 +163,18 @@ function resolveSubpartition(sp: Obj, rangeColumn: string | undefined, fail: (pa
     return undefined;
   }
   return { strategy: 'list', column, partitions: resolveListPartitions(obj(sp.partitions), 'spec.subpartition.partitions', fail) };
+}
+
+/** A key column as PostgreSQL reads it (like `table:`): unquoted folds to lower case, "Quoted" is exact. */
+function columnName(v: Plain | undefined, path: string, fail: (path: string, message: string) => void): string {
+  const text = str(v);
+  if (text === undefined) return '';
+  const id = parseIdentifier(text);
+  if (typeof id === 'string') {
+    fail(path, id);
+    return text;
+  }
+  return id.name;
 }
 
 /** retention.maxPerRun: lets a daily or hourly policy catch up over a few runs, never a mass removal in one. */
@@ -222,7 +234,7 @@ function resolveRange(r: Obj, fail: (path: string, message: string) => void): Ra
     }
   }
   return {
-    column: str(r.column) ?? '',
+    column: columnName(r.column, 'spec.range.column', fail),
     interval,
     premake: num(r.premake) ?? 4,
     timezone: str(r.timezone) ?? 'UTC',

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, Policy } from '../config/types.js';
 import { connect, serverVersionNum } from '../db/connect.js';
@@ -89,6 +90,16 @@ function archiveRuntime(config: Config, log: Logger): ArchiveRuntime | undefined
   return { storage, ready: () => (probe ??= ready()) };
 }
 
+/** The database's clock (or the requested instant) for this reconcile; a warning when the process's clock is far from it. */
+async function clockOf(client: pg.Client, req: ReconcileRequest, log: Logger): Promise<ClockReading> {
+  const toleranceMs = req.config.clockSkewToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
+  const clock = await readClock(client, { source: req.clock ?? 'database', requestedMs: req.nowMs, processClock: req.processClock ?? (() => Date.now()), toleranceMs });
+  if (Math.abs(clock.skewSeconds) * 1000 > toleranceMs) {
+    log.warn({ skewSeconds: clock.skewSeconds }, `this process's clock is ${describeSkew(clock.skewSeconds)} the database's: the database's clock decides premake and retention`);
+  }
+  return clock;
+}
+
 async function reconcileDatabase(req: ReconcileRequest, database: string, policies: Policy[]): Promise<DatabaseReport> {
   const db = req.config.databases.get(database)!;
   const log = req.log.child({ database });
@@ -114,13 +125,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     const journal = new Journal(req.config.stateSchema);
     if (execute) await journal.ensure(client);
     const version = await serverVersionNum(client);
-    clock = await readClock(client, {
-      source: req.clock ?? 'database', requestedMs: req.nowMs, processClock: req.processClock ?? (() => Date.now()),
-      toleranceMs: req.config.clockSkewToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS,
-    });
-    if (Math.abs(clock.skewSeconds) * 1000 > (req.config.clockSkewToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS)) {
-      log.warn({ skewSeconds: clock.skewSeconds }, `this process's clock is ${describeSkew(clock.skewSeconds)} the database's: the database's clock decides premake and retention`);
-    }
+    clock = await clockOf(client, req, log);
     const nowMs = clock.nowMs;
     const removal = { allowMassRemoval: req.allowMassRemoval === true, ...(clock.doubt ? { clockDoubt: clock.doubt } : {}) };
     const observed = await observe(client, policies, journal);

@@ -127,6 +127,8 @@ describe('partwarden run (child process)', () => {
     expect((await get(d, '/healthz')).status).toBe(200);
     expect(await metric(d, 'partwarden_leader{database="main"}')).toBe(1);
     expect(await metric(d, 'partwarden_database_up{database="main"}')).toBe(1);
+    // the database's clock against this process's: same machine, so near 0
+    expect(Math.abs((await metric(d, 'partwarden_clock_skew_seconds{database="main"}'))!)).toBeLessThan(5);
     expect(await metric(d, 'partwarden_policies_loaded')).toBe(1);
     // every rule's series exists from load time, at 0 while healthy
     const { text } = await get(d, '/metrics');

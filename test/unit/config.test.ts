@@ -172,6 +172,15 @@ describe('schema-qualified names', () => {
     expect(parseQualifiedName('events')).toMatch(/schema-qualified/);
     expect(parseQualifiedName('public.my table')).toMatch(/needs double quotes/);
   });
+
+  it('reads key columns like table names: unquoted folds to lower case, "Quoted" is exact', () => {
+    const mixed = POLICY.replace('column: occurred_at', 'column: OccurredAt');
+    expect((load({ configFile: project({ 'e.yaml': mixed }), env: {} }).policies[0] as RangePolicy).range.column).toBe('occurredat');
+    const quoted = POLICY.replace('column: occurred_at', `column: '"OccurredAt"'`);
+    expect((load({ configFile: project({ 'e.yaml': quoted }), env: {} }).policies[0] as RangePolicy).range.column).toBe('OccurredAt');
+    const bad = POLICY.replace('column: occurred_at', 'column: occurred at');
+    expect(problemsOf(project({ 'e.yaml': bad }))).toEqual(['e.yaml:10:13: spec.range.column: "occurred at" needs double quotes (it has characters PostgreSQL only accepts in quoted identifiers)']);
+  });
 });
 
 describe('JSON Schema for editors', () => {
