@@ -26,7 +26,7 @@ describe('LIST policies', () => {
     const cfg = writeProject(db.url, {
       'l.yaml': policyDoc('regions', '"Sales ""EU"" ünï"."Order ""Lines"""', `  strategy: list
   list:
-    column: Region Code
+    column: '"Region Code"'   # a key column is read like a table name: quoted keeps case and spaces
     partitions:
       us: [US]
       eu: ["EU", "GB", "it's, \\"quoted\\""]
@@ -154,7 +154,7 @@ describe('HASH policies', () => {
   it('creates every missing remainder, reports other moduli without touching them, and reports skew', async () => {
     await db.sql.query(`CREATE TABLE public."Users" (id bigint, "User Id" bigint) PARTITION BY HASH ("User Id")`);
     await db.sql.query(`CREATE TABLE public."Users_h1" PARTITION OF public."Users" FOR VALUES WITH (MODULUS 4, REMAINDER 1)`);
-    const cfg = writeProject(db.url, { 'u.yaml': policyDoc('users', 'public."Users"', `  strategy: hash\n  hash:\n    column: User Id\n    modulus: 4\n`) });
+    const cfg = writeProject(db.url, { 'u.yaml': policyDoc('users', 'public."Users"', `  strategy: hash\n  hash:\n    column: \'"User Id"\'\n    modulus: 4\n`) });
     const r = await reconcileAt(cfg, NOW);
     expect(outcomesOf(r)).toEqual(['done create Users_h0', 'done create Users_h2', 'done create Users_h3']);
     await db.sql.query(`INSERT INTO public."Users" SELECT g, g FROM generate_series(1, 4000) g`);
@@ -223,7 +223,7 @@ describe('sub-partitioning', () => {
     const cfg = writeProject(db.url, {
       'e.yaml': rangePolicy({
         name: 'ebr', table: '"public"."Events by Region"', column: 'ts', interval: '1 month', premake: 1,
-        extra: `  subpartition:\n    strategy: list\n    column: Region\n    partitions:\n      eu: [EU, "it's"]\n      other: [null]\n`,
+        extra: `  subpartition:\n    strategy: list\n    column: \'"Region"\'\n    partitions:\n      eu: [EU, "it's"]\n      other: [null]\n`,
       }),
     });
     expect(outcomesOf(await reconcileAt(cfg, NOW))).toEqual(['done create Events by Region_p202403', 'done create Events by Region_p202404']);
