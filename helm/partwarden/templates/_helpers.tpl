@@ -81,6 +81,7 @@ storage:
 policies: /etc/partwarden/policies
 schedule: {{ .Values.schedule | toJson }}
 scheduleJitter: {{ .Values.scheduleJitter | toJson }}
+clockSkewTolerance: {{ .Values.clockSkewTolerance | toJson }}
 stateSchema: {{ .Values.stateSchema | toJson }}
 server:
   listen: 0.0.0.0:{{ .Values.service.port }}
