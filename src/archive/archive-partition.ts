@@ -6,11 +6,12 @@ import type { ArchiveSpec, DatabaseConfig } from '../config/types.js';
 import { quoteQualified } from '../db/quote.js';
 import type { PartitionRef } from '../planner/actions.js';
 import { VERSION } from '../version.js';
+import { copyOptionsSql, lockTableSql } from '../sql/copy.js';
 import { extension } from './compression.js';
-import { copyOutSql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
+import { exportCopySql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
 import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
-import { createTableDdl, readColumns, readPartitioning, restoreDdl } from './table-shape.js';
+import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
 type StepFn = <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>) => Promise<T>;
 
@@ -105,7 +106,7 @@ async function exportSpecFor(job: ArchiveJob): Promise<ExportSpec> {
   return {
     db: job.db,
     table: job.table,
-    columns: await readColumns(job.client, job.table),
+    columns: inParentOrder(await readColumns(job.client, job.table), await readColumns(job.client, job.parent)),
     format: job.spec.format,
     compression: job.spec.compression,
     level: job.spec.compressionLevel,
@@ -115,13 +116,22 @@ async function exportSpecFor(job: ArchiveJob): Promise<ExportSpec> {
   };
 }
 
+/**
+ * The partition's columns in its parent's order: what `plan` shows (from the catalog's view of the
+ * parent) is what the export runs, even for a partition made by hand with another column order.
+ */
+function inParentOrder(columns: ArchivedColumn[], parent: readonly ArchivedColumn[]): ArchivedColumn[] {
+  const rank = new Map(parent.map((c, i) => [c.name, i]));
+  return [...columns].sort((a, b) => (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity));
+}
+
 /** One attempt: export to its own keys, verify, write its manifest, then point the partition's latest manifest at it. */
 async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnType<typeof archiveKeys>, previous: ArchiveManifest | undefined): Promise<ArchiveManifest> {
   const { storage } = job;
   const k = attemptKeys(keys.prefix, newAttemptId(new Date()), job.spec);
   // uploads a killed attempt left half-done under this partition are ours: abort them first
   await storage.abortStaleUploads(keys.prefix, 0);
-  const exported = await job.step('export', copyOutSql(spec), false, async () => {
+  const exported = await job.step('export', exportCopySql(spec), false, async () => {
     const sizeHint = Number((await job.client.query<{ s: string }>('SELECT pg_total_relation_size($1::oid)::text AS s', [job.relid])).rows[0]!.s);
     const value = await exportToStorage(spec, storage, k.data, sizeHint);
     return { value, attempts: 1, rows: value.rows };
@@ -159,7 +169,7 @@ async function manifestFor(job: ArchiveJob, spec: ExportSpec, k: ReturnType<type
     columns: spec.columns,
     ddl: partitioning ? restoreDdl(table, table.name, spec.columns, partitioning).join(';\n') + ';' : createTableDdl(table, spec.columns),
     ...(partitioning ? { partitioning } : {}),
-    copyOptions: job.spec.format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)',
+    copyOptions: copyOptionsSql(job.spec.format),
     dataObject: k.dataObject,
     attempt: k.attempt,
     relid: job.relid,
@@ -199,7 +209,7 @@ async function dropArchived(job: ArchiveJob, spec: ExportSpec, manifest: Archive
       const { client } = job;
       const r = await job.inLockedTransaction(async () => {
         await deterministicScans(client);
-        await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+        await client.query(lockTableSql(job.table, 'ACCESS EXCLUSIVE'));
         const row = (await client.query<{ oid: string; attached: boolean }>('SELECT oid::int8 AS oid, relispartition AS attached FROM pg_class WHERE oid = to_regclass($1)', [name])).rows[0];
         if (!row || Number(row.oid) !== job.relid || row.attached) throw new Error(`${name} is no longer the detached table that was archived; not dropping it`);
         const now = await digestOnSession(client, spec);

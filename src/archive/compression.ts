@@ -10,10 +10,6 @@ type ZstdZlib = {
   constants: Record<string, number>;
 };
 
-/** zstd needs Node >= 22.15 / 23.8 (zlib.createZstdCompress). */
-export function zstdAvailable(): boolean {
-  return typeof (zlib as unknown as ZstdZlib).createZstdCompress === 'function';
-}
 
 /** Default levels: gzip 1 (fast; a few % larger than 6 at twice the speed), zstd 3 (its own default). */
 export const DEFAULT_LEVEL: Readonly<Record<Compression, number | undefined>> = { gzip: 1, zstd: 3, none: undefined };

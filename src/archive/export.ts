@@ -4,12 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import { to as copyTo, type CopyToStreamQuery } from 'pg-copy-streams';
 import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
-import { quoteQualified } from '../db/quote.js';
 import { compressor, decompressor, type Compression } from './compression.js';
-import { failpoint, pauseStream } from '../executor/failpoint.js';
+import { failpoint, pauseStream } from '../testing/faults.js';
 import { HashingStream } from './hash-stream.js';
 import type { Storage } from './storage.js';
-import { copyColumnList, type ArchivedColumn } from './table-shape.js';
+import type { ArchivedColumn } from './table-shape.js';
+import { copyOutSql, lockTableSql } from '../sql/copy.js';
 
 export interface ExportResult {
   readonly rows: number;
@@ -50,12 +50,9 @@ export async function deterministicScans(client: pg.Client): Promise<void> {
   await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
 }
 
-/** The COPY statement for an export: explicit columns (generated ones are recomputed on restore). */
-export function copyOutSql(spec: ExportSpec): string {
-  const cols = copyColumnList(spec.columns);
-  const table = quoteQualified(spec.table.schema, spec.table.name);
-  const opts = spec.format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)';
-  return spec.partitioned ? `COPY (SELECT ${cols} FROM ${table}) TO STDOUT ${opts}` : `COPY ${table} (${cols}) TO STDOUT ${opts}`;
+/** The COPY statement of an export (generated columns are left out: PostgreSQL recomputes them on restore). */
+export function exportCopySql(spec: ExportSpec): string {
+  return copyOutSql(spec.table, spec.columns.filter((c) => !c.generated).map((c) => c.name), spec.format, spec.partitioned);
 }
 
 /**
@@ -73,8 +70,8 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
     await deterministicScans(client);
-    await client.query(`LOCK TABLE ${quoteQualified(spec.table.schema, spec.table.name)} IN SHARE MODE`);
-    const copy = client.query(copyTo(copyOutSql(spec)));
+    await client.query(lockTableSql(spec.table, 'SHARE'));
+    const copy = client.query(copyTo(exportCopySql(spec)));
     const complete = copyCompletion(client, copy);
     complete.catch(() => undefined); // observed by the gate; the pipeline reports the failure
     const raw = new HashingStream();
@@ -164,7 +161,7 @@ export async function exportToStorage(spec: ExportSpec, storage: Storage, key: s
  * what its archive holds. The caller must have run deterministicScans() in that transaction.
  */
 export async function digestOnSession(client: pg.Client, spec: ExportSpec): Promise<{ rows: number; rawSha256: string }> {
-  const copy = client.query(copyTo(copyOutSql(spec)));
+  const copy = client.query(copyTo(exportCopySql(spec)));
   const complete = copyCompletion(client, copy);
   const raw = new HashingStream();
   await pipeline(copy, raw, new Writable({ write: (_c, _e, cb) => cb() }));

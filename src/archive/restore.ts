@@ -9,7 +9,8 @@ import { decompressor, type Compression } from './compression.js';
 import { HashingStream } from './hash-stream.js';
 import { parseManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
-import { copyColumnList, restoreDdl } from './table-shape.js';
+import { restoreDdl } from './table-shape.js';
+import { copyInSql } from '../sql/copy.js';
 
 export interface RestoreRequest {
   readonly storage: Storage;
@@ -47,7 +48,7 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
     await client.query(`SET LOCAL lock_timeout = ${Math.round(req.lockTimeoutMs)}`);
     for (const statement of restoreDdl(target, manifest.partition, manifest.columns, manifest.partitioning)) await client.query(statement);
     const source = await req.storage.get(prefix + manifest.dataObject);
-    const copied = await streamIn(client, `COPY ${targetSql} (${copyColumnList(manifest.columns)}) FROM STDIN ${manifest.copyOptions}`, source, manifest.compression);
+    const copied = await streamIn(client, copyInSql(target, manifest.columns.filter((c) => !c.generated).map((c) => c.name), manifest.copyOptions), source, manifest.compression);
     if (copied.sha256 !== manifest.sha256 || copied.bytes !== manifest.bytes) {
       throw new Error(`archive object does not match its manifest (sha256 ${copied.sha256} vs ${manifest.sha256}, ${copied.bytes} vs ${manifest.bytes} bytes); nothing restored`);
     }

@@ -28,11 +28,6 @@ export function createTableDdl(table: { schema: string; name: string }, columns:
   return `CREATE TABLE ${quoteQualified(table.schema, table.name)} (${cols.join(', ')})`;
 }
 
-/** The exported columns (generated ones are recomputed on restore), quoted for COPY. */
-export function copyColumnList(columns: readonly ArchivedColumn[]): string {
-  return columns.filter((c) => !c.generated).map((c) => quoteIdent(c.name)).join(', ');
-}
-
 /** How a sub-partitioned child is partitioned, for the manifest (one level down). */
 export interface Partitioning {
   /** pg_get_partkeydef: `HASH (tenant_id)`, `LIST (region)`. */

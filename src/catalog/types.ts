@@ -1,5 +1,3 @@
-import type { KeyType } from '../planner/keys.js';
-
 /** One child of a partitioned table as the catalog shows it. */
 export interface ObservedPartition {
   readonly oid: number;
@@ -67,10 +65,3 @@ export interface OpenWork {
   /** The table still exists with that OID and is not a partition. */
   readonly standalone: boolean;
 }
-
-export interface ServerInfo {
-  readonly versionNum: number;
-  readonly version: string;
-}
-
-export type KeyTypeOrUnknown = KeyType | undefined;

@@ -1,4 +1,4 @@
-import { renderStatusText, statusJson } from '../health/status-report.js';
+import { renderStatusText, statusJson } from '../reconcile/status-report.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { clockFor, parseAt, parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';

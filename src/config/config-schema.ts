@@ -1,4 +1,4 @@
-import { parseTimeoutMs } from './duration.js';
+import { parseTimeoutMs } from '../time/duration.js';
 import type { ObjectSchema, StringSchema } from './schema-dsl.js';
 import { isValidCron } from './cron.js';
 

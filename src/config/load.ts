@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configSchema } from './config-schema.js';
-import { parseTimeoutMs } from './duration.js';
+import { parseTimeoutMs } from '../time/duration.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { listPolicyFiles } from './files.js';
 import { policySchema } from './policy-schema.js';

@@ -1,8 +1,8 @@
-import { parseCalendarInterval } from './duration.js';
+import { parseCalendarInterval } from '../time/duration.js';
 import { parseQualifiedName } from './qualified-name.js';
 import type { ObjectSchema, Schema } from './schema-dsl.js';
 import { isValidCron } from './cron.js';
-import { isValidTimeZone } from '../planner/tz.js';
+import { isValidTimeZone } from '../time/tz.js';
 
 const durationCheck = (v: string) =>
   parseCalendarInterval(v) ? undefined : `expected a duration like "90 days", "12 months" or "1 year", got ${JSON.stringify(v)}`;

@@ -1,13 +1,13 @@
-import { parseCalendarInterval, type CalendarInterval } from './duration.js';
+import { parseCalendarInterval, type CalendarInterval } from '../time/duration.js';
 import type { ConfigProblem } from './errors.js';
 import { parseIdentifier, parseQualifiedName, type QualifiedName } from './qualified-name.js';
 import type { Plain } from './schema-dsl.js';
 import { posAt } from './tree-path.js';
 import type { ArchiveSpec, DeclaredListPartition, DefaultSpec, HashSpec, HealthSpec, ListSpec, ListValue, Policy, RangeKeyInterval, RangeSpec, RetentionSpec, SubpartitionSpec } from './types.js';
-import { zstdAvailable } from '../archive/compression.js';
+import { zstdAvailable } from '../model/runtime.js';
 import type { TreeNode } from './yaml-tree.js';
-import { checkNaming } from '../planner/naming.js';
-import { approxMs } from '../planner/calendar.js';
+import { checkNaming } from '../model/naming.js';
+import { approxMs } from '../time/calendar.js';
 
 type Obj = { readonly [key: string]: Plain };
 const obj = (v: Plain | undefined): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});

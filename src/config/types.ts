@@ -1,4 +1,4 @@
-import type { CalendarInterval } from './duration.js';
+import type { CalendarInterval } from '../time/duration.js';
 import type { QualifiedName } from './qualified-name.js';
 
 export interface DatabaseConfig {

@@ -2,8 +2,8 @@ import { openStorage } from '../archive/open-storage.js';
 import { ConfigError, formatProblem } from '../config/errors.js';
 import { load, type Loaded } from '../config/load.js';
 import type { Policy } from '../config/types.js';
-import type { PolicyStatus } from '../health/collect.js';
-import { statusJson, type StatusJson } from '../health/status-report.js';
+import type { PolicyStatus } from '../reconcile/assess-health.js';
+import { statusJson, type StatusJson } from '../reconcile/status-report.js';
 import type { Logger } from '../log.js';
 import { reconcile, type DatabaseReport } from '../reconcile/reconcile.js';
 import { startHttpServer } from './http.js';
@@ -11,7 +11,7 @@ import { LeaderLease } from './leader.js';
 import { Metrics } from './metrics.js';
 import { ConfigWatcher } from './reload.js';
 import { Scheduler } from './scheduler.js';
-import { uncaughtFailpoint } from '../executor/failpoint.js';
+import { uncaughtFailpoint } from '../testing/faults.js';
 
 export interface DaemonOptions {
   readonly configFile: string;

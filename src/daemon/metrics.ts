@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Policy } from '../config/types.js';
-import type { PolicyStatus } from '../health/collect.js';
+import type { PolicyStatus } from '../reconcile/assess-health.js';
 import { ALL_RULES } from '../health/rules.js';
 import type { ActionOutcome } from '../executor/execute.js';
 

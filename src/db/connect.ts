@@ -1,5 +1,12 @@
 import pg from 'pg';
-import type { DatabaseConfig } from '../config/types.js';
+/** What a session needs to know about its database (config's DatabaseConfig has these and more). */
+export interface ConnectionSettings {
+  readonly name: string;
+  /** Contains secrets: never print it (see redactUrl). */
+  readonly url: string;
+  readonly lockTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+}
 
 /** `postgres://user:***@host:5432/db` — the URL with its password hidden, for logs and errors. */
 export function redactUrl(url: string): string {
@@ -14,7 +21,7 @@ export function redactUrl(url: string): string {
 }
 
 /** Removes anything that looks like the database password from an error message. */
-export function scrubSecrets(message: string, db: DatabaseConfig): string {
+export function scrubSecrets(message: string, db: ConnectionSettings): string {
   let out = message.split(db.url).join(redactUrl(db.url));
   try {
     const pw = decodeURIComponent(new URL(db.url).password);
@@ -38,7 +45,7 @@ export class DatabaseUnavailableError extends Error {
  * so DBAs can find it in pg_stat_activity.
  * Each SET is its own query (one statement per query, everywhere).
  */
-export async function connect(db: DatabaseConfig, applicationName = 'partwarden'): Promise<pg.Client> {
+export async function connect(db: ConnectionSettings, applicationName = 'partwarden'): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: db.url, keepAlive: true, application_name: applicationName, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {
     /* a dropped connection surfaces on the next query; never crash the process here */

@@ -8,9 +8,10 @@ import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
 import { sqlstateOf } from '../db/sqlstate.js';
 import type { Action, DefaultGuard, PartitionRef } from '../planner/actions.js';
-import { failpoint, pausepoint } from './failpoint.js';
+import { failpoint, pausepoint } from '../testing/faults.js';
 import { progressLogger } from '../progress.js';
-import { dropSql, finalizeSql } from './sql.js';
+import { dropSql, finalizeSql } from '../sql/ddl.js';
+import { lockTableSql } from '../sql/copy.js';
 import { FENCED_PREFIX, Journal, newId, type StepResult } from './journal.js';
 import { inTransaction, LockRetriesExhaustedError, withLockRetries, type RetryPolicy } from './retry.js';
 
@@ -221,7 +222,7 @@ export async function executeAction(given: ExecContext, action: Action): Promise
       inTransaction(client, ctx.db.lockTimeoutMs, async () => {
         const now = await tableState(client, name);
         if (now.oid !== oid || now.attached) return false;
-        await client.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+        await client.query(lockTableSql(t, 'ACCESS EXCLUSIVE'));
         if ((await client.query(`SELECT 1 FROM ${name} LIMIT 1`)).rowCount !== 0) return false;
         await client.query(dropSql(t));
         return true;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Policy, RangePolicy } from '../config/types.js';
 import { quoteQualified } from '../db/quote.js';
-import { rangePredicateSql } from '../executor/sql.js';
+import { rangePredicateSql } from '../sql/ddl.js';
 import { makeGrid } from '../planner/grid.js';
 import { keyLiteral, type KeyType } from '../planner/keys.js';
 import type { ProbeResult } from './rules.js';

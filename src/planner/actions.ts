@@ -16,10 +16,9 @@ export type ViolationRule =
   | 'key_outlier'
   | 'retention_guard';
 
-export interface PartitionRef {
-  readonly schema: string;
-  readonly name: string;
-}
+import type { PartitionRef } from '../model/refs.js';
+
+export type { PartitionRef };
 
 /**
  * One small, named change. Plain data: `plan` prints it, tests assert on it, the journal stores it.

@@ -2,7 +2,7 @@ import type { ObservedPartition } from '../catalog/types.js';
 import { displayName } from '../config/qualified-name.js';
 import type { Problem, PartitionRef } from './actions.js';
 import { hashBoundSql, hashOverlaps, listBoundSql, parseHashBound, parseListBound, showValue, sortValues, valueSetKey, type CanonicalValue, type HashBound } from './list-hash-bounds.js';
-import { renderName } from './naming.js';
+import { renderName } from '../model/naming.js';
 
 /** A declared list partition with its values in PostgreSQL's canonical text form. */
 export interface CanonicalListPartition {

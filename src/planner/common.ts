@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ArchiveSpec, Policy } from '../config/types.js';
-import { quoteQualified } from '../db/quote.js';
 import {
   addDefaultGuardSql, attachDefaultSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
-} from '../executor/sql.js';
+} from '../sql/ddl.js';
+import { copyOutSql, lockTableSql } from '../sql/copy.js';
 import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
 import { displayName } from '../config/qualified-name.js';
-import { renderName } from './naming.js';
+import { renderName } from '../model/naming.js';
 
 const sameRef = (a: PartitionRef, b: PartitionRef) => a.schema === b.schema && a.name === b.name;
 
@@ -185,17 +185,22 @@ export function removalAction(
   return { ...base, kind: 'archive', boundSql: part.boundExpr, sql: archiveSql(ref, true, concurrently), resume: false };
 }
 
-/** What an archive runs, for `plan` (the COPY options depend on the policy's format). */
-export function archiveSqlFor(parent: PartitionRef, archive: ArchiveSpec | undefined, partitioned: (ref: PartitionRef) => boolean) {
+/**
+ * What an archive runs, for `plan`: the statements the export session and the drop send (COPY
+ * with the parent's non-generated columns, in its order, as the export reads them). Between them:
+ * the upload, its verification and the manifest; the drop re-reads the table with the same COPY,
+ * under ACCESS EXCLUSIVE, and drops it only if it still holds exactly the archived rows.
+ */
+export function archiveSqlFor(table: ObservedTable, parent: PartitionRef, archive: ArchiveSpec | undefined) {
+  const columns = table.columns.filter((c) => !c.generated).map((c) => c.name);
   return (ref: PartitionRef, detach: boolean, concurrently: boolean): string[] => {
-    const table = quoteQualified(ref.schema, ref.name);
-    const opts = archive?.format === 'binary' ? '(FORMAT binary)' : '(FORMAT csv, HEADER true)';
-    const copy = partitioned(ref) ? `COPY (SELECT * FROM ${table}) TO STDOUT ${opts}` : `COPY ${table} TO STDOUT ${opts}`;
+    const partitioned = table.partitions.some((p) => p.name === ref.name && p.schema === ref.schema && p.isPartitioned);
+    const copy = copyOutSql(ref, columns, archive?.format ?? 'csv', partitioned);
     return [
       ...(detach ? [detachSql(parent, ref, concurrently)] : []),
-      `LOCK TABLE ${table} IN SHARE MODE`,
+      lockTableSql(ref, 'SHARE'),
       copy,
-      ...(archive?.afterArchive === 'keep' ? [] : [dropSql(ref)]),
+      ...(archive?.afterArchive === 'keep' ? [] : [lockTableSql(ref, 'ACCESS EXCLUSIVE'), copy, dropSql(ref)]),
     ];
   };
 }

@@ -1,8 +1,8 @@
-import type { CalendarInterval } from '../config/duration.js';
+import type { CalendarInterval } from '../time/duration.js';
 import type { RangeSpec } from '../config/types.js';
-import { addWall, floorWall } from './calendar.js';
+import { addWall, floorWall } from '../time/calendar.js';
 import { keyToMs, msToKey, type KeyType } from './keys.js';
-import { fromWall, toWall } from './tz.js';
+import { fromWall, toWall } from '../time/tz.js';
 
 /** The boundaries a policy's partitions should sit on. */
 export interface Grid {

@@ -1,6 +1,6 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { HashPolicy } from '../config/types.js';
-import { attachSql, createLikeSql } from '../executor/sql.js';
+import { attachSql, createLikeSql } from '../sql/ddl.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planHashChildren } from './children.js';
 import { archiveSqlFor, finalizeActions, finishPlan, hashSkew, healthOf, resumeActions, withResumed } from './common.js';
@@ -29,7 +29,7 @@ export function planHash(inp: HashInputs): PolicyPlan {
   const usedNames = new Set([...table.partitions.map((p) => p.name), ...inp.openWork.map((w) => w.name)]);
   const actions: Action[] = [
     ...finalizeActions(policy.name, parent, parent, table.partitions, (p) => showBound(p.boundExpr)),
-    ...resumeActions({ policy, table, openWork: inp.openWork, showBound, predicateFor: () => undefined, archiveSql: archiveSqlFor(parent, undefined, () => false) }),
+    ...resumeActions({ policy, table, openWork: inp.openWork, showBound, predicateFor: () => undefined, archiveSql: archiveSqlFor(table, parent, undefined) }),
   ];
   const children = planHashChildren({ policy: policy.name, parent, partitions: withResumed(table.partitions, inp.openWork, parent), naming: policy.hash.naming, usedNames, modulus: policy.hash.modulus });
   problems.push(...children.problems);

@@ -1,6 +1,6 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ListPolicy } from '../config/types.js';
-import { attachSql, createLikeSql, moveRowsWhereSql } from '../executor/sql.js';
+import { attachSql, createLikeSql, moveRowsWhereSql } from '../sql/ddl.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
@@ -41,7 +41,7 @@ export function planList(inp: ListInputs): ListPlan {
   const problems: Problem[] = [];
   const needsDefaultCheck: CanonicalValue[][] = [];
   const defaultPart = table.partitions.find((p) => p.isDefault);
-  const archiveSql = archiveSqlFor(parent, policy.retention?.archive, (ref) => table.partitions.some((p) => p.name === ref.name && p.schema === ref.schema && p.isPartitioned));
+  const archiveSql = archiveSqlFor(table, parent, policy.retention?.archive);
   const usedNames = new Set(table.partitions.map((p) => p.name));
 
   const actions: Action[] = [

@@ -1,7 +1,7 @@
 import type { OpenWork, ObservedPartition, ObservedTable } from '../catalog/types.js';
-import { formatCalendarInterval } from '../config/duration.js';
+import { formatCalendarInterval } from '../time/duration.js';
 import type { RangePolicy } from '../config/types.js';
-import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, dropSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../executor/sql.js';
+import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, dropSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
 import { planHashChildren, planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import { archiveSqlFor, createAction, defaultGuardFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
 import { parseHashBound, parseListBound } from './list-hash-bounds.js';
@@ -9,8 +9,8 @@ import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
 import { parseRangeBound, uncoveredCells, type ParsedRange } from './bounds.js';
 import { makeGrid } from './grid.js';
 import { displayKey, INT_LIMITS, keyLiteral, keyToMs, type KeyType } from './keys.js';
-import { defaultNaming, renderName, type NameParts } from './naming.js';
-import { fromWall, toWall } from './tz.js';
+import { defaultNaming, renderName, type NameParts } from '../model/naming.js';
+import { fromWall, toWall } from '../time/tz.js';
 import { expiredByAge, expiredByCount, type FinitePartition, type Occupancy } from './range-retention.js';
 
 export interface RangeInputs {
@@ -86,7 +86,7 @@ export function planRange(inp: RangeInputs): RangePlan {
   }
   const occupied: ParsedRange[] = existing.map((e) => e.range);
   const usedNames = new Set(table.partitions.flatMap((p) => [p.name, ...(p.sub?.partitions.map((s) => s.name) ?? [])]));
-  const archiveSql = archiveSqlFor(parent, policy.retention?.archive, (ref) => table.partitions.some((p) => p.name === ref.name && p.isPartitioned));
+  const archiveSql = archiveSqlFor(table, parent, policy.retention?.archive);
 
   const showBound = (b: string) => {
     const r = parseRangeBound(b, keyType);

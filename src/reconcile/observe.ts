@@ -9,7 +9,7 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../db/quote.js';
 import { parseRangeBound } from '../planner/bounds.js';
 import type { Journal } from '../executor/journal.js';
 import { keyLiteral, type KeyType } from '../planner/keys.js';
-import { rangePredicateSql } from '../executor/sql.js';
+import { rangePredicateSql } from '../sql/ddl.js';
 import { checkTable, type TableCheck } from './check-table.js';
 
 export interface PolicyObservation {

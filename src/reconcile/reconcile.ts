@@ -7,7 +7,7 @@ import { openStorage } from '../archive/open-storage.js';
 import { Journal, newId } from '../executor/journal.js';
 import type { PolicyPlan } from '../planner/actions.js';
 import type { Logger } from '../log.js';
-import { collectHealth, type PolicyStatus } from '../health/collect.js';
+import { collectHealth, type PolicyStatus } from './assess-health.js';
 import { observe } from './observe.js';
 import { planPolicy } from './plan-policy.js';
 import { DEFAULT_CLOCK_TOLERANCE_MS, describeSkew, readClock, type ClockReading, type ClockSource } from './db-clock.js';

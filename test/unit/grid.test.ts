@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCalendarInterval } from '../../src/config/duration.js';
+import { parseCalendarInterval } from '../../src/time/duration.js';
 import type { RangeSpec } from '../../src/config/types.js';
 import { makeGrid } from '../../src/planner/grid.js';
 import { displayKey, msToKey, type KeyType } from '../../src/planner/keys.js';
-import { fromWall, toWall } from '../../src/planner/tz.js';
+import { fromWall, toWall } from '../../src/time/tz.js';
 
 function grid(interval: string, timezone: string, type: KeyType = 'timestamptz') {
   const spec: RangeSpec = { column: 'ts', interval: { kind: 'calendar', interval: parseCalendarInterval(interval)! }, premake: 1, timezone };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCalendarInterval } from '../../src/config/duration.js';
+import { parseCalendarInterval } from '../../src/time/duration.js';
 import type { HashPolicy, ListPolicy, Policy, RangePolicy } from '../../src/config/types.js';
 import { scannedLeaves } from '../../src/health/probes.js';
 import { ALL_RULES, evaluate, RULES, type HealthInput } from '../../src/health/rules.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../../src/catalog/types.js';
-import { parseCalendarInterval } from '../../src/config/duration.js';
+import { parseCalendarInterval } from '../../src/time/duration.js';
 import type { RangePolicy, RetentionSpec } from '../../src/config/types.js';
 import type { Action } from '../../src/planner/actions.js';
 import type { KeyType } from '../../src/planner/keys.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDefaultGuardSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql, validateConstraintSql,
-} from '../../src/executor/sql.js';
+} from '../../src/sql/ddl.js';
+import { copyInSql, copyOptionsSql, copyOutSql, lockTableSql } from '../../src/sql/copy.js';
 
 const parent = { schema: 'public', name: 'events' };
 const child = { schema: 'public', name: 'events_p20240101' };
@@ -46,5 +47,18 @@ describe('SQL builders', () => {
         `WHERE "occurred at" >= 'a' AND "occurred at" < 'b' LIMIT 500 FOR UPDATE)) RETURNING "id", "occurred at") ` +
         'INSERT INTO "public"."events_p20240101" ("id", "occurred at") OVERRIDING SYSTEM VALUE SELECT "id", "occurred at" FROM moved',
     );
+  });
+});
+
+describe('COPY and LOCK builders (what plan prints is what the export and the drop run)', () => {
+  const odd = { schema: 'Sales "EU"', name: 'Évents 📈' };
+  it('exports named columns, or through a query for a partitioned table; restores with the recorded options', () => {
+    expect(copyOptionsSql('csv')).toBe('(FORMAT csv, HEADER true)');
+    expect(copyOptionsSql('binary')).toBe('(FORMAT binary)');
+    expect(copyOutSql(child, ['id', 'Occurred At'], 'csv', false)).toBe('COPY "public"."events_p20240101" ("id", "Occurred At") TO STDOUT (FORMAT csv, HEADER true)');
+    expect(copyOutSql(odd, ['id'], 'binary', true)).toBe('COPY (SELECT "id" FROM "Sales ""EU"""."Évents 📈") TO STDOUT (FORMAT binary)');
+    expect(copyInSql(odd, ['id', 'v'], '(FORMAT csv, HEADER true)')).toBe('COPY "Sales ""EU"""."Évents 📈" ("id", "v") FROM STDIN (FORMAT csv, HEADER true)');
+    expect(lockTableSql(child, 'SHARE')).toBe('LOCK TABLE "public"."events_p20240101" IN SHARE MODE');
+    expect(lockTableSql(child, 'ACCESS EXCLUSIVE')).toBe('LOCK TABLE "public"."events_p20240101" IN ACCESS EXCLUSIVE MODE');
   });
 });

@@ -1,4 +1,4 @@
-import type { CalendarInterval, CalendarUnit } from '../config/duration.js';
+import type { CalendarInterval, CalendarUnit } from './duration.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,5 +1,5 @@
 import { quoteIdent, quoteQualified } from '../db/quote.js';
-import type { PartitionRef } from '../planner/actions.js';
+import type { PartitionRef } from '../model/refs.js';
 
 /*
  * Pure SQL builders, tested by exact string. Every builder returns exactly one statement: pg's

@@ -1,6 +1,6 @@
-import type { DatabaseReport } from '../reconcile/reconcile.js';
-import type { PolicyStatus } from './collect.js';
-import { ALL_RULES } from './rules.js';
+import type { DatabaseReport } from './reconcile.js';
+import type { PolicyStatus } from './assess-health.js';
+import { ALL_RULES } from '../health/rules.js';
 import { textTable } from '../text-table.js';
 
 /** One policy in `status --output json` and `GET /status` (stable field names, for scripts). */

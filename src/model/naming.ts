@@ -1,4 +1,4 @@
-import type { CalendarUnit } from '../config/duration.js';
+import type { CalendarUnit } from '../time/duration.js';
 
 export const NAMING_TOKENS = ['table', 'schema', 'YYYY', 'MM', 'DD', 'HH', 'Q', 'start', 'end'] as const;
 export type NamingToken = (typeof NAMING_TOKENS)[number];

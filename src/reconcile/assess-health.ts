@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { Journal } from '../executor/journal.js';
 import type { PolicyPlan } from '../planner/actions.js';
-import type { PolicyObservation } from '../reconcile/observe.js';
+import type { PolicyObservation } from './observe.js';
 import { quoteQualified } from '../db/quote.js';
-import { builtinProbe, leafPartitions, probesOf, pruningDisabled, runProbes } from './probes.js';
-import { evaluate, type ProbeResult, type Violation } from './rules.js';
+import { builtinProbe, leafPartitions, probesOf, pruningDisabled, runProbes } from '../health/probes.js';
+import { evaluate, type ProbeResult, type Violation } from '../health/rules.js';
 
 /** One policy's health in one cycle: what `status` prints and the metrics export. */
 export interface PolicyStatus {
