@@ -13,7 +13,7 @@ import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.
 import { partitionPrefix, type Storage } from './storage.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
-type StepFn = <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>) => Promise<T>;
+type StepFn = <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>, storageKey?: string) => Promise<T>;
 
 export interface ArchiveJob {
   readonly client: pg.Client;
@@ -29,6 +29,8 @@ export interface ArchiveJob {
   readonly step: StepFn;
   /** Runs `body` in a transaction on `client` under lock_timeout, retried when a lock is not granted. */
   readonly inLockedTransaction: <T>(body: () => Promise<T>) => Promise<{ value: T; attempts: number }>;
+  /** Data keys of this partition's exports that never finished (from the journal). */
+  readonly unfinishedUploads: () => Promise<string[]>;
   /** Leader fencing: throws when this process may no longer change the database (or write archives). */
   readonly fence?: () => Promise<void>;
   /** Export progress (COPY bytes so far), for logs. */
@@ -129,13 +131,15 @@ function inParentOrder(columns: ArchivedColumn[], parent: readonly ArchivedColum
 async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnType<typeof archiveKeys>, previous: ArchiveManifest | undefined): Promise<ArchiveManifest> {
   const { storage } = job;
   const k = attemptKeys(keys.prefix, newAttemptId(new Date()), job.spec);
-  // uploads a killed attempt left half-done under this partition are ours: abort them first
+  // uploads a killed attempt left half-done under this partition are ours: abort them first (by
+  // exact key from the journal, and by prefix where the store lists uploads that way)
+  for (const key of await job.unfinishedUploads()) await storage.abortStaleUploads(key, 0);
   await storage.abortStaleUploads(keys.prefix, 0);
   const exported = await job.step('export', exportCopySql(spec), false, async () => {
     const sizeHint = Number((await job.client.query<{ s: string }>('SELECT pg_total_relation_size($1::oid)::text AS s', [job.relid])).rows[0]!.s);
     const value = await exportToStorage(spec, storage, k.data, sizeHint);
     return { value, attempts: 1, rows: value.rows };
-  });
+  }, k.data);
   await job.step('verify', `verify ${job.spec.verify} ${storage.location}/${k.data}`, false, async () => {
     await verifyObject(storage, k.data, exported, job.spec.verify);
     return { value: true, attempts: 1 };

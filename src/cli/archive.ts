@@ -5,6 +5,7 @@ import { parseCommandArgs, UsageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIO } from './io.js';
 import { loadForCommand } from './load-or-fail.js';
+import { textTable } from '../text-table.js';
 
 /** `partwarden archive list [--policy NAME] [--output text|json]` — reads manifests from storage. */
 export async function archiveCommand(args: readonly string[], io: CommandIO): Promise<number> {
@@ -30,8 +31,7 @@ export async function archiveCommand(args: readonly string[], io: CommandIO): Pr
         table.push([s.policy, `${s.schema}.${s.partition}`, s.bounds, String(s.rows), String(s.bytes), s.archivedAt]);
       } else table.push(['?', r.key, `unreadable manifest: ${r.error}`, '', '', '']);
     }
-    const widths = table[0]!.map((_, c) => Math.max(...table.map((t) => t[c]!.length)));
-    for (const t of table) io.out(t.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const line of textTable(table)) io.out(line);
     io.out(`${rows.filter((r) => r.manifest).length} archive(s) in ${storage.location}`);
   }
   return rows.some((r) => r.error) ? EXIT.FAILURE : EXIT.OK;

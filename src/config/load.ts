@@ -6,12 +6,10 @@ import { ConfigError, type ConfigProblem } from './errors.js';
 import { listPolicyFiles } from './files.js';
 import { policySchema } from './policy-schema.js';
 import { resolvePolicy } from './resolve-policy.js';
-import { validateNode, type Plain } from './schema-dsl.js';
+import { asObj, validateNode } from './schema-dsl.js';
 import type { Config, DatabaseConfig, Policy } from './types.js';
 import { parseYamlDocuments } from './yaml-tree.js';
 
-type Obj = { readonly [key: string]: Plain };
-const asObj = (v: Plain | undefined): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
 
 export interface LoadOptions {
   readonly configFile: string;

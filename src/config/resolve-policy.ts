@@ -1,7 +1,7 @@
 import { parseCalendarInterval, type CalendarInterval } from '../time/duration.js';
 import type { ConfigProblem } from './errors.js';
 import { parseIdentifier, parseQualifiedName, type QualifiedName } from './qualified-name.js';
-import type { Plain } from './schema-dsl.js';
+import { asObj, type Obj, type Plain } from './schema-dsl.js';
 import { posAt } from './tree-path.js';
 import type { ArchiveSpec, DeclaredListPartition, DefaultSpec, HashSpec, HealthSpec, ListSpec, ListValue, Policy, RangeKeyInterval, RangeSpec, RetentionSpec, SubpartitionSpec } from './types.js';
 import { zstdAvailable } from '../model/runtime.js';
@@ -9,8 +9,7 @@ import type { TreeNode } from './yaml-tree.js';
 import { checkNaming } from '../model/naming.js';
 import { approxMs } from '../time/calendar.js';
 
-type Obj = { readonly [key: string]: Plain };
-const obj = (v: Plain | undefined): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const obj = asObj;
 const str = (v: Plain | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: Plain | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
 const bool = (v: Plain | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined);

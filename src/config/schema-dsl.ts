@@ -37,6 +37,12 @@ export interface ObjectSchema {
 
 export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
 
+/** A validated YAML map. */
+export type Obj = { readonly [key: string]: Plain };
+
+/** The value as a map (an empty one when it is not a map). */
+export const asObj = (v: Plain | undefined): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
+
 interface Ctx {
   readonly file: string;
   readonly problems: ConfigProblem[];

@@ -67,11 +67,6 @@ export class LeaderLease {
     return `database "${this.database}": the URL goes through a transaction-pooling proxy (PgBouncer pool_mode=transaction or similar): session advisory locks cannot elect a leader there. Point partwarden at PostgreSQL directly or at a session-mode pool.`;
   }
 
-  /** The server is a standby (in recovery): a sidecar next to a replica assesses, never acts. */
-  get standby(): boolean {
-    return this.#standby;
-  }
-
   /** Connects if needed (with backoff), then takes or re-checks the lock. Returns isLeader. */
   async refresh(nowMs = Date.now()): Promise<boolean> {
     if (!this.#client) {

@@ -22,7 +22,6 @@ export interface SchedulerOptions {
 export class Scheduler {
   readonly #opts: SchedulerOptions;
   readonly #tasks: ScheduledTask[] = [];
-  readonly #running = new Set<Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #busy: Set<string>;
   #stopped = false;
@@ -75,26 +74,14 @@ export class Scheduler {
       .finally(() => {
         for (const p of free) this.#busy.delete(p.name);
       });
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
     return run;
   }
 
-  /** Whether any cycle is running. */
-  get busy(): boolean {
-    return this.#running.size > 0;
-  }
-
-  /** Stops firing ticks (idempotent); running cycles go on: wait for them with `settled()`. */
+  /** Stops firing ticks (idempotent); running cycles go on (the daemon waits for them). */
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const t of this.#tasks.splice(0)) await t.stop();
-  }
-
-  /** Resolves when every running cycle has finished. */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.#running]);
   }
 }

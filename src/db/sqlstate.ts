@@ -1,16 +1,12 @@
 /** SQLSTATE codes partwarden branches on. Never branch on message text. */
 export const SQLSTATE = {
   LOCK_NOT_AVAILABLE: '55P03',
-  OBJECT_NOT_IN_PREREQUISITE_STATE: '55000',
-  QUERY_CANCELED: '57014',
   DEADLOCK_DETECTED: '40P01',
   SERIALIZATION_FAILURE: '40001',
-  DUPLICATE_TABLE: '42P07',
-  UNDEFINED_TABLE: '42P01',
-  INSUFFICIENT_PRIVILEGE: '42501',
+  /** ADD CONSTRAINT of a constraint that exists (a guard an earlier attempt added). */
+  DUPLICATE_OBJECT: '42710',
+  /** VALIDATE CONSTRAINT found a row that breaks it (rows reached DEFAULT before the guard). */
   CHECK_VIOLATION: '23514',
-  INVALID_OBJECT_DEFINITION: '42P17',
-  ACTIVE_SQL_TRANSACTION: '25001',
 } as const;
 
 /** Errors that mean "someone else held the lock; try again later". */

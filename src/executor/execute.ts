@@ -6,7 +6,7 @@ import { archivePartition } from '../archive/archive-partition.js';
 import type { Storage } from '../archive/storage.js';
 import { scrubSecrets } from '../db/connect.js';
 import { quoteQualified } from '../db/quote.js';
-import { sqlstateOf } from '../db/sqlstate.js';
+import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import type { Action, DefaultGuard, PartitionRef } from '../planner/actions.js';
 import { failpoint, pausepoint } from '../testing/faults.js';
 import { progressLogger } from '../progress.js';
@@ -115,7 +115,7 @@ export async function executeAction(given: ExecContext, action: Action): Promise
   const { client, journal } = ctx;
 
   type StepRun<T> = (finishInTransaction: (r: StepResult) => Promise<void>) => Promise<{ value: T; attempts: number; relid?: number; rows?: number; rowsExact?: boolean; finished?: boolean }>;
-  const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number): Promise<T> => {
+  const step = async <T>(name: string, sql: string, final: boolean, run: StepRun<T>, relidHint?: number, storageKey?: string): Promise<T> => {
     // fencing: a replica that lost leadership must not detach or drop anything
     if (DESTRUCTIVE_STEPS.has(name)) {
       await pausepoint(`before:${name}`);
@@ -123,7 +123,7 @@ export async function executeAction(given: ExecContext, action: Action): Promise
     }
     const id = await journal.start(client, {
       actionId, runId: ctx.runId, policy: action.policy, parent: action.parent ?? ctx.parent, partition: action.partition,
-      relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql, bounds: action.bounds, reason: action.reason,
+      relid: relidHint, action: action.kind, step: name, final, boundSql: action.boundSql, sql, bounds: action.bounds, reason: action.reason, storageKey,
     });
     const t0 = Date.now();
     try {
@@ -183,7 +183,7 @@ export async function executeAction(given: ExecContext, action: Action): Promise
         try {
           return await retried(add);
         } catch (err) {
-          if (sqlstateOf(err) !== '42710') throw err; // already there: an earlier attempt added it
+          if (sqlstateOf(err) !== SQLSTATE.DUPLICATE_OBJECT) throw err; // already there: an earlier attempt added it
           return { value: null, attempts: 1 };
         }
       }, relidHint);
@@ -192,13 +192,13 @@ export async function executeAction(given: ExecContext, action: Action): Promise
       try {
         return await retried(guard.validateSql);
       } catch (err) {
-        if (sqlstateOf(err) !== '23514') throw err;
+        if (sqlstateOf(err) !== SQLSTATE.CHECK_VIOLATION) throw err;
         await retried(guard.dropSql);
         const dropped = relidHint !== undefined && (await discardEmptyUnattached(action.partition, relidHint));
         throw new StepFailed(
           `DEFAULT partition ${def} received rows of ${action.bounds} before ${displayName(action.partition)} was attached; guard removed` +
             `${dropped ? ' and the empty new table dropped' : ''}: the next run moves them (default.relocate: true) or reports them (default_rows)`,
-          '23514',
+          SQLSTATE.CHECK_VIOLATION,
         );
       }
     }, relidHint);
@@ -296,7 +296,8 @@ export async function executeAction(given: ExecContext, action: Action): Promise
         const manifest = await archivePartition({
           client, db: ctx.db, storage: runtime.storage, policy: action.policy, database: ctx.database, parent: ctx.parent,
           table: action.partition, relid: oid, boundSql: action.boundSql, spec,
-          step: (name, sql, final, run) => step(name, sql, final, run, oid ?? undefined),
+          step: (name, sql, final, run, storageKey) => step(name, sql, final, run, oid ?? undefined, storageKey),
+          unfinishedUploads: () => journal.unfinishedUploads(client, action.policy, action.partition),
           inLockedTransaction: (body) => withLockRetries(ctx.retry, () => inTransaction(client, ctx.db.lockTimeoutMs, body)),
           ...(ctx.fence ? { fence: ctx.fence } : {}),
           onProgress: ((report) => (bytes: number) => report(bytes, 'bytes'))(progressLogger(log, 'archive export in progress')),

@@ -59,7 +59,8 @@ export class Journal {
   duration_ms double precision,
   bounds text,
   reason text,
-  rows_exact boolean
+  rows_exact boolean,
+  storage_key text
 )`);
     await this.#addAuditColumns(client);
     await client.query(`CREATE INDEX IF NOT EXISTS journal_open_idx ON ${this.#table} (policy, action_id) WHERE status = 'done'`);
@@ -67,16 +68,19 @@ export class Journal {
   }
 
   /**
-   * The audit columns (what a step removed and why: bounds, reason, rows_exact) on a journal made
+   * The audit columns (what a step removed and why: bounds, reason, rows_exact; the object an
+   * export wrote: storage_key) on a journal made
    * by an older version; the catalog is asked first, so the common case takes no lock.
    */
   async #addAuditColumns(client: pg.Client): Promise<void> {
     const r = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attname IN ('bounds', 'reason', 'rows_exact') AND NOT attisdropped",
+      "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attname IN ('bounds', 'reason', 'rows_exact', 'storage_key') AND NOT attisdropped",
       [this.#table],
     );
-    if (r.rows[0]!.n === 3) return;
-    await client.query(`ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS bounds text, ADD COLUMN IF NOT EXISTS reason text, ADD COLUMN IF NOT EXISTS rows_exact boolean`);
+    if (r.rows[0]!.n === 4) return;
+    await client.query(
+      `ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS bounds text, ADD COLUMN IF NOT EXISTS reason text, ADD COLUMN IF NOT EXISTS rows_exact boolean, ADD COLUMN IF NOT EXISTS storage_key text`,
+    );
   }
 
   /**
@@ -147,6 +151,21 @@ export class Journal {
     return r.rows.filter((x) => x.status === 'failed').map((x) => ({ policy: x.policy, partition: x.partition, error: x.error ?? 'failed' }));
   }
 
+  /**
+   * Data objects that exports of this partition started and never finished (a killed run, a
+   * deposed leader): their multipart uploads are aborted by exact key before the next attempt,
+   * which works on stores that list uploads per object key only (MinIO).
+   */
+  async unfinishedUploads(client: pg.Client, policy: string, partition: { schema: string; name: string }): Promise<string[]> {
+    const r = await client.query<{ k: string }>(
+      `SELECT DISTINCT storage_key AS k FROM ${this.#table}
+        WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND step = 'export' AND status <> 'done'
+          AND storage_key IS NOT NULL AND started_at > now() - interval '30 days'`,
+      [policy, partition.schema, partition.name],
+    );
+    return r.rows.map((x) => x.k);
+  }
+
   async exists(client: pg.Client): Promise<boolean> {
     const r = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${this.#table}`]);
     return r.rows[0]!.t !== null;
@@ -154,9 +173,9 @@ export class Journal {
 
   async start(client: pg.Client, e: JournalEntry): Promise<number> {
     const r = await client.query<{ id: string }>(
-      `INSERT INTO ${this.#table} (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status, bounds, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15) RETURNING id`,
-      [e.actionId, e.runId, e.policy, e.parent.schema, e.parent.name, e.partition.schema, e.partition.name, e.relid ?? null, e.action, e.step, e.final, e.boundSql, e.sql, e.bounds ?? null, e.reason ?? null],
+      `INSERT INTO ${this.#table} (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status, bounds, reason, storage_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15, $16) RETURNING id`,
+      [e.actionId, e.runId, e.policy, e.parent.schema, e.parent.name, e.partition.schema, e.partition.name, e.relid ?? null, e.action, e.step, e.final, e.boundSql, e.sql, e.bounds ?? null, e.reason ?? null, e.storageKey ?? null],
     );
     return Number(r.rows[0]!.id);
   }
@@ -236,6 +255,8 @@ export interface JournalEntry {
   readonly bounds?: string;
   /** Why the action runs (e.g. "expired: upper bound <= now - 90 days"). */
   readonly reason?: string;
+  /** The storage object an export step writes (its attempt's data key). */
+  readonly storageKey?: string;
 }
 
 export interface StepResult {
