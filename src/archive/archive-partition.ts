@@ -13,7 +13,7 @@ import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.
 import { partitionPrefix, type Storage } from './storage.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
-type StepFn = <T>(name: string, sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>, storageKey?: string) => Promise<T>;
+type StepFn = <T>(name: 'export' | 'verify' | 'manifest' | 'drop', sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>, storageKey?: string) => Promise<T>;
 
 export interface ArchiveJob {
   readonly client: pg.Client;

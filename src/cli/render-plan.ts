@@ -82,6 +82,7 @@ export function planJson(reports: readonly DatabaseReport[], atIso: string, outc
             bounds: a.bounds,
             reason: a.reason,
             sql: a.sql,
+            steps: a.steps.map((s) => ({ name: s.name, sql: s.sql, inTransaction: s.inTransaction, destructive: s.destructive })),
             ...(o ? { status: o.status, ...(o.error ? { error: o.error } : {}), durationMs: o.durationMs } : {}),
           };
         }),

@@ -2,12 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent } from '../db/quote.js';
 import type { OpenWork } from '../catalog/types.js';
+import type { StepName } from '../model/steps.js';
 
 /**
  * Errors of steps a fence stopped (this replica lost leadership) start with this: another
  * replica's fenced attempt is never counted as a failure of the store (archive backoff).
  */
 export const FENCED_PREFIX = 'fenced: ';
+
+/**
+ * A step name as an SQL literal: the journal's queries name steps only through this, so renaming
+ * a step (model/steps.ts) is a compile error here instead of a silently broken resume.
+ */
+const step = (name: StepName): string => `'${name}'`;
 
 /**
  * The journal: one row per step partwarden runs, in `<stateSchema>.journal`. It is the audit
@@ -121,7 +128,7 @@ export class Journal {
          SELECT status, finished_at, sum(CASE WHEN status = 'done' AND final THEN 1 ELSE 0 END) OVER (ORDER BY id DESC) AS later_success
            FROM ${this.#table}
           WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND action = 'archive' AND status <> 'running'
-            AND (step IN ('export', 'verify', 'manifest') OR (status = 'done' AND final))
+            AND (step IN (${step('export')}, ${step('verify')}, ${step('manifest')}) OR (status = 'done' AND final))
             -- another replica's attempt stopped by its fence is not a failure of the store
             AND coalesce(error, '') NOT LIKE $4)
        SELECT count(*)::int AS failures, max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) AS retry_after,
@@ -159,7 +166,7 @@ export class Journal {
   async unfinishedUploads(client: pg.Client, policy: string, partition: { schema: string; name: string }): Promise<string[]> {
     const r = await client.query<{ k: string }>(
       `SELECT DISTINCT storage_key AS k FROM ${this.#table}
-        WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND step = 'export' AND status <> 'done'
+        WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND step = ${step('export')} AND status <> 'done'
           AND storage_key IS NOT NULL AND started_at > now() - interval '30 days'`,
       [policy, partition.schema, partition.name],
     );
@@ -202,16 +209,16 @@ export class Journal {
               EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = j.relid AND NOT c.relispartition AND c.relname = j.partition_name) AS standalone
          FROM ${this.#table} j
         WHERE j.policy = ANY($1) AND j.relid IS NOT NULL
-          AND ((j.step = 'create-table' AND j.action IN ('create', 'relocate') AND j.status = 'done')
+          AND ((j.step = ${step('create-table')} AND j.action IN ('create', 'relocate') AND j.status = 'done')
                -- DETACH ... CONCURRENTLY commits on its own: a crash before the journal update
                -- leaves the step 'running' although the table is detached; the catalog decides
-               OR (j.step = 'detach' AND j.action IN ('drop', 'archive') AND j.status IN ('done', 'running'))
+               OR (j.step = ${step('detach')} AND j.action IN ('drop', 'archive') AND j.status IN ('done', 'running'))
                -- a concurrent detach that failed in its second phase is finished by a FINALIZE
                -- (a separate action): the table is then detached, and this action's to finish
-               OR (j.step = 'detach' AND j.action IN ('drop', 'archive') AND j.status = 'failed' AND j.sql LIKE '%CONCURRENTLY')
+               OR (j.step = ${step('detach')} AND j.action IN ('drop', 'archive') AND j.status = 'failed' AND j.sql LIKE '%CONCURRENTLY')
                -- these steps only ever run on a detached table (e.g. after a finalize)
-               OR (j.step = 'export' AND j.action = 'archive')
-               OR (j.step = 'drop' AND j.action = 'drop'))
+               OR (j.step = ${step('export')} AND j.action = 'archive')
+               OR (j.step = ${step('drop')} AND j.action = 'drop'))
           AND NOT EXISTS (SELECT 1 FROM ${this.#table} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
           AND j.started_at > now() - interval '30 days'
         ORDER BY j.action_id, j.id`,
@@ -247,7 +254,7 @@ export interface JournalEntry {
   readonly partition: { readonly schema: string; readonly name: string };
   readonly relid?: number;
   readonly action: string;
-  readonly step: string;
+  readonly step: StepName;
   readonly final: boolean;
   readonly boundSql: string;
   readonly sql: string;

@@ -17,12 +17,14 @@ export type ViolationRule =
   | 'retention_guard';
 
 import type { PartitionRef } from '../model/refs.js';
+import type { Step } from '../model/steps.js';
 
 export type { PartitionRef };
 
 /**
- * One small, named change. Plain data: `plan` prints it, tests assert on it, the journal stores it.
- * `sql` lists the statements in the order the executor sends them, one statement per query.
+ * One small, named change. Plain data: `plan` prints it, tests assert on it, the journal stores
+ * it. `steps` is its program; `sql` lists the statements in the order the executor sends them,
+ * one statement per query.
  */
 export type Action =
   | (ActionBase<'create'> & CreateDetails) // CREATE TABLE ... LIKE (and its sub-partitions), then ATTACH
@@ -43,6 +45,9 @@ interface ActionBase<K extends string> {
   /** Human-readable bounds `[from, to)`. */
   readonly bounds: string;
   readonly reason: string;
+  /** The program the executor runs, step by step (see model/steps.ts). */
+  readonly steps: readonly Step[];
+  /** All statements of `steps`, in order: what `plan` prints (never read by the executor). */
   readonly sql: readonly string[];
   /** The table the partition is attached to / detached from, when not the policy's table (a sub-partitioned child). */
   readonly parent?: PartitionRef;

@@ -6,6 +6,7 @@ import {
 } from '../sql/ddl.js';
 import { copyOutSql, lockTableSql } from '../sql/copy.js';
 import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
+import { program, steps, type Step } from '../model/steps.js';
 import { displayName } from '../config/qualified-name.js';
 import { renderName } from '../model/naming.js';
 
@@ -27,7 +28,7 @@ export function finalizeActions(policy: string, parent: PartitionRef, policyTabl
       return {
         kind: 'finalize' as const, policy, partition: ref, boundSql: '', bounds: bounds(p), ...parentField(parent, policyTable),
         reason: 'an interrupted DETACH ... CONCURRENTLY left it pending; its rows are invisible through the parent until finalized',
-        sql: [finalizeSql(parent, ref)],
+        ...program([steps.finalize(finalizeSql(parent, ref))]),
       };
     });
 }
@@ -40,7 +41,7 @@ export interface ResumeOptions {
   readonly predicateFor: (boundSql: string) => string | undefined;
   /** Human-readable bounds of a bound clause. */
   readonly showBound: (boundSql: string) => string;
-  readonly archiveSql: (ref: PartitionRef, detach: boolean, concurrently: boolean) => string[];
+  readonly archiveSteps: ArchiveSteps;
 }
 
 /** Multi-step work a crash interrupted (journal + catalog agree it is half done), resumed. */
@@ -54,11 +55,11 @@ export function resumeActions(o: ResumeOptions): Action[] {
     const parent = w.parent;
     const base = { policy: o.policy.name, partition: ref, boundSql: w.boundSql, bounds: o.showBound(w.boundSql), ...parentField(parent, policyTable) };
     if (w.action === 'drop') {
-      actions.push({ ...base, kind: 'drop', reason: 'resume: detached by an earlier run that stopped before DROP', sql: [dropSql(ref)], relid: w.relid, actionId: w.actionId });
+      actions.push({ ...base, kind: 'drop', reason: 'resume: detached by an earlier run that stopped before DROP', ...program([steps.drop([dropSql(ref)])]), relid: w.relid, actionId: w.actionId });
       continue;
     }
     if (w.action === 'archive') {
-      actions.push({ ...base, kind: 'archive', reason: 'resume: detached by an earlier run; archive, verify, then drop', sql: o.archiveSql(ref, false, false), resume: true, relid: w.relid, actionId: w.actionId });
+      actions.push({ ...base, kind: 'archive', reason: 'resume: detached by an earlier run; archive, verify, then drop', ...program(o.archiveSteps(ref, false, false)), resume: true, relid: w.relid, actionId: w.actionId });
       continue;
     }
     const attach = w.boundSql === 'DEFAULT' ? attachDefaultSql(parent, ref) : attachSql(parent, ref, w.boundSql);
@@ -68,17 +69,17 @@ export function resumeActions(o: ResumeOptions): Action[] {
       // stopped between adding the DEFAULT's guard constraint and ATTACH: validate, then attach
       const defRef = { schema: defaultPart.schema, name: defaultPart.name };
       const defaultGuard: DefaultGuard = { defaultPartition: defRef, constraint: guardName, validateSql: validateConstraintSql(defRef, guardName), dropSql: dropConstraintSql(defRef, guardName) };
-      actions.push({ ...resume, reason: 'resume: stopped between guarding DEFAULT and ATTACH', sql: [defaultGuard.validateSql, attach, defaultGuard.dropSql], defaultGuard });
+      actions.push({ ...resume, reason: 'resume: stopped between guarding DEFAULT and ATTACH', ...program([steps.validateGuard(defaultGuard.validateSql), steps.attach([attach, defaultGuard.dropSql])]), defaultGuard });
       continue;
     }
     const predicate = o.predicateFor(w.boundSql);
     if (w.action === 'relocate' && defaultPart && predicate && sameRef(parent, policyTable)) {
       // rows may still wait in DEFAULT: move what is left and attach in one transaction
       const moveBatchSql = moveRowsWhereSql({ schema: defaultPart.schema, name: defaultPart.name }, ref, predicate, insertableColumns(o.table), o.policy.default.relocateBatchRows);
-      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', sql: [moveBatchSql, attach], moveBatchSql });
+      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(moveBatchSql, attach)]), moveBatchSql });
       continue;
     }
-    actions.push({ ...resume, reason: 'resume: created by an earlier run that stopped before ATTACH', sql: [attach] });
+    actions.push({ ...resume, reason: 'resume: created by an earlier run that stopped before ATTACH', ...program([steps.attach([attach])]) });
   }
   return actions;
 }
@@ -125,10 +126,12 @@ export function createAction(
   attach: string,
   defaultGuard?: DefaultGuard,
 ): Action {
-  if (!defaultGuard) return { ...base, kind: 'create', reason, createSql, sql: [...createSql, attach] };
+  if (!defaultGuard) return { ...base, kind: 'create', reason, createSql, ...program([steps.createTable(createSql), steps.attach([attach])]) };
   return {
     ...base, kind: 'create', reason: `${reason}; DEFAULT guarded so ATTACH does not scan it`, createSql, defaultGuard,
-    sql: [...createSql, defaultGuard.addSql!, defaultGuard.validateSql, attach, defaultGuard.dropSql],
+    ...program([
+      steps.createTable(createSql), steps.guardDefault(defaultGuard.addSql!), steps.validateGuard(defaultGuard.validateSql), steps.attach([attach, defaultGuard.dropSql]),
+    ]),
   };
 }
 
@@ -146,7 +149,7 @@ function strayGuardActions(policy: Policy, table: ObservedTable, actions: readon
     .map((constraint) => ({
       kind: 'cleanup' as const, policy: policy.name, partition: defRef, table: defRef, constraint, boundSql: '', bounds: 'DEFAULT',
       reason: `guard constraint ${constraint} was left by an interrupted run; it would reject rows no partition takes`,
-      sql: [dropConstraintSql(defRef, constraint)],
+      ...program([steps.dropGuard(dropConstraintSql(defRef, constraint))]),
     }));
 }
 
@@ -164,7 +167,7 @@ export function defaultCreateAction(policy: Policy, table: ObservedTable, usedNa
   const createSql = [createLikeSql(ref, policy.table)];
   return {
     kind: 'create', policy: policy.name, partition: ref, boundSql: 'DEFAULT', bounds: 'DEFAULT',
-    reason: 'default.create: no DEFAULT partition yet', createSql, sql: [...createSql, attachDefaultSql(policy.table, ref)],
+    reason: 'default.create: no DEFAULT partition yet', createSql, ...program([steps.createTable(createSql), steps.attach([attachDefaultSql(policy.table, ref)])]),
   };
 }
 
@@ -176,31 +179,36 @@ export function removalAction(
   concurrently: boolean,
   bounds: string,
   reason: string,
-  archiveSql: (ref: PartitionRef, detach: boolean, concurrently: boolean) => string[],
+  archiveSteps: ArchiveSteps,
 ): Action {
   const ref = { schema: part.schema, name: part.name };
   const base = { policy: policy.name, partition: ref, bounds, reason, concurrently };
-  if (how === 'detach') return { ...base, kind: 'detach', boundSql: '', sql: [detachSql(policy.table, ref, concurrently)] };
-  if (how === 'drop') return { ...base, kind: 'drop', boundSql: '', sql: [detachSql(policy.table, ref, concurrently), dropSql(ref)] };
-  return { ...base, kind: 'archive', boundSql: part.boundExpr, sql: archiveSql(ref, true, concurrently), resume: false };
+  const detach = steps.detach(detachSql(policy.table, ref, concurrently));
+  if (how === 'detach') return { ...base, kind: 'detach', boundSql: '', ...program([detach]) };
+  if (how === 'drop') return { ...base, kind: 'drop', boundSql: '', ...program([detach, steps.drop([dropSql(ref)])]) };
+  return { ...base, kind: 'archive', boundSql: part.boundExpr, ...program(archiveSteps(ref, true, concurrently)), resume: false };
 }
 
+/** The program of an archive: (detach,) export, verify, manifest, and the drop unless afterArchive: keep. */
+export type ArchiveSteps = (ref: PartitionRef, detach: boolean, concurrently: boolean) => Step[];
+
 /**
- * What an archive runs, for `plan`: the statements the export session and the drop send (COPY
- * with the parent's non-generated columns, in its order, as the export reads them). Between them:
- * the upload, its verification and the manifest; the drop re-reads the table with the same COPY,
+ * What an archive runs: the statements the export session and the drop send (COPY with the
+ * parent's non-generated columns, in its order, as the export reads them). Between them: the
+ * upload, its verification and the manifest; the drop re-reads the table with the same COPY,
  * under ACCESS EXCLUSIVE, and drops it only if it still holds exactly the archived rows.
  */
-export function archiveSqlFor(table: ObservedTable, parent: PartitionRef, archive: ArchiveSpec | undefined) {
+export function archiveStepsFor(table: ObservedTable, parent: PartitionRef, archive: ArchiveSpec | undefined): ArchiveSteps {
   const columns = table.columns.filter((c) => !c.generated).map((c) => c.name);
-  return (ref: PartitionRef, detach: boolean, concurrently: boolean): string[] => {
+  return (ref, detach, concurrently) => {
     const partitioned = table.partitions.some((p) => p.name === ref.name && p.schema === ref.schema && p.isPartitioned);
     const copy = copyOutSql(ref, columns, archive?.format ?? 'csv', partitioned);
     return [
-      ...(detach ? [detachSql(parent, ref, concurrently)] : []),
-      lockTableSql(ref, 'SHARE'),
-      copy,
-      ...(archive?.afterArchive === 'keep' ? [] : [lockTableSql(ref, 'ACCESS EXCLUSIVE'), copy, dropSql(ref)]),
+      ...(detach ? [steps.detach(detachSql(parent, ref, concurrently))] : []),
+      steps.export([lockTableSql(ref, 'SHARE'), copy]),
+      steps.verify(),
+      steps.manifest(),
+      ...(archive?.afterArchive === 'keep' ? [] : [steps.drop([lockTableSql(ref, 'ACCESS EXCLUSIVE'), copy, dropSql(ref)])]),
     ];
   };
 }

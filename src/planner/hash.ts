@@ -3,7 +3,8 @@ import type { HashPolicy } from '../config/types.js';
 import { attachSql, createLikeSql } from '../sql/ddl.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planHashChildren } from './children.js';
-import { archiveSqlFor, finalizeActions, finishPlan, hashSkew, healthOf, resumeActions, withResumed } from './common.js';
+import { archiveStepsFor, finalizeActions, finishPlan, hashSkew, healthOf, resumeActions, withResumed } from './common.js';
+import { program, steps } from '../model/steps.js';
 import { parseHashBound } from './list-hash-bounds.js';
 
 export interface HashInputs {
@@ -29,7 +30,7 @@ export function planHash(inp: HashInputs): PolicyPlan {
   const usedNames = new Set([...table.partitions.map((p) => p.name), ...inp.openWork.map((w) => w.name)]);
   const actions: Action[] = [
     ...finalizeActions(policy.name, parent, parent, table.partitions, (p) => showBound(p.boundExpr)),
-    ...resumeActions({ policy, table, openWork: inp.openWork, showBound, predicateFor: () => undefined, archiveSql: archiveSqlFor(table, parent, undefined) }),
+    ...resumeActions({ policy, table, openWork: inp.openWork, showBound, predicateFor: () => undefined, archiveSteps: archiveStepsFor(table, parent, undefined) }),
   ];
   const children = planHashChildren({ policy: policy.name, parent, partitions: withResumed(table.partitions, inp.openWork, parent), naming: policy.hash.naming, usedNames, modulus: policy.hash.modulus });
   problems.push(...children.problems);
@@ -37,7 +38,7 @@ export function planHash(inp: HashInputs): PolicyPlan {
     const createSql = [createLikeSql(m.ref, parent)];
     actions.push({
       kind: 'create', policy: policy.name, partition: m.ref, boundSql: m.boundSql, bounds: m.bounds,
-      reason: 'missing remainder: inserts that hash to it fail until it exists', createSql, sql: [...createSql, attachSql(parent, m.ref, m.boundSql)],
+      reason: 'missing remainder: inserts that hash to it fail until it exists', createSql, ...program([steps.createTable(createSql), steps.attach([attachSql(parent, m.ref, m.boundSql)])]),
     });
   }
   const current = table.partitions.filter((p) => parseHashBound(p.boundExpr)?.modulus === policy.hash.modulus);

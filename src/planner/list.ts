@@ -4,8 +4,9 @@ import { attachSql, createLikeSql, moveRowsWhereSql } from '../sql/ddl.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveSqlFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
+  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
+import { program, steps } from '../model/steps.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
 
 export interface ListInputs {
@@ -41,13 +42,13 @@ export function planList(inp: ListInputs): ListPlan {
   const problems: Problem[] = [];
   const needsDefaultCheck: CanonicalValue[][] = [];
   const defaultPart = table.partitions.find((p) => p.isDefault);
-  const archiveSql = archiveSqlFor(table, parent, policy.retention?.archive);
+  const archiveSteps = archiveStepsFor(table, parent, policy.retention?.archive);
   const usedNames = new Set(table.partitions.map((p) => p.name));
 
   const actions: Action[] = [
     ...finalizeActions(policy.name, parent, parent, table.partitions, (p) => showBound(p.boundExpr)),
     ...resumeActions({
-      policy, table, openWork: inp.openWork, showBound, archiveSql,
+      policy, table, openWork: inp.openWork, showBound, archiveSteps,
       predicateFor: (b) => {
         const v = parseListBound(b);
         return v ? listPredicateSql(policy.list.column, v) : undefined;
@@ -72,7 +73,7 @@ export function planList(inp: ListInputs): ListPlan {
         }
         const defRef = { schema: defaultPart.schema, name: defaultPart.name };
         const moveBatchSql = moveRowsWhereSql(defRef, m.ref, listPredicateSql(policy.list.column, values), insertableColumns(table), policy.default.relocateBatchRows);
-        actions.push({ ...base, kind: 'relocate', reason: `declared; DEFAULT holds rows of these values, moved in batches of ${policy.default.relocateBatchRows}`, createSql, sql: [...createSql, moveBatchSql, attachSql(parent, m.ref, m.boundSql)], defaultPartition: defRef, moveBatchSql });
+        actions.push({ ...base, kind: 'relocate', reason: `declared; DEFAULT holds rows of these values, moved in batches of ${policy.default.relocateBatchRows}`, createSql, ...program([steps.createTable(createSql), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, m.ref, m.boundSql))]), defaultPartition: defRef, moveBatchSql });
         continue;
       }
     }
@@ -91,7 +92,7 @@ export function planList(inp: ListInputs): ListPlan {
       problems.push({ policy: policy.name, rule: 'list_partition_undeclared', partition: part.name, message: `partition ${part.name} (${bounds}) is attached but its values are not declared in the policy; kept (list.onRemoved: keep)` });
       continue;
     }
-    actions.push(removalAction(policy, part, onRemoved, concurrently, bounds, `values no longer declared (list.onRemoved: ${onRemoved})`, archiveSql));
+    actions.push(removalAction(policy, part, onRemoved, concurrently, bounds, `values no longer declared (list.onRemoved: ${onRemoved})`, archiveSteps));
   }
 
   // The DEFAULT last: new partitions attach first, without a DEFAULT to scan.

@@ -3,7 +3,7 @@ import { formatCalendarInterval } from '../time/duration.js';
 import type { RangePolicy } from '../config/types.js';
 import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, dropSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
 import { planHashChildren, planListChildren, showValues, type CanonicalListPartition } from './children.js';
-import { archiveSqlFor, createAction, defaultGuardFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
+import { archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, removalAction, resumeActions, withResumed, type DefaultRowCount } from './common.js';
 import { parseHashBound, parseListBound } from './list-hash-bounds.js';
 import type { Action, PartitionRef, PolicyPlan, Problem } from './actions.js';
 import { parseRangeBound, uncoveredCells, type ParsedRange } from './bounds.js';
@@ -11,6 +11,7 @@ import { makeGrid } from './grid.js';
 import { displayKey, INT_LIMITS, keyLiteral, keyToMs, type KeyType } from './keys.js';
 import { defaultNaming, renderName, type NameParts } from '../model/naming.js';
 import { fromWall, toWall } from '../time/tz.js';
+import { program, steps } from '../model/steps.js';
 import { expiredByAge, expiredByCount, type FinitePartition, type Occupancy } from './range-retention.js';
 
 export interface RangeInputs {
@@ -86,7 +87,7 @@ export function planRange(inp: RangeInputs): RangePlan {
   }
   const occupied: ParsedRange[] = existing.map((e) => e.range);
   const usedNames = new Set(table.partitions.flatMap((p) => [p.name, ...(p.sub?.partitions.map((s) => s.name) ?? [])]));
-  const archiveSql = archiveSqlFor(table, parent, policy.retention?.archive);
+  const archiveSteps = archiveStepsFor(table, parent, policy.retention?.archive);
 
   const showBound = (b: string) => {
     const r = parseRangeBound(b, keyType);
@@ -100,7 +101,7 @@ export function planRange(inp: RangeInputs): RangePlan {
   // 2. Resume multi-step work that a crash interrupted (journal + catalog agree it is half done).
   actions.push(
     ...resumeActions({
-      policy, table, openWork: inp.openWork, showBound, archiveSql,
+      policy, table, openWork: inp.openWork, showBound, archiveSteps,
       predicateFor: (b) => {
         const r = parseRangeBound(b, keyType);
         return r?.from == null || r.to == null ? undefined : rangePredicateSql(policy.range.column, lit(r.from), lit(r.to));
@@ -193,7 +194,7 @@ export function planRange(inp: RangeInputs): RangePlan {
           const defRef = { schema: defaultPart.schema, name: defaultPart.name };
           const cols = table.columns.filter((c) => !c.generated).map((c) => c.name);
           const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, lit(from), lit(to), cols, policy.default.relocateBatchRows);
-          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: subs, sql: [...subs, moveBatchSql, attachSql(parent, ref, boundSql)], defaultPartition: defRef, moveBatchSql });
+          actions.push({ ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: subs, ...program([steps.createTable(subs), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, ref, boundSql))]), defaultPartition: defRef, moveBatchSql });
           continue;
         }
       }
@@ -217,13 +218,13 @@ export function planRange(inp: RangeInputs): RangePlan {
     expired.sort((x, y) => (x.range.from < y.range.from ? -1 : 1));
     const why = cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions holding rows`;
     expiredAttached = expired.length;
-    for (const e of expired) actions.push(removalAction(policy, e.part, retention.action, concurrently, fmtRange(e.range, show), why, archiveSql));
+    for (const e of expired) actions.push(removalAction(policy, e.part, retention.action, concurrently, fmtRange(e.range, show), why, archiveSteps));
     for (const e of existing.filter((x) => x.part.detachPending && retention.action !== 'detach')) {
       const ref = { schema: e.part.schema, name: e.part.name };
       const isExpired = cutoff !== undefined ? e.range.to !== null && e.range.to <= cutoff : false;
       if (!isExpired) continue;
-      if (retention.action === 'drop') actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show), reason: 'expired; dropped once finalized', sql: [dropSql(ref)] });
-      else actions.push({ kind: 'archive', policy: policy.name, partition: ref, boundSql: e.part.boundExpr, bounds: fmtRange(e.range, show), reason: 'expired; archived once finalized', sql: archiveSql(ref, false, false), resume: true });
+      if (retention.action === 'drop') actions.push({ kind: 'drop', policy: policy.name, partition: ref, boundSql: '', bounds: fmtRange(e.range, show), reason: 'expired; dropped once finalized', ...program([steps.drop([dropSql(ref)])]) });
+      else actions.push({ kind: 'archive', policy: policy.name, partition: ref, boundSql: e.part.boundExpr, bounds: fmtRange(e.range, show), reason: 'expired; archived once finalized', ...program(archiveSteps(ref, false, false)), resume: true });
     }
   }
   if (isInt && defaultPart && inp.defaultMaxKey != null && inp.defaultMaxKey >= hi) {
@@ -256,7 +257,7 @@ export function planRange(inp: RangeInputs): RangePlan {
         actions.push({
           kind: 'create', policy: policy.name, partition: m.ref, boundSql: m.boundSql, bounds: `${e.part.name} ${m.bounds}`, parent: child,
           reason: sp.strategy === 'hash' ? 'missing sub-partition: inserts that hash to it fail until it exists' : 'declared sub-partition, missing',
-          createSql, sql: [...createSql, attachSql(child, m.ref, m.boundSql)],
+          createSql, ...program([steps.createTable(createSql), steps.attach([attachSql(child, m.ref, m.boundSql)])]),
         });
       }
     }

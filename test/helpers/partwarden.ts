@@ -43,3 +43,26 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
   });
   return { child, done };
 }
+
+/** The JSON log lines a child writes to stderr, collected as they come (`onLine` sees each). */
+export function jsonLogs(child: ChildProcess, onLine?: (rec: Record<string, unknown>) => void): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue; // not JSON
+      }
+      lines.push(rec);
+      onLine?.(rec);
+    }
+  });
+  return lines;
+}

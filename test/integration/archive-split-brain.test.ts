@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_CLASS } from '../../src/daemon/leader.js';
 import { rangePolicy, useDatabase } from '../helpers/db.js';
-import { runCli, startCli } from '../helpers/partwarden.js';
+import { jsonLogs, runCli, startCli } from '../helpers/partwarden.js';
 
 const db = useDatabase();
 const NOW = '2024-03-10T15:00:00Z';
@@ -23,22 +23,7 @@ interface Replica {
 function startReplica(configFile: string, env: NodeJS.ProcessEnv): Replica {
   const { child } = startCli(['run', '--config', configFile], { PARTWARDEN_NOW: NOW, ...env });
   children.push(child);
-  const logs: Array<Record<string, unknown>> = [];
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        /* not JSON */
-      }
-    }
-  });
-  return { child, logs };
+  return { child, logs: jsonLogs(child) };
 }
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {

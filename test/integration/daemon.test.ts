@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startDevPostgres, type DevPostgres } from '../../src/dev/embedded-pg.js';
 import { rangePolicy } from '../helpers/db.js';
-import { startCli } from '../helpers/partwarden.js';
+import { jsonLogs, startCli } from '../helpers/partwarden.js';
 
 /*
  * `partwarden run` as a child process, as a Deployment runs it, against its own PostgreSQL
@@ -68,23 +68,10 @@ interface Daemon {
 async function startDaemon(config = configFile, env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
   const { child, done } = startCli(['run', '--config', config], env);
   children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
+  let lines: Array<Record<string, unknown>> = [];
   const listening = new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          const rec = JSON.parse(line) as Record<string, unknown>;
-          lines.push(rec);
-          if (typeof rec.listen === 'string' && String(rec.msg).startsWith('http server listening')) resolve(Number(rec.listen.split(':').pop()));
-        } catch {
-          /* not JSON */
-        }
-      }
+    lines = jsonLogs(child, (rec) => {
+      if (typeof rec.listen === 'string' && String(rec.msg).startsWith('http server listening')) resolve(Number(rec.listen.split(':').pop()));
     });
     void done.then((r) => reject(new Error(`daemon exited early: ${JSON.stringify(r)}`)));
   });

@@ -173,6 +173,25 @@ describe('range planning: retention', () => {
     expect(r.actions.find((a) => a.kind === 'detach')!.sql).toEqual(['ALTER TABLE "public"."events" DETACH PARTITION "public"."a" CONCURRENTLY']);
   });
 
+  it('actions are programs of typed steps: what plan prints is each step\'s SQL, in order', () => {
+    const progs = (r: ReturnType<typeof plan>) => r.actions.map((x) => `${x.kind} ${x.partition.name}: ${x.steps.map((st) => `${st.name}${st.inTransaction ? '(tx)' : ''}${st.destructive ? '!' : ''}`).join(' ')}`);
+    const dropped = plan(policy({ interval: '1 day', premake: 0, retention: keep('3 days', 'drop') }), parts(), '2024-03-10T12:00:00Z');
+    expect(progs(dropped).filter((x) => x.startsWith('drop'))).toEqual(['drop a: detach! drop!']);
+    const archived = plan(policy({ interval: '1 day', premake: 0, retention: { ...keep('3 days', 'archive'), archive: { format: 'csv', compression: 'gzip', verify: 'checksum', afterArchive: 'drop' } } }), parts(), '2024-03-10T12:00:00Z');
+    const a = archived.actions.find((x) => x.kind === 'archive')!;
+    expect(progs(archived).filter((x) => x.startsWith('archive'))).toEqual(['archive a: detach! export(tx) verify manifest drop(tx)!']);
+    // the export's exact COPY (the parent's non-generated columns), and the drop's proof: the same COPY under ACCESS EXCLUSIVE
+    const copy = 'COPY "public"."a" ("id", "ts") TO STDOUT (FORMAT csv, HEADER true)';
+    expect(a.sql).toEqual([
+      'ALTER TABLE "public"."events" DETACH PARTITION "public"."a" CONCURRENTLY',
+      'LOCK TABLE "public"."a" IN SHARE MODE', copy,
+      'LOCK TABLE "public"."a" IN ACCESS EXCLUSIVE MODE', copy, 'DROP TABLE "public"."a"',
+    ]);
+    expect(a.sql).toEqual(a.steps.flatMap((st) => st.sql));
+    const guarded = plan(policy({ interval: '1 day', premake: 0 }), [part('d', 'DEFAULT', { isDefault: true })], '2024-03-10T12:00:00Z', { defaultRows: new Map([[`${Date.parse('2024-03-10T00:00:00Z')}000:${Date.parse('2024-03-11T00:00:00Z')}000`, false]]) });
+    expect(progs(guarded).filter((x) => x.startsWith('create'))).toEqual(['create events_p20240310: create-table(tx) guard-default validate-guard attach(tx)']);
+  });
+
   it('drops with DETACH CONCURRENTLY then DROP, and uses plain DETACH when a DEFAULT exists', () => {
     const r = plan(policy({ interval: '1 day', premake: 0, retention: keep('3 days', 'drop') }), [...parts(), part('d', 'DEFAULT', { isDefault: true })], '2024-03-10T12:00:00Z', {
       defaultRows: new Map(),

@@ -21,7 +21,7 @@ const policy = (r: RetentionSpec): RangePolicy => ({
   range: { column: 'id', interval: { kind: 'step', step: 10n }, premake: 1, timezone: 'UTC' },
   default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, retention: r, health: { probes: [] },
 });
-const drop = (i: number): Action => ({ kind: 'drop', policy: 'ids', partition: { schema: 'public', name: `p${i}` }, boundSql: '', bounds: `[${i * 10}, ${(i + 1) * 10})`, reason: 'expired', sql: [] });
+const drop = (i: number): Action => ({ kind: 'drop', policy: 'ids', partition: { schema: 'public', name: `p${i}` }, boundSql: '', bounds: `[${i * 10}, ${(i + 1) * 10})`, reason: 'expired', steps: [], sql: [] });
 const planOf = (actions: Action[]): PolicyPlan => ({ policy: 'ids', database: 'main', table: 'public.ids', actions, problems: [] });
 const occupied = (n: number, empty: number[] = []) => new Map(Array.from({ length: n }, (_, i) => [`p${i}`, !empty.includes(i)]));
 
@@ -95,7 +95,7 @@ describe('the retention guard', () => {
     expect(r.deferred).toEqual([{ kind: 'drop', partition: 'p2', bounds: '[20, 30)', reason: 'expired' }]);
   });
   it('work resumed on tables already detached is neither counted nor limited', () => {
-    const resumed: Action = { kind: 'archive', policy: 'ids', partition: { schema: 'public', name: 'gone' }, boundSql: '', bounds: '', reason: 'resume', sql: [], resume: true };
+    const resumed: Action = { kind: 'archive', policy: 'ids', partition: { schema: 'public', name: 'gone' }, boundSql: '', bounds: '', reason: 'resume', steps: [], sql: [], resume: true };
     const r = guard(planOf([resumed, drop(0)]), { r: retention({ maxPerRun: 1 }), clockDoubt: 'far' });
     expect(r.actions).toEqual([resumed]);
   });

@@ -1,0 +1,191 @@
+import type pg from 'pg';
+import { displayName } from '../config/qualified-name.js';
+import { quoteQualified } from '../db/quote.js';
+import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
+import type { PartitionRef } from '../model/refs.js';
+import type { Step, StepName } from '../model/steps.js';
+import { progressLogger } from '../progress.js';
+import { lockTableSql } from '../sql/copy.js';
+import { dropSql, finalizeSql } from '../sql/ddl.js';
+import { countRows, isDetachPending, relid, tableState } from './catalog-state.js';
+import type { RetryPolicy } from './retry.js';
+import { inTransaction, withLockRetries } from './retry.js';
+import { runStep, StepFailed, type StepContext, type StepWork } from './step-runner.js';
+
+/** What one action's steps share: the session, the retry policy, and the table they act on. */
+export interface ActionRun extends StepContext {
+  readonly retry: RetryPolicy;
+  /** The OID of the table this action created or detached (set by create-table and detach). */
+  oid: number | undefined;
+}
+
+/** One step kind's behaviour: `final` says whether it is the action's last step (journal). */
+export type StepHandler = (r: ActionRun, step: Step, final: boolean) => Promise<void>;
+
+/** The single statement of a one-statement step. */
+function only(step: Step): string {
+  const [statement, ...more] = step.sql;
+  if (statement === undefined || more.length > 0) throw new Error(`step ${step.name} expects one statement, has ${step.sql.length}`);
+  return statement;
+}
+
+const retried = (r: ActionRun, sql: string): Promise<StepWork<pg.QueryResult>> => withLockRetries(r.retry, () => r.client.query(sql));
+const inTx = <T>(r: ActionRun, body: () => Promise<T>) => withLockRetries(r.retry, () => inTransaction(r.client, r.db.lockTimeoutMs, body));
+
+/**
+ * CREATE TABLE and its journal entry commit together, so a crash can never leave a table
+ * partwarden made without the record that lets the next run attach it; a sub-partitioned child
+ * comes with all its sub-partitions, or not at all.
+ */
+const createTable: StepHandler = async (r, step, final) => {
+  r.oid = await runStep(r, 'create-table', step.sql.join(';\n'), { final }, async (finish) => {
+    const w = await withLockRetries(r.retry, (attempt) =>
+      inTransaction(r.client, r.db.lockTimeoutMs, async () => {
+        for (const statement of step.sql) await r.client.query(statement);
+        const oid = (await relid(r.client, r.action.partition)) ?? undefined;
+        await finish({ status: 'done', attempts: attempt, relid: oid });
+        return oid;
+      }),
+    );
+    return { value: w.value, attempts: w.attempts, relid: w.value, finished: true };
+  });
+};
+
+/** ADD CONSTRAINT ... NOT VALID on DEFAULT; already there means an earlier attempt added it. */
+const guardDefault: StepHandler = (r, step, final) =>
+  runStep(r, 'guard-default', only(step), { final, relid: r.oid }, async () => {
+    try {
+      return await retried(r, only(step));
+    } catch (err) {
+      if (sqlstateOf(err) !== SQLSTATE.DUPLICATE_OBJECT) throw err;
+      return { value: null, attempts: 1 };
+    }
+  }).then(() => undefined);
+
+/**
+ * VALIDATE scans DEFAULT while writes go on. Rows of the new range that reached DEFAULT before the
+ * guard make it fail: the guard is removed, the empty new table dropped, and the next run sees
+ * the rows (relocation or a default_rows violation).
+ */
+const validateGuard: StepHandler = (r, step, final) =>
+  runStep(r, 'validate-guard', only(step), { final, relid: r.oid ?? relidOf(r) }, async () => {
+    try {
+      return await retried(r, only(step));
+    } catch (err) {
+      if (sqlstateOf(err) !== SQLSTATE.CHECK_VIOLATION) throw err;
+      const guard = 'defaultGuard' in r.action ? r.action.defaultGuard : undefined;
+      if (guard) await retried(r, guard.dropSql);
+      const oid = r.oid ?? relidOf(r);
+      const dropped = oid !== undefined && (await discardEmptyUnattached(r, r.action.partition, oid));
+      throw new StepFailed(
+        `DEFAULT partition ${guard ? displayName(guard.defaultPartition) : 'DEFAULT'} received rows of ${r.action.bounds} before ${displayName(r.action.partition)} was attached; guard removed` +
+          `${dropped ? ' and the empty new table dropped' : ''}: the next run moves them (default.relocate: true) or reports them (default_rows)`,
+        SQLSTATE.CHECK_VIOLATION,
+      );
+    }
+  }).then(() => undefined);
+
+const relidOf = (r: ActionRun): number | undefined => ('relid' in r.action ? r.action.relid : undefined);
+
+/**
+ * Drops a table this action created and never attached, if it is still that table, still not a
+ * partition and still empty: the next run plans its range afresh. Anything else is left alone.
+ */
+async function discardEmptyUnattached(r: ActionRun, t: PartitionRef, oid: number): Promise<boolean> {
+  const w = await inTx(r, async () => {
+    const now = await tableState(r.client, t);
+    if (now.oid !== oid || now.attached) return false;
+    await r.client.query(lockTableSql(t, 'ACCESS EXCLUSIVE'));
+    if ((await r.client.query(`SELECT 1 FROM ${quoteQualified(t.schema, t.name)} LIMIT 1`)).rowCount !== 0) return false;
+    await r.client.query(dropSql(t));
+    return true;
+  }).catch(() => ({ value: false }));
+  return w.value;
+}
+
+/** One batch at a time, each its own journaled step; rows in flight sit in the not-yet-attached table (never lost). */
+const moveRows: StepHandler = async (r, step) => {
+  const progress = progressLogger(r.log, 'moving rows out of DEFAULT');
+  let total = 0;
+  for (;;) {
+    const moved = await runStep(r, 'move-rows', only(step), { final: false, relid: r.oid }, async () => {
+      const w = await inTx(r, () => r.client.query(only(step)));
+      return { value: w.value.rowCount ?? 0, attempts: w.attempts, rows: w.value.rowCount ?? 0 };
+    });
+    if (moved === 0) return;
+    progress((total += moved), 'rows');
+  }
+};
+
+/**
+ * ATTACH (SHARE UPDATE EXCLUSIVE on the parent): alone, or in one transaction with the guard's DROP
+ * CONSTRAINT, or after the last rows moved out of DEFAULT (`drain`: repeated until none moves).
+ */
+const attach: StepHandler = (r, step, final) =>
+  runStep(r, 'attach', step.sql.join(';\n'), { final, relid: r.oid ?? relidOf(r) }, async (): Promise<StepWork<unknown>> => {
+    if (!step.inTransaction) return retried(r, only(step));
+    return inTx(r, async () => {
+      const [first, ...rest] = step.sql;
+      if (step.drain) while (((await r.client.query(first!)).rowCount ?? 0) > 0);
+      else await r.client.query(first!);
+      for (const statement of rest) await r.client.query(statement);
+    });
+  }).then(() => undefined);
+
+/**
+ * DETACH, concurrently when planned, journaling the rows that leave the parent. If a concurrent
+ * detach fails after its first phase, the partition is left "pending detach"
+ * (pg_inherits.inhdetachpending): that is read from the catalog (not guessed from the error) and
+ * completed with FINALIZE.
+ */
+const detach: StepHandler = async (r, step, final) => {
+  const statement = only(step);
+  const oid = await relid(r.client, r.action.partition);
+  r.oid = oid ?? undefined;
+  await runStep(r, 'detach', statement, { final, relid: r.oid }, async () => {
+    const count = await countRows(r.client, r.action.partition);
+    try {
+      return { ...(await retried(r, statement)), relid: r.oid, ...count };
+    } catch (err) {
+      if (r.action.concurrently !== true || !(await isDetachPending(r.client, r.action.partition))) throw err;
+      r.log.warn({ policy: r.action.policy, partition: r.action.partition.name }, 'concurrent detach interrupted; finalizing');
+      return { ...(await retried(r, finalizeSql(r.parent, r.action.partition))), relid: r.oid, ...count };
+    }
+  });
+};
+
+const finalize: StepHandler = (r, step, final) => runStep(r, 'finalize', only(step), { final }, () => retried(r, only(step))).then(() => undefined);
+
+const dropGuard: StepHandler = (r, step, final) => runStep(r, 'drop-guard', only(step), { final }, () => retried(r, only(step))).then(() => undefined);
+
+/** DROP of a detached table, fenced by OID: only the very table that was detached, and only if it is not attached again. */
+const drop: StepHandler = async (r, step, final) => {
+  const statement = only(step);
+  const expected = r.oid ?? relidOf(r) ?? (await relid(r.client, r.action.partition)) ?? undefined;
+  await runStep(r, 'drop', statement, { final, relid: expected }, async () => {
+    const w = await inTx(r, async () => {
+      const name = quoteQualified(r.action.partition.schema, r.action.partition.name);
+      const now = await tableState(r.client, r.action.partition);
+      if (now.oid === null) return undefined;
+      if (expected !== undefined && now.oid !== expected) throw new StepFailed(`${name} is not the table partwarden detached (OID ${now.oid}, expected ${expected}); not dropping it`);
+      if (now.attached) throw new StepFailed(`${name} is attached to a partitioned table again; not dropping it`);
+      const count = await countRows(r.client, r.action.partition);
+      await r.client.query(statement);
+      return count;
+    });
+    return { value: true, attempts: w.attempts, relid: expected, ...(w.value ? { rows: w.value.rows, rowsExact: w.value.rowsExact } : {}) };
+  });
+};
+
+/** The handler of every step kind the executor runs itself (the archive pipeline runs export .. drop of archives). */
+export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | 'manifest'>, StepHandler>> = {
+  'create-table': createTable,
+  'guard-default': guardDefault,
+  'validate-guard': validateGuard,
+  'move-rows': moveRows,
+  attach,
+  detach,
+  finalize,
+  drop,
+  'drop-guard': dropGuard,
+};

@@ -1,0 +1,55 @@
+/**
+ * Actions are programs of typed steps: `plan` prints their statements, the executor interprets
+ * them one by one, and the journal stores and resumes work by step name. A new capability adds
+ * step names here (and a handler in the executor), never a new branch on an action's shape.
+ */
+export type StepName =
+  | 'create-table' // CREATE TABLE (a sub-partitioned child with all its sub-partitions): one transaction, with its journal entry
+  | 'guard-default' // ADD CONSTRAINT ... NOT VALID on the DEFAULT partition (brief lock, no scan)
+  | 'validate-guard' // VALIDATE CONSTRAINT (scans DEFAULT while writes go on)
+  | 'move-rows' // one batch of rows out of DEFAULT, repeated until none moves
+  | 'attach' // ATTACH (with the guard's DROP CONSTRAINT, or after the last rows moved): one transaction
+  | 'detach' // DETACH [CONCURRENTLY]
+  | 'finalize' // DETACH ... FINALIZE of an interrupted concurrent detach
+  | 'export' // archive: COPY under a SHARE lock, streamed to storage
+  | 'verify' // archive: the object's size (and sha256 with verify: full)
+  | 'manifest' // archive: the attempt's manifest, then the partition's latest-manifest pointer
+  | 'drop' // DROP TABLE of a detached table (fenced by OID; for archives, after proving it unchanged)
+  | 'drop-guard'; // DROP CONSTRAINT of a guard an interrupted run left on DEFAULT
+
+export interface Step {
+  readonly name: StepName;
+  /** The statements this step sends, in order: exactly what `plan` prints. */
+  readonly sql: readonly string[];
+  /** Whether `sql` commits as one transaction. */
+  readonly inTransaction: boolean;
+  /** Removes rows from a table's reach or a table from the database: fenced (only the leader runs it). */
+  readonly destructive: boolean;
+  /** attach after a relocation: this statement (the first of `sql`) is repeated until it moves no row, then the rest runs, in one transaction. */
+  readonly drain?: boolean;
+}
+
+const make = (name: StepName, sql: readonly string[], inTransaction = false, destructive = false): Step => ({ name, sql, inTransaction, destructive });
+
+/** Step constructors: the one place that decides each step's transaction and fencing. */
+export const steps = {
+  createTable: (sql: readonly string[]) => make('create-table', sql, true),
+  guardDefault: (sql: string) => make('guard-default', [sql]),
+  validateGuard: (sql: string) => make('validate-guard', [sql]),
+  moveRows: (sql: string) => make('move-rows', [sql]),
+  attach: (sql: readonly string[]) => make('attach', sql, sql.length > 1),
+  /** The last rows out of DEFAULT and the ATTACH, in one transaction: nothing can be left behind. */
+  drainAndAttach: (moveSql: string, attachSql: string): Step => ({ ...make('attach', [moveSql, attachSql], true), drain: true }),
+  detach: (sql: string) => make('detach', [sql], false, true),
+  finalize: (sql: string) => make('finalize', [sql]),
+  export: (sql: readonly string[]) => make('export', sql, true),
+  verify: () => make('verify', []),
+  manifest: () => make('manifest', []),
+  drop: (sql: readonly string[]) => make('drop', sql, sql.length > 1, true),
+  dropGuard: (sql: string) => make('drop-guard', [sql]),
+};
+
+/** An action's program and the statements `plan` prints for it (all steps' `sql`, in order). */
+export function program(list: readonly Step[]): { readonly steps: readonly Step[]; readonly sql: readonly string[] } {
+  return { steps: list, sql: list.flatMap((s) => s.sql) };
+}
