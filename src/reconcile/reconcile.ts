@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config, Policy } from '../config/types.js';
+import type { Config, DatabaseConfig, Policy } from '../config/types.js';
 import { connect, serverVersionNum } from '../db/connect.js';
 import { executeAction, type ActionOutcome, type ArchiveRuntime } from '../executor/execute.js';
 import { openStorage } from '../archive/open-storage.js';
@@ -8,8 +8,8 @@ import { Journal, newId } from '../executor/journal.js';
 import type { PolicyPlan } from '../planner/actions.js';
 import type { Logger } from '../log.js';
 import { collectHealth, type PolicyStatus } from './assess-health.js';
-import { observe } from './observe.js';
-import { planPolicy } from './plan-policy.js';
+import { observe, type PolicyObservation } from './observe.js';
+import { planPolicy, type RemovalOptions } from './plan-policy.js';
 import { DEFAULT_CLOCK_TOLERANCE_MS, describeSkew, readClock, type ClockReading, type ClockSource } from './db-clock.js';
 
 export interface ReconcileRequest {
@@ -100,6 +100,23 @@ async function clockOf(client: pg.Client, req: ReconcileRequest, log: Logger): P
   return clock;
 }
 
+/** One database's reconcile: its session, clock and settings, shared by the steps below. */
+interface DatabaseRun {
+  readonly req: ReconcileRequest;
+  readonly database: string;
+  readonly db: DatabaseConfig;
+  readonly client: pg.Client;
+  readonly log: Logger;
+  readonly journal: Journal;
+  readonly version: number;
+  readonly nowMs: number;
+  readonly removal: RemovalOptions;
+  readonly runId: string;
+  readonly archive: ArchiveRuntime | undefined;
+  /** Actions started so far (actionPause waits between them). */
+  ran: number;
+}
+
 async function reconcileDatabase(req: ReconcileRequest, database: string, policies: Policy[]): Promise<DatabaseReport> {
   const db = req.config.databases.get(database)!;
   const log = req.log.child({ database });
@@ -118,61 +135,23 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
   const plans: PolicyPlan[] = [];
   const outcomes: ActionOutcome[] = [];
   let clock: ClockReading | undefined;
-  let executed = false;
+  const executed = req.execute && (req.mayExecute?.(database) ?? true);
   try {
-    const execute = req.execute && (req.mayExecute?.(database) ?? true);
-    executed = execute;
     const journal = new Journal(req.config.stateSchema);
-    if (execute) await journal.ensure(client);
+    if (executed) await journal.ensure(client);
     const version = await serverVersionNum(client);
     clock = await clockOf(client, req, log);
-    const nowMs = clock.nowMs;
     const removal = { allowMassRemoval: req.allowMassRemoval === true, ...(clock.doubt ? { clockDoubt: clock.doubt } : {}) };
+    const run: DatabaseRun = { req, database, db, client, log, journal, version, nowMs: clock.nowMs, removal, runId: newId(), archive: archiveRuntime(req.config, log), ran: 0 };
     const observed = await observe(client, policies, journal);
-    const runId = newId();
-    const archive = archiveRuntime(req.config, log);
-    const fence = req.fence ? () => req.fence!(database) : undefined;
-    const pauseMs = db.actionPauseMs ?? 0;
-    let ran = 0;
     for (const o of observed) {
-      const plan = await planPolicy(client, o, version, nowMs, removal);
+      const plan = await planPolicy(client, o, version, run.nowMs, removal);
       plans.push(plan);
-      if (!execute) continue;
-      const failed = new Set<string>();
-      for (const action of plan.actions) {
-        const key = `${action.partition.schema}.${action.partition.name}`;
-        const skipReason = () => (req.signal?.aborted ? 'shutting down' : failed.has(key) ? 'an earlier action on this partition failed' : undefined);
-        // actionPause: room for the application between actions (CPU, WAL, relcache rebuilds)
-        if (pauseMs > 0 && ran > 0 && !skipReason()) await pause(pauseMs, req.signal);
-        const skipped = skipReason();
-        if (skipped) {
-          outcomes.push({ action, status: 'skipped', error: skipped, durationMs: 0 });
-          continue;
-        }
-        ran++;
-        const outcome = await executeAction(
-          {
-            client, db, journal, runId, parent: o.policy.table, log, database, archive, fence,
-            archiveSpec: o.policy.retention?.archive,
-            retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs },
-          },
-          action,
-        );
-        if (outcome.status === 'failed') failed.add(key);
-        outcomes.push(outcome);
-      }
+      if (executed) outcomes.push(...(await executePlan(run, o.policy, plan)));
     }
-    if (!req.health) return { database, plans, outcomes, executed: execute, clock };
-    // Health describes the table as it is now: after actions ran, observe and plan again.
-    let current = { observed, plans: plans as readonly PolicyPlan[] };
-    if (outcomes.some((x) => x.status === 'done')) {
-      const again = await observe(client, policies, journal);
-      const againPlans: PolicyPlan[] = [];
-      for (const o of again) againPlans.push(await planPolicy(client, o, version, nowMs, removal));
-      current = { observed: again, plans: againPlans };
-    }
-    const health = await collectHealth(client, journal, current.observed, current.plans, nowMs);
-    return { database, plans, outcomes, health, executed: execute, clock };
+    if (!req.health) return { database, plans, outcomes, executed, clock };
+    const health = await assessAfter(run, policies, { observed, plans }, outcomes);
+    return { database, plans, outcomes, health, executed, clock };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error({ err: error, actionsRun: outcomes.length }, 'reconcile failed');
@@ -180,4 +159,50 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Runs one plan's actions in order. An action on a partition whose earlier action failed is
+ * skipped, and so is everything once shutdown began; actionPause leaves room for the application
+ * between actions (CPU, WAL, relcache rebuilds).
+ */
+async function executePlan(run: DatabaseRun, policy: Policy, plan: PolicyPlan): Promise<ActionOutcome[]> {
+  const { req, db } = run;
+  const outcomes: ActionOutcome[] = [];
+  const failed = new Set<string>();
+  const pauseMs = db.actionPauseMs ?? 0;
+  const fence = req.fence ? () => req.fence!(run.database) : undefined;
+  for (const action of plan.actions) {
+    const key = `${action.partition.schema}.${action.partition.name}`;
+    const skipReason = () => (req.signal?.aborted ? 'shutting down' : failed.has(key) ? 'an earlier action on this partition failed' : undefined);
+    if (pauseMs > 0 && run.ran > 0 && !skipReason()) await pause(pauseMs, req.signal);
+    const skipped = skipReason();
+    if (skipped) {
+      outcomes.push({ action, status: 'skipped', error: skipped, durationMs: 0 });
+      continue;
+    }
+    run.ran++;
+    const outcome = await executeAction(
+      {
+        client: run.client, db, journal: run.journal, runId: run.runId, parent: policy.table, log: run.log, database: run.database, archive: run.archive, fence,
+        archiveSpec: policy.retention?.archive, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs },
+      },
+      action,
+    );
+    if (outcome.status === 'failed') failed.add(key);
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/** Health describes the tables as they are now: after actions ran, observe and plan again, then evaluate the rules. */
+async function assessAfter(run: DatabaseRun, policies: readonly Policy[], before: { observed: PolicyObservation[]; plans: readonly PolicyPlan[] }, outcomes: readonly ActionOutcome[]) {
+  let current = before;
+  if (outcomes.some((x) => x.status === 'done')) {
+    const again = await observe(run.client, policies, run.journal);
+    const plans: PolicyPlan[] = [];
+    for (const o of again) plans.push(await planPolicy(run.client, o, run.version, run.nowMs, run.removal));
+    current = { observed: again, plans };
+  }
+  return collectHealth(run.client, run.journal, current.observed, current.plans, run.nowMs);
 }
