@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DEFAULT_LEVEL, extension, type Compression } from '../src/archive/compression.js';
+import { zstdAvailable } from '../src/model/runtime.js';
 import { exportToStorage, type ExportSpec } from '../src/archive/export.js';
 import { FileStorage } from '../src/archive/file-storage.js';
 import { streamIn } from '../src/archive/restore.js';
@@ -24,6 +25,9 @@ import { readColumns } from '../src/archive/table-shape.js';
 import type { DatabaseConfig } from '../src/config/types.js';
 import { textTable } from '../src/text-table.js';
 import { medianBy } from './stats.js';
+
+/** What the bench compares: zstd too where the runtime has it (Node.js >= 22.15). */
+const COMPRESSIONS: readonly Compression[] = zstdAvailable() ? ['none', 'gzip', 'zstd'] : ['none', 'gzip'];
 
 export interface ArchiveRun {
   scenario: string;
@@ -178,7 +182,7 @@ export async function archiveBench(o: { url: string; sizeMb: number; repeat: num
     const kept: Partial<Record<Compression, string>> = {}; // one archive per compression, for the restore runs
     const exports: Array<{ scenario: string; result: Measured<Sized> }> = [];
     for (const [where, dir] of stores) {
-      for (const compression of ['none', 'gzip'] as const) {
+      for (const compression of COMPRESSIONS) {
         const storage = new FileStorage(dir!);
         const spec: ExportSpec = { db, table: { schema, name: 'big_old' }, columns, format: 'csv', compression, partitioned: false };
         const result = await interleaved(
@@ -214,7 +218,7 @@ export async function archiveBench(o: { url: string; sizeMb: number; repeat: num
       );
     const rawImports = [await rawImport()];
     const restores: Array<{ scenario: string; result: Measured<Sized> }> = [];
-    for (const compression of ['none', 'gzip'] as const) {
+    for (const compression of COMPRESSIONS) {
       const file = kept[compression]!;
       const result = await interleaved(
         o.repeat,

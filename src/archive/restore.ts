@@ -11,6 +11,8 @@ import { parseManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
 import { restoreDdl } from './table-shape.js';
 import { copyInSql } from '../sql/copy.js';
+import { attachSql } from '../sql/ddl.js';
+import { inTransaction } from '../db/transaction.js';
 
 export interface RestoreRequest {
   readonly storage: Storage;
@@ -43,9 +45,7 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
   if ((await client.query('SELECT to_regclass($1) AS t', [targetSql])).rows[0].t !== null) {
     throw new Error(`${target.schema}.${target.name} already exists; choose another name with --as`);
   }
-  await client.query('BEGIN');
-  try {
-    await client.query(`SET LOCAL lock_timeout = ${Math.round(req.lockTimeoutMs)}`);
+  return inTransaction(client, req.lockTimeoutMs, async () => {
     for (const statement of restoreDdl(target, manifest.partition, manifest.columns, manifest.partitioning)) await client.query(statement);
     const source = await req.storage.get(prefix + manifest.dataObject);
     const copied = await streamIn(client, copyInSql(target, manifest.columns.filter((c) => !c.generated).map((c) => c.name), manifest.copyOptions), source, manifest.compression);
@@ -53,13 +53,9 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
       throw new Error(`archive object does not match its manifest (sha256 ${copied.sha256} vs ${manifest.sha256}, ${copied.bytes} vs ${manifest.bytes} bytes); nothing restored`);
     }
     if (copied.rows !== manifest.rows) throw new Error(`restored ${copied.rows} rows, manifest says ${manifest.rows}; nothing restored`);
-    if (req.attach) await client.query(`ALTER TABLE ${quoteQualified(req.parent.schema, req.parent.name)} ATTACH PARTITION ${targetSql} ${manifest.bounds}`);
-    await client.query('COMMIT');
+    if (req.attach) await client.query(attachSql(req.parent, target, manifest.bounds));
     return { manifest, target, rows: copied.rows };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 /**

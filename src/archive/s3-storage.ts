@@ -70,7 +70,7 @@ export class S3Storage implements Storage {
   readonly #cfg: StorageConfig;
 
   constructor(cfg: StorageConfig) {
-    // partwarden supports Node.js 20; the SDK's notice about its future Node 22 floor is noise in our logs
+    // the SDK's notice about Node.js version support is noise in our logs (partwarden supports 22 and 24)
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const u = new URL(cfg.url);
     this.#bucket = u.hostname;

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { RETRYABLE_LOCK_CODES, sqlstateOf } from '../db/sqlstate.js';
 
 export interface RetryPolicy {
@@ -44,16 +43,4 @@ export async function withLockRetries<T>(retry: RetryPolicy, work: (attempt: num
   }
 }
 
-/** Runs statements in one transaction (each statement its own query); rolls back on any error. */
-export async function inTransaction<T>(client: pg.Client, lockTimeoutMs: number, body: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query(`SET LOCAL lock_timeout = ${Math.round(lockTimeoutMs)}`);
-    const value = await body();
-    await client.query('COMMIT');
-    return value;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
+export { inTransaction } from '../db/transaction.js';

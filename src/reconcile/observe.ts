@@ -5,11 +5,11 @@ import type { CanonicalListPartition } from '../planner/children.js';
 import type { DefaultRowCount } from '../planner/common.js';
 import { formatListValue } from '../config/resolve-policy.js';
 import type { DeclaredListPartition, Policy, RangePolicy } from '../config/types.js';
-import { quoteIdent, quoteLiteral, quoteQualified } from '../db/quote.js';
 import { parseRangeBound } from '../planner/bounds.js';
 import type { Journal } from '../executor/journal.js';
 import { keyLiteral, type KeyType } from '../planner/keys.js';
 import { rangePredicateSql } from '../sql/ddl.js';
+import { boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../sql/catalog.js';
 import { checkTable, type TableCheck } from './check-table.js';
 
 export interface PolicyObservation {
@@ -60,14 +60,7 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
   const maxKeys = new Map<number, { m: bigint | null; d: bigint | null }>();
   const maxRows = await unionAllInChunks<{ p: RangePolicy; i: number }, { i: number; m: string | null; d: string | null }>(
     client, intPolicies,
-    ({ p, i }) => {
-      const col = quoteIdent(p.range.column);
-      const upper = newestUpperBound(tables[i]!, checks[i]!.keyType!);
-      const def = tables[i]!.partitions.find((x) => x.isDefault && x.heapBytes !== 0);
-      const m = upper === undefined ? 'NULL' : `(SELECT max(${col}) FROM ${quoteQualified(p.table.schema, p.table.name)} WHERE ${col} < ${upper})`;
-      const d = def ? `(SELECT max(${col}) FROM ${quoteQualified(def.schema, def.name)})` : 'NULL';
-      return `SELECT ${i} AS i, ${m}::text AS m, ${d}::text AS d`;
-    },
+    ({ p, i }) => maxKeysSql(i, p.table, p.range.column, newestUpperBound(tables[i]!, checks[i]!.keyType!), tables[i]!.partitions.find((x) => x.isDefault && x.heapBytes !== 0)),
   );
   const big = (v: string | null) => (v === null ? null : BigInt(v));
   for (const row of maxRows) maxKeys.set(Number(row.i), { m: big(row.m), d: big(row.d) });
@@ -101,7 +94,7 @@ function newestUpperBound(table: ObservedTable, keyType: KeyType): string | unde
 export async function partitionsHoldingRows(client: pg.Client, parts: ReadonlyArray<{ schema: string; name: string }>): Promise<Map<string, boolean>> {
   const rows = await unionAllInChunks<{ schema: string; name: string }, { n: string; has: boolean }>(
     client, parts,
-    (p) => `SELECT ${quoteLiteral(p.name)}::text AS n, EXISTS (SELECT 1 FROM ${quoteQualified(p.schema, p.name)}) AS has`,
+    holdsRowsSql,
   );
   return new Map(rows.map((r) => [r.n, r.has]));
 }
@@ -136,7 +129,7 @@ async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<Observed
   const present = parts.map((p, i) => ({ p, i })).filter((x): x is { p: ObservedPartition; i: number } => x.p !== undefined && x.p.heapBytes !== 0);
   const countRows = await unionAllInChunks<{ p: ObservedPartition; i: number }, { i: number; n: string }>(
     client, present,
-    ({ p, i }) => `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${quoteQualified(p.schema, p.name)} LIMIT ${EXACT_COUNT_LIMIT + 1}) s)::int8 AS n`,
+    ({ p, i }) => boundedCountSql(i, p, EXACT_COUNT_LIMIT),
   );
   const counts = new Map(countRows.map((r) => [Number(r.i), Number(r.n)]));
   return parts.map((p, i) => {
@@ -150,8 +143,7 @@ async function defaultRowCounts(client: pg.Client, parts: ReadonlyArray<Observed
 /** Which of the given WHERE clauses match at least one row of the DEFAULT partition (one query). */
 export async function defaultMatches(client: pg.Client, part: { schema: string; name: string }, predicates: readonly string[]): Promise<boolean[]> {
   if (predicates.length === 0) return [];
-  const t = quoteQualified(part.schema, part.name);
-  const sql = predicates.map((p, i) => `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM ${t} WHERE ${p})`).join(' UNION ALL ');
+  const sql = matchesSql(part, predicates);
   const hits = new Set((await client.query<{ i: number }>(sql)).rows.map((r) => Number(r.i)));
   return predicates.map((_, i) => hits.has(i));
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
 import { s3StorageConfig, useS3 } from '../helpers/s3.js';
+import { zstdAvailable } from '../../src/model/runtime.js';
 
 const db = useDatabase();
 const s3 = useS3();
@@ -109,6 +110,20 @@ describe('archive to S3 (s3rver), restore, list', () => {
     expect(restored.stderr).not.toMatch(/Warning|"level":50/);
     expect(restored.code).toBe(0);
     expect(await fingerprint('SELECT id, ts, amount, note, tags, doc, at, flag, note_len FROM public.bin_back')).toEqual(before);
+  });
+
+  // zstd needs Node.js >= 22.15: .ci/run runs this suite on Node 22 and 24 too, where it runs
+  it.runIf(zstdAvailable())('zstd archives (csv) round-trip, and the object is a standard zstd frame', async () => {
+    await tricky('public.zs');
+    const before = await fingerprint('SELECT id, ts, amount, note, tags, doc, at, flag, note_len FROM public.zs_old');
+    const cfg = writeProject(db.url, { 'z.yaml': archivePolicy('zs', 'public.zs', '    archive:\n      compression: zstd\n      verify: full\n') }, s3StorageConfig(s3, 'zs'));
+    expect(outcomesOf(await reconcileAt(cfg, NOW)).filter((o) => !o.includes(' create '))).toEqual(['done archive zs_old']);
+    const manifest = JSON.parse(await s3.getText('zs/main/public/zs/zs_old/manifest.json')) as { dataObject: string; compression: string };
+    expect(manifest).toMatchObject({ compression: 'zstd', dataObject: expect.stringMatching(/\/data\.csv\.zst$/) });
+    expect((await s3.getBytes(`zs/main/public/zs/zs_old/${manifest.dataObject}`)).subarray(0, 4).toString('hex')).toBe('28b52ffd'); // zstd magic
+    const restored = await runCli(['restore', '--config', cfg, '--policy', 'zs', '--partition', 'zs_old', '--as', 'public.zs_back']);
+    expect(restored.code).toBe(0);
+    expect(await fingerprint('SELECT id, ts, amount, note, tags, doc, at, flag, note_len FROM public.zs_back')).toEqual(before);
   });
 
   it('never overwrites an object: a foreign object where the first layout put data stays untouched, the archive goes to its own attempt', async () => {

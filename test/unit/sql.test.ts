@@ -3,6 +3,7 @@ import {
   addDefaultGuardSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql, validateConstraintSql,
 } from '../../src/sql/ddl.js';
 import { copyInSql, copyOptionsSql, copyOutSql, lockTableSql } from '../../src/sql/copy.js';
+import { boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../../src/sql/catalog.js';
 
 const parent = { schema: 'public', name: 'events' };
 const child = { schema: 'public', name: 'events_p20240101' };
@@ -60,5 +61,22 @@ describe('COPY and LOCK builders (what plan prints is what the export and the dr
     expect(copyInSql(odd, ['id', 'v'], '(FORMAT csv, HEADER true)')).toBe('COPY "Sales ""EU"""."Évents 📈" ("id", "v") FROM STDIN (FORMAT csv, HEADER true)');
     expect(lockTableSql(child, 'SHARE')).toBe('LOCK TABLE "public"."events_p20240101" IN SHARE MODE');
     expect(lockTableSql(child, 'ACCESS EXCLUSIVE')).toBe('LOCK TABLE "public"."events_p20240101" IN ACCESS EXCLUSIVE MODE');
+  });
+});
+
+describe('catalog lookups (one UNION ALL branch per table)', () => {
+  const def = { schema: 'public', name: 'events_default' };
+  it('reads the current point below the newest upper bound, and the DEFAULT max apart', () => {
+    expect(maxKeysSql(3, parent, 'Id', "'300000'", def)).toBe(
+      `SELECT 3 AS i, (SELECT max("Id") FROM "public"."events" WHERE "Id" < '300000')::text AS m, (SELECT max("Id") FROM "public"."events_default")::text AS d`,
+    );
+    expect(maxKeysSql(0, parent, 'id', undefined, undefined)).toBe('SELECT 0 AS i, NULL::text AS m, NULL::text AS d');
+  });
+  it('asks whether partitions hold rows, counts DEFAULT rows up to a bound, matches predicates', () => {
+    expect(holdsRowsSql({ schema: 'public', name: "it's" })).toBe(`SELECT 'it''s'::text AS n, EXISTS (SELECT 1 FROM "public"."it's") AS has`);
+    expect(boundedCountSql(1, def, 100000)).toBe('SELECT 1 AS i, (SELECT count(*) FROM (SELECT 1 FROM "public"."events_default" LIMIT 100001) s)::int8 AS n');
+    expect(matchesSql(def, ['"a" = 1', '"a" = 2'])).toBe(
+      'SELECT 0 AS i WHERE EXISTS (SELECT 1 FROM "public"."events_default" WHERE "a" = 1) UNION ALL SELECT 1 AS i WHERE EXISTS (SELECT 1 FROM "public"."events_default" WHERE "a" = 2)',
+    );
   });
 });

@@ -1,0 +1,99 @@
+import { quoteIdent, quoteLiteral, quoteQualified } from '../db/quote.js';
+import type { PartitionRef } from '../model/refs.js';
+
+/*
+ * The per-table lookups of an observation, pure and tested by exact string. Each is one branch
+ * of a UNION ALL (observe runs them for 50 tables at a time) returning a row tagged with `i`.
+ */
+
+const q = (t: PartitionRef) => quoteQualified(t.schema, t.name);
+
+/**
+ * An integer policy's current point and its DEFAULT's maximum: `m` is max(key) of the rows below
+ * `upperLiteral` (the newest partition's upper bound; one index probe per partition at most, and
+ * rows in DEFAULT above every partition are out of range), `d` the DEFAULT's own max(key).
+ */
+export function maxKeysSql(i: number, parent: PartitionRef, column: string, upperLiteral: string | undefined, defaultPartition: PartitionRef | undefined): string {
+  const col = quoteIdent(column);
+  const m = upperLiteral === undefined ? 'NULL' : `(SELECT max(${col}) FROM ${q(parent)} WHERE ${col} < ${upperLiteral})`;
+  const d = defaultPartition ? `(SELECT max(${col}) FROM ${q(defaultPartition)})` : 'NULL';
+  return `SELECT ${i} AS i, ${m}::text AS m, ${d}::text AS d`;
+}
+
+/** Whether a partition holds at least one row (the first visible tuple ends the scan). */
+export function holdsRowsSql(t: PartitionRef): string {
+  return `SELECT ${quoteLiteral(t.name)}::text AS n, EXISTS (SELECT 1 FROM ${q(t)}) AS has`;
+}
+
+/** Rows of a DEFAULT partition, counted up to `limit` + 1 (bounded cost; the planner's estimate above). */
+export function boundedCountSql(i: number, t: PartitionRef, limit: number): string {
+  return `SELECT ${i} AS i, (SELECT count(*) FROM (SELECT 1 FROM ${q(t)} LIMIT ${limit + 1}) s)::int8 AS n`;
+}
+
+/** Which of the predicates match a row of `t`: one branch each, present when it matches. */
+export function matchesSql(t: PartitionRef, predicates: readonly string[]): string {
+  return predicates.map((p, i) => `SELECT ${i} AS i WHERE EXISTS (SELECT 1 FROM ${q(t)} WHERE ${p})`).join(' UNION ALL ');
+}
+
+/**
+ * Everything partwarden needs to know about all of a database's managed tables, in ONE query
+ * (whatever the number of tables): relkind, partition strategy and key, columns, partitions
+ * with their bounds and pending-detach state (pg_inherits.inhdetachpending, PG >= 14),
+ * privileges and referencing foreign keys.
+ */
+export const READ_TABLES_SQL = `
+WITH targets AS (
+  SELECT t.schema_name, t.table_name, t.idx, c.oid AS relid
+  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema_name, table_name, idx)
+  LEFT JOIN pg_namespace n ON n.nspname = t.schema_name
+  LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
+),
+-- pg_constraint has no index on confrelid: scan it once for all tables, not once per table
+fks AS (
+  SELECT con.confrelid, json_agg(con.conrelid::regclass::text) AS referenced_by
+    FROM pg_constraint con
+   WHERE con.contype = 'f' AND con.confrelid IN (SELECT relid FROM targets WHERE relid IS NOT NULL)
+   GROUP BY con.confrelid
+)
+SELECT t.idx::int AS idx,
+       c.oid::int8 AS oid,
+       c.relkind::text AS relkind,
+       pt.partstrat::text AS partstrat,
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY k.ord), '[]')
+          FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum <> 0) AS key_columns,
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'generated', a.attgenerated <> '') ORDER BY a.attnum), '[]')
+          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       -- one positional array per partition (see RawPartition): a 13-key object for each of
+       -- 32,000 partitions was half of this query's time; the extras exist for the DEFAULT and
+       -- partitioned children only
+       (SELECT coalesce(json_agg(json_build_array(
+                 ch.oid::int8, chn.nspname, ch.relname, pg_get_expr(ch.relpartbound, 0), i.inhdetachpending, ch.relkind, ch.reltuples,
+                 CASE WHEN ch.relkind = 'p' OR ch.oid = pt.partdefid THEN json_build_object(
+                   -- a partitioned child: its own strategy, key column and partitions (one level down)
+                   'substrat', cpt.partstrat,
+                   'subkey', CASE WHEN ch.relkind = 'p' THEN (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = ch.oid AND a.attnum = cpt.partattrs[0] AND cpt.partnatts = 1) END,
+                   'sub', CASE WHEN ch.relkind = 'p' THEN (
+                     SELECT coalesce(json_agg(json_build_array(g.oid::int8, gn.nspname, g.relname, pg_get_expr(g.relpartbound, 0), i2.inhdetachpending, g.relkind, g.reltuples) ORDER BY g.relname), '[]')
+                       FROM pg_inherits i2 JOIN pg_class g ON g.oid = i2.inhrelid JOIN pg_namespace gn ON gn.oid = g.relnamespace
+                      WHERE i2.inhparent = ch.oid) END,
+                   -- the DEFAULT's heap size: 0 bytes means no rows at all, and its row count is skipped
+                   'heap_bytes', CASE WHEN ch.oid = pt.partdefid AND ch.relkind = 'r' THEN pg_relation_size(ch.oid) END,
+                   -- CHECK constraints partwarden adds to a DEFAULT partition while attaching next to it
+                   'pending_checks', CASE WHEN ch.oid = pt.partdefid THEN (SELECT coalesce(json_agg(con.conname ORDER BY con.conname), '[]') FROM pg_constraint con
+                                       WHERE con.conrelid = ch.oid AND con.contype = 'c' AND con.conname LIKE 'partwarden\\_pending\\_%') END)
+                 END) ORDER BY ch.relname), '[]')
+          FROM pg_inherits i
+          JOIN pg_class ch ON ch.oid = i.inhrelid
+          JOIN pg_namespace chn ON chn.oid = ch.relnamespace
+          LEFT JOIN pg_partitioned_table cpt ON cpt.partrelid = ch.oid
+         WHERE i.inhparent = c.oid) AS partitions,
+       CASE WHEN c.oid IS NULL THEN false ELSE pg_has_role(c.relowner, 'USAGE') END AS can_manage,
+       CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
+       coalesce(fks.referenced_by, '[]') AS referenced_by
+FROM targets t
+LEFT JOIN pg_class c ON c.oid = t.relid
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+LEFT JOIN fks ON fks.confrelid = c.oid
+ORDER BY t.idx`;
