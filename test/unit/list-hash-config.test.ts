@@ -39,6 +39,11 @@ describe('list and hash policies: config', () => {
     expect(problems).toEqual(['p.yaml:13:12: spec.list.partitions.uk[0]: value "GB" is already declared in partition "eu"; a value can belong to one partition only']);
   });
 
+  it('locates problems under keys that contain dots (the key is not split at its dots)', () => {
+    const { problems } = loadPolicies(`${head('l')}  strategy: list\n  list:\n    column: region\n    partitions:\n      eu.west: [EU, GB]\n      uk.north: [SCO, GB]\n`);
+    expect(problems).toEqual(['p.yaml:13:23: spec.list.partitions.uk.north[1]: value "GB" is already declared in partition "eu.west"; a value can belong to one partition only']);
+  });
+
   it('rejects a DEFAULT and a retention for hash policies, and explains why', () => {
     const { problems } = loadPolicies(`${head('h')}  strategy: hash\n  hash:\n    column: id\n    modulus: 8\n  default:\n    create: true\n  retention:\n    keep: 1 day\n    action: drop\n`);
     expect(problems).toEqual([
