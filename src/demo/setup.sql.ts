@@ -11,6 +11,12 @@ export const DEMO_SETUP: readonly string[] = [
   `INSERT INTO public.events (occurred_at, kind, payload) SELECT date_trunc('day', now() AT TIME ZONE 'UTC' - interval '20 days') AT TIME ZONE 'UTC' + g * interval '1 minute', 'view', jsonb_build_object('old', g) FROM generate_series(0, 1000) g`,
   `INSERT INTO public.events (occurred_at, kind, payload) SELECT date_trunc('day', now() AT TIME ZONE 'UTC' - interval '16 days') AT TIME ZONE 'UTC' + g * interval '1 minute', 'view', jsonb_build_object('old', g) FROM generate_series(0, 1000) g`,
   // today's partition, made by hand: adopted by its bounds, not duplicated
+  // three recent days made by hand, with rows: the expired partitions are a minority of those
+  // holding rows, so the retention guard lets them go (it refuses to remove more than half)
+  ...[1, 2, 3].flatMap((d) => [
+    `CREATE TABLE public.events_recent_${d} PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '${d} days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '${d - 1} days') AT TIME ZONE 'UTC')`,
+    `INSERT INTO public.events (occurred_at, kind, payload) SELECT date_trunc('day', now() AT TIME ZONE 'UTC' - interval '${d} days') AT TIME ZONE 'UTC' + g * interval '1 minute', 'view', jsonb_build_object('recent', g) FROM generate_series(0, 300) g`,
+  ]),
   `CREATE TABLE public.events_today_by_hand PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' + interval '1 day') AT TIME ZONE 'UTC')`,
   `INSERT INTO public.events (occurred_at, kind, payload) SELECT now() - (g || ' minutes')::interval, 'click', jsonb_build_object('n', g) FROM generate_series(1, 500) g WHERE now() - (g || ' minutes')::interval >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
 
