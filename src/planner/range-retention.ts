@@ -7,10 +7,13 @@ export interface FinitePartition {
   readonly range: ParsedRange & { readonly from: bigint; readonly to: bigint };
 }
 
-/** Which partitions hold at least one row (by name); a partition missing from the map is assumed to. */
+/** Which partitions hold at least one row (by occupancyKey); a partition missing from the map is assumed to. */
 export type Occupancy = ReadonlyMap<string, boolean>;
 
-export const holdsRows = (occupancy: Occupancy | undefined, name: string): boolean => occupancy?.get(name) ?? true;
+/** A partition's key in an Occupancy map: schema and name (partitions of one table may sit in several schemas). */
+export const occupancyKey = (t: { readonly schema: string; readonly name: string }): string => `${t.schema}.${t.name}`;
+
+export const holdsRows = (occupancy: Occupancy | undefined, t: { readonly schema: string; readonly name: string }): boolean => occupancy?.get(occupancyKey(t)) ?? true;
 
 /**
  * retention.keepPartitions: the current partition is always kept, and the newest N partitions
@@ -25,7 +28,7 @@ export function expiredByCount(candidates: readonly FinitePartition[], cur: bigi
   if (newestFirst.length <= keep) return { expired: [], needsOccupancy: false };
   let holders = 0;
   for (let i = 0; i < newestFirst.length; i++) {
-    if (holdsRows(occupancy, newestFirst[i]!.part.name)) holders++;
+    if (holdsRows(occupancy, newestFirst[i]!.part)) holders++;
     if (holders === keep) return { expired: newestFirst.slice(i + 1), needsOccupancy: occupancy === undefined };
   }
   return { expired: [], needsOccupancy: false };

@@ -37,8 +37,8 @@ export function guardRemovals(plan: PolicyPlan, g: RemovalGuardInputs): PolicyPl
   const retention = g.policy.retention;
   const confirmed = g.allowMassRemoval || retention?.allowMassRemoval === true;
   const attached = g.table.partitions.filter((p) => !p.isDefault && !p.detachPending);
-  const holders = attached.filter((p) => holdsRows(g.occupancy, p.name)).length;
-  const removedHolders = removals.filter((a) => holdsRows(g.occupancy, a.partition.name)).length;
+  const holders = attached.filter((p) => holdsRows(g.occupancy, p)).length;
+  const removedHolders = removals.filter((a) => holdsRows(g.occupancy, a.partition)).length;
   const keep = retention?.keepPartitions;
   const reasons: string[] = [];
   if (g.clockDoubt) reasons.push(g.clockDoubt);

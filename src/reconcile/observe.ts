@@ -10,6 +10,7 @@ import type { Journal } from '../executor/journal.js';
 import { keyLiteral, type KeyType } from '../planner/keys.js';
 import { rangePredicateSql } from '../sql/ddl.js';
 import { boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../sql/catalog.js';
+import { occupancyKey } from '../planner/range-retention.js';
 import { checkTable, type TableCheck } from './check-table.js';
 
 export interface PolicyObservation {
@@ -92,11 +93,8 @@ function newestUpperBound(table: ObservedTable, keyType: KeyType): string | unde
  * must tell partitions with rows from empty ones.
  */
 export async function partitionsHoldingRows(client: pg.Client, parts: ReadonlyArray<{ schema: string; name: string }>): Promise<Map<string, boolean>> {
-  const rows = await unionAllInChunks<{ schema: string; name: string }, { n: string; has: boolean }>(
-    client, parts,
-    holdsRowsSql,
-  );
-  return new Map(rows.map((r) => [r.n, r.has]));
+  const rows = await unionAllInChunks<{ schema: string; name: string }, { s: string; n: string; has: boolean }>(client, parts, holdsRowsSql);
+  return new Map(rows.map((r) => [occupancyKey({ schema: r.s, name: r.n }), r.has]));
 }
 
 /**

@@ -22,7 +22,7 @@ export function maxKeysSql(i: number, parent: PartitionRef, column: string, uppe
 
 /** Whether a partition holds at least one row (the first visible tuple ends the scan). */
 export function holdsRowsSql(t: PartitionRef): string {
-  return `SELECT ${quoteLiteral(t.name)}::text AS n, EXISTS (SELECT 1 FROM ${q(t)}) AS has`;
+  return `SELECT ${quoteLiteral(t.schema)}::text AS s, ${quoteLiteral(t.name)}::text AS n, EXISTS (SELECT 1 FROM ${q(t)}) AS has`;
 }
 
 /** Rows of a DEFAULT partition, counted up to `limit` + 1 (bounded cost; the planner's estimate above). */

@@ -23,17 +23,17 @@ const policy = (r: RetentionSpec): RangePolicy => ({
 });
 const drop = (i: number): Action => ({ kind: 'drop', policy: 'ids', partition: { schema: 'public', name: `p${i}` }, boundSql: '', bounds: `[${i * 10}, ${(i + 1) * 10})`, reason: 'expired', steps: [], sql: [] });
 const planOf = (actions: Action[]): PolicyPlan => ({ policy: 'ids', database: 'main', table: 'public.ids', actions, problems: [] });
-const occupied = (n: number, empty: number[] = []) => new Map(Array.from({ length: n }, (_, i) => [`p${i}`, !empty.includes(i)]));
+const occupied = (n: number, empty: number[] = []) => new Map(Array.from({ length: n }, (_, i) => [`public.p${i}`, !empty.includes(i)]));
 
 describe('keepPartitions counts partitions that hold rows', () => {
   it('keeps the newest N holding rows; empty gaps between them stay, empty ones behind go', () => {
     const parts = [0, 1, 2, 3, 4].map(finite);
-    const r = expiredByCount(parts, 45n, 2, new Map([['p0', true], ['p1', false], ['p2', true], ['p3', false], ['p4', true]]));
+    const r = expiredByCount(parts, 45n, 2, new Map([['public.p0', true], ['public.p1', false], ['public.p2', true], ['public.p3', false], ['public.p4', true]]));
     expect(r.expired.map((e) => e.part.name).sort()).toEqual(['p0', 'p1']);
   });
   it('fewer than N partitions holding rows: nothing expires, however many partitions there are', () => {
     const parts = Array.from({ length: 40 }, (_, i) => finite(i));
-    expect(expiredByCount(parts, 395n, 3, new Map(parts.map((p, i) => [p.part.name, i === 39 || i === 2]))).expired).toEqual([]);
+    expect(expiredByCount(parts, 395n, 3, new Map(parts.map((p, i) => [`public.${p.part.name}`, i === 39 || i === 2]))).expired).toEqual([]);
   });
   it('asks for occupancy when more than N partitions are past or current, and assumes rows until it has it', () => {
     const parts = [0, 1, 2].map(finite);
@@ -44,7 +44,7 @@ describe('keepPartitions counts partitions that hold rows', () => {
     fc.assert(fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 8 }), fc.nat(30), (rows, keep, curIdx) => {
       const parts = rows.map((_, i) => finite(i));
       const cur = BigInt(Math.min(curIdx, rows.length - 1) * 10 + 5);
-      const { expired } = expiredByCount(parts, cur, keep, new Map(rows.map((r, i) => [`p${i}`, r])));
+      const { expired } = expiredByCount(parts, cur, keep, new Map(rows.map((r, i) => [`public.p${i}`, r])));
       const pastHolders = rows.map((r, i) => ({ r, i })).filter((x) => x.r && BigInt(x.i * 10) <= cur).map((x) => x.i).sort((a, b) => b - a);
       const cutoff = pastHolders.length >= keep ? pastHolders[keep - 1]! : -1;
       for (const e of expired) {

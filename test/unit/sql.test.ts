@@ -73,7 +73,7 @@ describe('catalog lookups (one UNION ALL branch per table)', () => {
     expect(maxKeysSql(0, parent, 'id', undefined, undefined)).toBe('SELECT 0 AS i, NULL::text AS m, NULL::text AS d');
   });
   it('asks whether partitions hold rows, counts DEFAULT rows up to a bound, matches predicates', () => {
-    expect(holdsRowsSql({ schema: 'public', name: "it's" })).toBe(`SELECT 'it''s'::text AS n, EXISTS (SELECT 1 FROM "public"."it's") AS has`);
+    expect(holdsRowsSql({ schema: 'public', name: "it's" })).toBe(`SELECT 'public'::text AS s, 'it''s'::text AS n, EXISTS (SELECT 1 FROM "public"."it's") AS has`);
     expect(boundedCountSql(1, def, 100000)).toBe('SELECT 1 AS i, (SELECT count(*) FROM (SELECT 1 FROM "public"."events_default" LIMIT 100001) s)::int8 AS n');
     expect(matchesSql(def, ['"a" = 1', '"a" = 2'])).toBe(
       'SELECT 0 AS i WHERE EXISTS (SELECT 1 FROM "public"."events_default" WHERE "a" = 1) UNION ALL SELECT 1 AS i WHERE EXISTS (SELECT 1 FROM "public"."events_default" WHERE "a" = 2)',
