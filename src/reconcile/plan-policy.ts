@@ -7,6 +7,8 @@ import { planList } from '../planner/list.js';
 import { listPredicateSql, valueSetKey } from '../planner/list-hash-bounds.js';
 import { planRange, type RangeInputs } from '../planner/range.js';
 import { guardRemovals, isNewRemoval } from '../planner/removal-guard.js';
+import { occupancyKey } from '../planner/range-retention.js';
+import type { PartitionRef } from '../planner/actions.js';
 import { canonicalListValues, defaultMatches, defaultRowsIn, partitionsHoldingRows, type PolicyObservation } from './observe.js';
 
 /**
@@ -16,9 +18,37 @@ import { canonicalListValues, defaultMatches, defaultRowsIn, partitionsHoldingRo
  */
 export async function planPolicy(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number, removal: RemovalOptions = { allowMassRemoval: false }): Promise<PolicyPlan> {
   const plan = await planUnguarded(client, o, serverVersionNum, nowMs);
-  if (!plan.actions.some((a) => isNewRemoval(a, o.table))) return plan;
-  const occupancy = await partitionsHoldingRows(client, attachedPartitions(o));
+  const removed = plan.actions.filter((a) => isNewRemoval(a, o.table)).map((a) => a.partition);
+  if (removed.length === 0) return plan;
+  const occupancy = await guardOccupancy(client, o, removed);
   return guardRemovals(plan, { policy: o.policy, table: o.table, occupancy, ...removal });
+}
+
+/** Partitions whose occupancy the guard reads per query once it knows the removed ones'. */
+const OCCUPANCY_BATCH = 50;
+
+/**
+ * What the retention guard needs to know, and no more: which removed partitions hold rows, and
+ * enough of the others (newest names first) to show that at least as many holders stay as go and
+ * at least keepPartitions stay. Partitions not read count as holding rows (holdsRows), which can
+ * only confirm a verdict already proven; when the proof does not come, every partition is read,
+ * so a refusal always names exact numbers. Typically one small query instead of one EXISTS per
+ * partition of the table.
+ */
+async function guardOccupancy(client: pg.Client, o: PolicyObservation, removed: readonly PartitionRef[]): Promise<Map<string, boolean>> {
+  const removedKeys = new Set(removed.map(occupancyKey));
+  const others = attachedPartitions(o).filter((p) => !removedKeys.has(occupancyKey(p))).reverse();
+  const keep = o.policy.retention?.keepPartitions ?? 0;
+  let cursor = Math.min(others.length, removed.length + keep + 2);
+  const occupancy = await partitionsHoldingRows(client, [...removed, ...others.slice(0, cursor)]);
+  const holdersIn = (list: readonly PartitionRef[]) => list.filter((p) => occupancy.get(occupancyKey(p)) === true).length;
+  const need = Math.max(holdersIn(removed), keep);
+  while (holdersIn(others.slice(0, cursor)) < need && cursor < others.length) {
+    const next = others.slice(cursor, cursor + OCCUPANCY_BATCH);
+    for (const [k, v] of await partitionsHoldingRows(client, next)) occupancy.set(k, v);
+    cursor += next.length;
+  }
+  return occupancy;
 }
 
 /** What the run says about removals: its clock's trust and the DBA's confirmation. */
