@@ -4,6 +4,7 @@ import { text } from 'node:stream/consumers';
 import type pg from 'pg';
 import type { ArchiveSpec, DatabaseConfig } from '../config/types.js';
 import { quoteQualified } from '../db/quote.js';
+import { tableState } from '../db/relations.js';
 import type { PartitionRef } from '../planner/actions.js';
 import { VERSION } from '../version.js';
 import { copyOptionsSql, lockTableSql } from '../sql/copy.js';
@@ -214,8 +215,8 @@ async function dropArchived(job: ArchiveJob, spec: ExportSpec, manifest: Archive
       const r = await job.inLockedTransaction(async () => {
         await deterministicScans(client);
         await client.query(lockTableSql(job.table, 'ACCESS EXCLUSIVE'));
-        const row = (await client.query<{ oid: string; attached: boolean }>('SELECT oid::int8 AS oid, relispartition AS attached FROM pg_class WHERE oid = to_regclass($1)', [name])).rows[0];
-        if (!row || Number(row.oid) !== job.relid || row.attached) throw new Error(`${name} is no longer the detached table that was archived; not dropping it`);
+        const state = await tableState(client, job.table);
+        if (state.oid !== job.relid || state.attached) throw new Error(`${name} is no longer the detached table that was archived; not dropping it`);
         const now = await digestOnSession(client, spec);
         if (now.rows !== manifest.rows || now.rawSha256 !== manifest.uncompressedSha256) {
           throw new ChangedSinceExport(`${name} changed after its export (${now.rows} rows now, ${manifest.rows} archived${now.rows === manifest.rows ? ', other content' : ''}); archiving it again`);

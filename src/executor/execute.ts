@@ -7,7 +7,7 @@ import type { Storage } from '../archive/storage.js';
 import { sqlstateOf } from '../db/sqlstate.js';
 import type { Action, PartitionRef } from '../planner/actions.js';
 import { progressLogger } from '../progress.js';
-import { relid } from './catalog-state.js';
+import { relid } from '../db/relations.js';
 import { HANDLERS, type ActionRun } from './handlers.js';
 import { Journal, newId } from './journal.js';
 import { inTransaction, withLockRetries, type RetryPolicy } from './retry.js';

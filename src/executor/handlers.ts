@@ -7,7 +7,7 @@ import type { Step, StepName } from '../model/steps.js';
 import { progressLogger } from '../progress.js';
 import { lockTableSql } from '../sql/copy.js';
 import { dropSql, finalizeSql } from '../sql/ddl.js';
-import { countRows, isDetachPending, relid, tableState } from './catalog-state.js';
+import { countRows, isDetachPending, relid, tableState } from '../db/relations.js';
 import type { RetryPolicy } from './retry.js';
 import { inTransaction, withLockRetries } from './retry.js';
 import { runStep, StepFailed, type StepContext, type StepWork } from './step-runner.js';

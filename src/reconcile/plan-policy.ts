@@ -17,10 +17,12 @@ import { canonicalListValues, defaultMatches, defaultRowsIn, partitionsHoldingRo
  * declared list values in canonical form) is fetched here, only when needed.
  */
 export async function planPolicy(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number, removal: RemovalOptions = { allowMassRemoval: false }): Promise<PolicyPlan> {
-  const plan = await planUnguarded(client, o, serverVersionNum, nowMs);
+  // keepPartitions planning may have read every partition's occupancy already: the guard reuses it
+  const read: { occupancy?: Map<string, boolean> } = {};
+  const plan = await planUnguarded(client, o, serverVersionNum, nowMs, read);
   const removed = plan.actions.filter((a) => isNewRemoval(a, o.table)).map((a) => a.partition);
   if (removed.length === 0) return plan;
-  const occupancy = await guardOccupancy(client, o, removed);
+  const occupancy = read.occupancy ?? (await guardOccupancy(client, o, removed));
   return guardRemovals(plan, { policy: o.policy, table: o.table, occupancy, ...removal });
 }
 
@@ -61,7 +63,7 @@ export interface RemovalOptions {
 
 const attachedPartitions = (o: PolicyObservation) => o.table.partitions.filter((p) => !p.isDefault && !p.detachPending);
 
-async function planUnguarded(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number): Promise<PolicyPlan> {
+async function planUnguarded(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number, read: { occupancy?: Map<string, boolean> }): Promise<PolicyPlan> {
   const { policy, table, check } = o;
   const mismatch = (messages: readonly string[]): PolicyPlan => ({
     policy: policy.name, database: policy.database, table: displayName(policy.table), actions: [],
@@ -98,7 +100,8 @@ async function planUnguarded(client: pg.Client, o: PolicyObservation, serverVers
   };
   let plan = planRange(inputs);
   if (plan.needsOccupancy) {
-    inputs = { ...inputs, occupancy: await partitionsHoldingRows(client, attachedPartitions(o)) };
+    read.occupancy = await partitionsHoldingRows(client, attachedPartitions(o));
+    inputs = { ...inputs, occupancy: read.occupancy };
     plan = planRange(inputs);
   }
   if (defaultPart && plan.needsDefaultCheck.length > 0) {

@@ -1,6 +1,8 @@
 import type pg from 'pg';
-import { quoteQualified } from '../db/quote.js';
-import type { PartitionRef } from '../model/refs.js';
+import { quoteQualified } from './quote.js';
+
+/** A table by schema and name (structurally the model's PartitionRef: db sits below model/). */
+type PartitionRef = { readonly schema: string; readonly name: string };
 
 /** OID of a relation by name (null when it does not exist). */
 export async function relid(client: pg.Client, t: PartitionRef): Promise<number | null> {
