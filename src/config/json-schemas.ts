@@ -1,22 +1,18 @@
-import { configSchema } from './config-schema.js';
-import { policySchema } from './policy-schema.js';
-import { toJsonSchema } from './schema-dsl.js';
+import * as z from 'zod';
+import { configDocument } from './config-schema.js';
+import { policyDocument } from './policy-schema.js';
 
-/** The JSON Schemas in schema/, generated from the same definitions the validator uses. */
+/** JSON Schema (draft 2020-12, the input side: what a user may write) of one of our documents. */
+function jsonSchema(schema: z.ZodType, id: string, title: string): Record<string, unknown> {
+  const { $schema, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  return { $schema, $id: `https://partwarden.dev/schema/${id}`, title, ...rest };
+}
+
+/** The JSON Schemas in schema/, generated from the same declarations the loader uses. */
 export function jsonSchemas(): Record<string, unknown> {
   return {
-    'policy.schema.json': {
-      $schema: 'https://json-schema.org/draft/2020-12/schema',
-      $id: 'https://partwarden.dev/schema/policy.schema.json',
-      title: 'partwarden PartitionPolicy',
-      ...toJsonSchema(policySchema),
-    },
-    'config.schema.json': {
-      $schema: 'https://json-schema.org/draft/2020-12/schema',
-      $id: 'https://partwarden.dev/schema/config.schema.json',
-      title: 'partwarden configuration',
-      ...toJsonSchema(configSchema),
-    },
+    'policy.schema.json': jsonSchema(policyDocument, 'policy.schema.json', 'partwarden PartitionPolicy'),
+    'config.schema.json': jsonSchema(configDocument, 'config.schema.json', 'partwarden configuration'),
   };
 }
 

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configSchema } from './config-schema.js';
-import { parseTimeoutMs } from '../time/duration.js';
+import { configDocument, type ConfigDocument } from './config-schema.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { listPolicyFiles } from './files.js';
-import { policySchema } from './policy-schema.js';
+import { checkPolicy, type RulesContext } from './policy-rules.js';
+import { policyDocument } from './policy-schema.js';
 import { resolvePolicy } from './resolve-policy.js';
-import { asObj, validateNode } from './schema-dsl.js';
 import type { Config, DatabaseConfig, Policy } from './types.js';
-import { parseYamlDocuments } from './yaml-tree.js';
+import { parseYamlDocuments, valuePos } from './yaml-docs.js';
+import { readDocument } from './read-document.js';
 
 
 export interface LoadOptions {
@@ -43,43 +43,37 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv, problems: C
   const text = readText(file, problems);
   if (text === undefined) return undefined;
   // the config file holds URLs, credentials, endpoints and paths (no SQL): expanded everywhere
-  const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env, () => true);
+  const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env, { expandAt: () => true });
   problems.push(...yamlProblems);
   if (yamlProblems.length > 0) return undefined;
   if (documents.length !== 1) {
     problems.push({ file, line: 1, col: 1, path: '', message: `expected exactly one YAML document, found ${documents.length}` });
     return undefined;
   }
-  const before = problems.length;
-  const raw = asObj(validateNode(configSchema, documents[0]!.root, '', { file, problems }));
-  if (problems.length > before) return undefined;
-  const databases = new Map<string, DatabaseConfig>();
-  for (const [name, value] of Object.entries(asObj(raw.databases))) {
-    const d = asObj(value);
-    databases.set(
-      name,
-      Object.freeze({
-        name,
-        url: String(d.url),
-        lockTimeoutMs: parseTimeoutMs(String(d.lockTimeout ?? '2s')) ?? 2000,
-        statementTimeoutMs: parseTimeoutMs(String(d.statementTimeout ?? '0')) ?? 0,
-        lockRetries: typeof d.lockRetries === 'number' ? d.lockRetries : 5,
-        retryDelayMs: parseTimeoutMs(String(d.retryDelay ?? '500ms')) ?? 500,
-        actionPauseMs: parseTimeoutMs(String(d.actionPause ?? '0')) ?? 0,
-      }),
-    );
+  const doc = documents[0]!;
+  const read = readDocument(configDocument, doc);
+  if (!read.ok) {
+    problems.push(...read.problems);
+    return undefined;
   }
-  const storage = raw.storage === undefined ? undefined : (asObj(raw.storage) as unknown as Config['storage']);
+  return toConfig(file, read.data);
+}
+
+function toConfig(file: string, c: ConfigDocument): Config {
+  const databases = new Map<string, DatabaseConfig>();
+  for (const [name, d] of Object.entries(c.databases)) {
+    databases.set(name, Object.freeze({ name, url: d.url, lockTimeoutMs: d.lockTimeout, statementTimeoutMs: d.statementTimeout, lockRetries: d.lockRetries, retryDelayMs: d.retryDelay, actionPauseMs: d.actionPause }));
+  }
   return Object.freeze({
     file,
     databases,
-    storage: storage && Object.freeze({ ...storage }),
-    policies: typeof raw.policies === 'string' ? raw.policies : './policies',
-    schedule: typeof raw.schedule === 'string' ? raw.schedule : '*/10 * * * *',
-    scheduleJitterMs: parseTimeoutMs(String(raw.scheduleJitter ?? '10s')) ?? 10_000,
-    listen: typeof asObj(raw.server).listen === 'string' ? String(asObj(raw.server).listen) : '0.0.0.0:9465',
-    stateSchema: typeof raw.stateSchema === 'string' ? raw.stateSchema : 'partwarden',
-    clockSkewToleranceMs: parseTimeoutMs(String(raw.clockSkewTolerance ?? '5m')) ?? 300_000,
+    storage: c.storage && Object.freeze(c.storage),
+    policies: c.policies,
+    schedule: c.schedule,
+    scheduleJitterMs: c.scheduleJitter,
+    listen: c.server.listen,
+    stateSchema: c.stateSchema,
+    clockSkewToleranceMs: c.clockSkewTolerance,
   });
 }
 
@@ -91,6 +85,7 @@ export function loadPolicies(
   problems: ConfigProblem[],
   hasStorage = false,
 ): Policy[] {
+  const schema = policySchema({ knownDatabases, hasStorage });
   const policies: Policy[] = [];
   const byName = new Map<string, Policy>();
   const byTable = new Map<string, Policy>();
@@ -98,14 +93,15 @@ export function loadPolicies(
     const text = readText(file, problems);
     if (text === undefined) continue;
     // policy files describe tables and hold SQL (probes, with $$ dollar quoting): never expanded
-    const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env, () => false, policyLiteral);
+    const { documents, problems: yamlProblems } = parseYamlDocuments(file, text, env, { literalOnly: policyLiteral });
     problems.push(...yamlProblems);
     for (const doc of documents) {
-      const before = problems.length;
-      const raw = asObj(validateNode(policySchema, doc.root, '', { file, problems }));
-      if (problems.length > before) continue;
-      const policy = resolvePolicy(file, doc.root, raw, knownDatabases, hasStorage, problems);
-      if (!policy) continue;
+      const read = readDocument(schema, doc);
+      if (!read.ok) {
+        problems.push(...read.problems);
+        continue;
+      }
+      const policy = resolvePolicy(read.data, { file, ...valuePos(doc, ['metadata', 'name']) });
       const { line, col } = policy.origin;
       const dup = byName.get(policy.name);
       if (dup) {
@@ -124,6 +120,11 @@ export function loadPolicies(
     }
   }
   return policies;
+}
+
+/** The policy document with the rules that span keys, checked against the config it is loaded with. */
+function policySchema(rc: RulesContext) {
+  return policyDocument.superRefine((doc, ctx) => checkPolicy(doc, rc, ctx), { when: (payload) => payload.issues.length === 0 });
 }
 
 /** Loads config and policies; throws ConfigError listing every problem. */

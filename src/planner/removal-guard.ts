@@ -1,7 +1,7 @@
 import type { ObservedTable } from '../catalog/types.js';
 import type { Policy } from '../config/types.js';
 import type { Action, DeferredRemoval, PolicyPlan } from './actions.js';
-import { DEFAULT_MAX_PER_RUN } from '../config/resolve-policy.js';
+import { DEFAULT_MAX_PER_RUN } from '../config/policy-schema.js';
 import { holdsRows, type Occupancy } from './range-retention.js';
 
 export interface RemovalGuardInputs {

@@ -3,7 +3,7 @@ import { readTables } from '../catalog/read-tables.js';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { CanonicalListPartition } from '../planner/children.js';
 import type { DefaultRowCount } from '../planner/common.js';
-import { formatListValue } from '../config/resolve-policy.js';
+import { formatListValue } from '../config/policy-schema.js';
 import type { DeclaredListPartition, Policy, RangePolicy } from '../config/types.js';
 import { parseRangeBound } from '../planner/bounds.js';
 import type { Journal } from '../executor/journal.js';

@@ -151,6 +151,20 @@ describe('config and policy loading', () => {
     expect(problemsOf(project({ 'a.yaml': list })).join('\n')).toMatch(/spec\.range: only allowed with strategy: range \(this policy says strategy: list\)/);
   });
 
+  it('reads YAML as a DBA writes it: unquoted numbers as text, empty keys as unset, and says what a value of the wrong kind is', () => {
+    const numeric = POLICY.replace('name: events', 'name: 2024').replace('    premake: 7', '    premake: 7\n    naming:\n    timezone:');
+    const p = load({ configFile: project({ 'n.yaml': numeric }), env: {} }).policies[0] as RangePolicy;
+    expect(p.name).toBe('2024');
+    expect(p.range).toMatchObject({ timezone: 'UTC', premake: 7 });
+    expect(p.range.naming).toBeUndefined();
+    expect(problemsOf(project({ 'e.yaml': POLICY.replace('column: occurred_at', 'column:') }))).toEqual(['e.yaml:10:5: spec.range.column: is required but empty']);
+    expect(problemsOf(project({ 'e.yaml': POLICY.replace('interval: 1 day', 'interval: {}') }))).toEqual([
+      'e.yaml:11:15: spec.range.interval: expected a duration like "1 day" or a positive whole number, got a map',
+    ]);
+    expect(problemsOf(project({ 'e.yaml': POLICY.replace('interval: 1 day', 'interval: 0') }))).toEqual(['e.yaml:11:15: spec.range.interval: must be at least 1, got 0']);
+    expect(problemsOf(project({ 'e.yaml': POLICY.replace('keep: 90 days', 'keep: [90 days]') }))).toEqual(['e.yaml:14:11: spec.retention.keep: expected a string, got a list']);
+  });
+
   it('rejects a config with unknown keys and bad values', () => {
     const cfg = `${CONFIG}schedule: "every 10 minutes"\nstateSchme: pw\n`;
     expect(problemsOf(project({ 'a.yaml': POLICY }, cfg))).toEqual([

@@ -34,6 +34,11 @@ describe('list and hash policies: config', () => {
     expect(p.default.create).toBe(true);
   });
 
+  it('a declared partition without values is an error, never a partition silently dropped', () => {
+    const { problems } = loadPolicies(`${head('l')}  strategy: list\n  list:\n    column: region\n    partitions:\n      us: [US]\n      eu:\n`);
+    expect(problems).toEqual(['p.yaml:13:7: spec.list.partitions.eu: expected a list, got nothing']);
+  });
+
   it('rejects a value declared in two partitions, with the line of the second', () => {
     const { problems } = loadPolicies(`${head('l')}  strategy: list\n  list:\n    column: region\n    partitions:\n      eu: [EU, GB]\n      uk: [GB]\n`);
     expect(problems).toEqual(['p.yaml:13:12: spec.list.partitions.uk[0]: value "GB" is already declared in partition "eu"; a value can belong to one partition only']);
