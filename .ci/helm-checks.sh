@@ -47,6 +47,13 @@ echo "=== helm lint"
 "$helm" lint --strict "$chart"
 for v in "$chart"/ci/*-values.yaml; do "$helm" lint --strict "$chart" -f "$v"; done
 
+echo "=== values.schema.json: helm refuses a mistyped --set"
+for bad in replicaCont=3 mode=deploymnet serviceMonitor.enabeld=true; do
+  if "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" --set "$bad" >/dev/null 2>"$out/err"; then echo "helm accepted --set $bad"; exit 1; fi
+  grep -q "values don't meet the specifications of the schema" "$out/err" || { echo "--set $bad failed for another reason:"; cat "$out/err"; exit 1; }
+  echo "--set $bad: $(grep -m1 -o "additional properties.*\|value must be one of.*" "$out/err")"
+done
+
 echo "=== helm template + Kubernetes $KUBERNETES_VERSION schemas"
 "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" > "$out/default.yaml"
 for v in "$chart"/ci/*-values.yaml; do "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" -f "$v" > "$out/$(basename "$v" -values.yaml).yaml"; done
