@@ -8,6 +8,7 @@ import { tableState } from '../db/relations.js';
 import type { PartitionRef } from '../planner/actions.js';
 import { VERSION } from '../version.js';
 import { copyOptionsSql, lockTableSql } from '../sql/copy.js';
+import { dropSql } from '../sql/ddl.js';
 import { extension } from './compression.js';
 import { exportCopySql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
 import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.js';
@@ -210,7 +211,7 @@ async function verifyObject(storage: Storage, key: string, expected: { bytes: nu
 async function dropArchived(job: ArchiveJob, spec: ExportSpec, manifest: ArchiveManifest): Promise<boolean> {
   const name = quoteQualified(job.table.schema, job.table.name);
   try {
-    await job.step('drop', `DROP TABLE ${name}`, true, async () => {
+    await job.step('drop', dropSql(job.table), true, async () => {
       const { client } = job;
       const r = await job.inLockedTransaction(async () => {
         await deterministicScans(client);
@@ -221,7 +222,7 @@ async function dropArchived(job: ArchiveJob, spec: ExportSpec, manifest: Archive
         if (now.rows !== manifest.rows || now.rawSha256 !== manifest.uncompressedSha256) {
           throw new ChangedSinceExport(`${name} changed after its export (${now.rows} rows now, ${manifest.rows} archived${now.rows === manifest.rows ? ', other content' : ''}); archiving it again`);
         }
-        await client.query(`DROP TABLE ${name}`);
+        await client.query(dropSql(job.table));
       });
       return { value: true, attempts: r.attempts, rows: manifest.rows };
     });

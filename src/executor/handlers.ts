@@ -6,6 +6,7 @@ import type { PartitionRef } from '../model/refs.js';
 import type { Step, StepName } from '../model/steps.js';
 import { progressLogger } from '../progress.js';
 import { lockTableSql } from '../sql/copy.js';
+import { anyRowSql } from '../sql/catalog.js';
 import { dropSql, finalizeSql } from '../sql/ddl.js';
 import { countRows, isDetachPending, relid, tableState } from '../db/relations.js';
 import type { RetryPolicy } from './retry.js';
@@ -96,7 +97,7 @@ async function discardEmptyUnattached(r: ActionRun, t: PartitionRef, oid: number
     const now = await tableState(r.client, t);
     if (now.oid !== oid || now.attached) return false;
     await r.client.query(lockTableSql(t, 'ACCESS EXCLUSIVE'));
-    if ((await r.client.query(`SELECT 1 FROM ${quoteQualified(t.schema, t.name)} LIMIT 1`)).rowCount !== 0) return false;
+    if ((await r.client.query(anyRowSql(t))).rowCount !== 0) return false;
     await r.client.query(dropSql(t));
     return true;
   }).catch(() => ({ value: false }));

@@ -3,18 +3,16 @@ import type pg from 'pg';
 import { quoteIdent } from '../db/quote.js';
 import type { OpenWork } from '../catalog/types.js';
 import type { StepName } from '../model/steps.js';
+import {
+  AUDIT_COLUMNS_SQL, JOURNAL_ACCESS_SQL, addAuditColumnsSql, archiveBackoffSql, archiveFailuresSql, createJournalIndexSql, createJournalSchemaSql, createJournalSql,
+  journalFinishSql, journalStartSql, journalTable, openWorkSql, unfinishedUploadsSql,
+} from '../sql/journal.js';
 
 /**
  * Errors of steps a fence stopped (this replica lost leadership) start with this: another
  * replica's fenced attempt is never counted as a failure of the store (archive backoff).
  */
 export const FENCED_PREFIX = 'fenced: ';
-
-/**
- * A step name as an SQL literal: the journal's queries name steps only through this, so renaming
- * a step (model/steps.ts) is a compile error here instead of a silently broken resume.
- */
-const step = (name: StepName): string => `'${name}'`;
 
 /**
  * The journal: one row per step partwarden runs, in `<stateSchema>.journal`. It is the audit
@@ -27,7 +25,7 @@ export class Journal {
 
   constructor(stateSchema: string) {
     this.#schema = stateSchema;
-    this.#table = `${quoteIdent(stateSchema)}.journal`;
+    this.#table = journalTable(stateSchema);
   }
 
   get table(): string {
@@ -40,37 +38,10 @@ export class Journal {
     const access = await this.#access(client);
     if (access.problem) throw new Error(access.problem);
     // CREATE SCHEMA IF NOT EXISTS checks the database privilege even when the schema exists
-    if (!access.exists) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.#schema)}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${this.#table} (
-  id bigserial PRIMARY KEY,
-  action_id uuid NOT NULL,
-  run_id uuid NOT NULL,
-  policy text NOT NULL,
-  parent_schema text NOT NULL,
-  parent_table text NOT NULL,
-  partition_schema text NOT NULL,
-  partition_name text NOT NULL,
-  relid oid,
-  action text NOT NULL,
-  step text NOT NULL,
-  final boolean NOT NULL DEFAULT false,
-  bound_sql text NOT NULL DEFAULT '',
-  sql text NOT NULL,
-  status text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
-  rows bigint,
-  attempts int NOT NULL DEFAULT 0,
-  sqlstate text,
-  error text,
-  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-  finished_at timestamptz,
-  duration_ms double precision,
-  bounds text,
-  reason text,
-  rows_exact boolean,
-  storage_key text
-)`);
+    if (!access.exists) await client.query(createJournalSchemaSql(this.#schema));
+    await client.query(createJournalSql(this.#table));
     await this.#addAuditColumns(client);
-    await client.query(`CREATE INDEX IF NOT EXISTS journal_open_idx ON ${this.#table} (policy, action_id) WHERE status = 'done'`);
+    await client.query(createJournalIndexSql(this.#table));
     this.#ready = true;
   }
 
@@ -81,13 +52,11 @@ export class Journal {
    */
   async #addAuditColumns(client: pg.Client): Promise<void> {
     const r = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attname IN ('bounds', 'reason', 'rows_exact', 'storage_key') AND NOT attisdropped",
+      AUDIT_COLUMNS_SQL,
       [this.#table],
     );
     if (r.rows[0]!.n === 4) return;
-    await client.query(
-      `ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS bounds text, ADD COLUMN IF NOT EXISTS reason text, ADD COLUMN IF NOT EXISTS rows_exact boolean, ADD COLUMN IF NOT EXISTS storage_key text`,
-    );
+    await client.query(addAuditColumnsSql(this.#table));
   }
 
   /**
@@ -100,11 +69,7 @@ export class Journal {
 
   async #access(client: pg.Client): Promise<{ exists: boolean; problem?: string }> {
     const r = await client.query<{ exists: boolean; usable: boolean; can_create_schema: boolean; role: string }>(
-      `SELECT n.oid IS NOT NULL AS exists,
-              coalesce(has_schema_privilege(n.oid, 'CREATE') AND has_schema_privilege(n.oid, 'USAGE'), false) AS usable,
-              has_database_privilege(current_database(), 'CREATE') AS can_create_schema,
-              current_user AS role
-         FROM (SELECT 1) x LEFT JOIN pg_namespace n ON n.nspname = $1`,
+      JOURNAL_ACCESS_SQL,
       [this.#schema],
     );
     const row = r.rows[0]!;
@@ -124,16 +89,7 @@ export class Journal {
    */
   async archiveBackoff(client: pg.Client, policy: string, partition: { schema: string; name: string }): Promise<{ failures: number; retryAfter: string } | undefined> {
     const r = await client.query<{ failures: number; retry_after: Date | null; waiting: boolean }>(
-      `WITH attempts AS (
-         SELECT status, finished_at, sum(CASE WHEN status = 'done' AND final THEN 1 ELSE 0 END) OVER (ORDER BY id DESC) AS later_success
-           FROM ${this.#table}
-          WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND action = 'archive' AND status <> 'running'
-            AND (step IN (${step('export')}, ${step('verify')}, ${step('manifest')}) OR (status = 'done' AND final))
-            -- another replica's attempt stopped by its fence is not a failure of the store
-            AND coalesce(error, '') NOT LIKE $4)
-       SELECT count(*)::int AS failures, max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) AS retry_after,
-              coalesce(max(finished_at) + least(interval '1 hour', interval '1 minute' * power(2, greatest(count(*) - 1, 0))) > now(), false) AS waiting
-         FROM attempts WHERE status = 'failed' AND later_success = 0`,
+      archiveBackoffSql(this.#table),
       [policy, partition.schema, partition.name, `${FENCED_PREFIX}%`],
     );
     const row = r.rows[0];
@@ -148,11 +104,7 @@ export class Journal {
   async archiveFailures(client: pg.Client, policies: readonly string[]): Promise<Array<{ policy: string; partition: string; error: string }>> {
     if (policies.length === 0 || !(await this.exists(client))) return [];
     const r = await client.query<{ policy: string; partition: string; status: string; error: string | null }>(
-      `SELECT DISTINCT ON (policy, partition_schema, partition_name) policy, partition_name AS partition, status, error
-         FROM ${this.#table}
-        WHERE policy = ANY($1) AND action = 'archive' AND status <> 'running' AND (status = 'failed' OR final)
-          AND started_at > now() - interval '30 days'
-        ORDER BY policy, partition_schema, partition_name, id DESC`,
+      archiveFailuresSql(this.#table),
       [policies],
     );
     return r.rows.filter((x) => x.status === 'failed').map((x) => ({ policy: x.policy, partition: x.partition, error: x.error ?? 'failed' }));
@@ -165,9 +117,7 @@ export class Journal {
    */
   async unfinishedUploads(client: pg.Client, policy: string, partition: { schema: string; name: string }): Promise<string[]> {
     const r = await client.query<{ k: string }>(
-      `SELECT DISTINCT storage_key AS k FROM ${this.#table}
-        WHERE policy = $1 AND partition_schema = $2 AND partition_name = $3 AND step = ${step('export')} AND status <> 'done'
-          AND storage_key IS NOT NULL AND started_at > now() - interval '30 days'`,
+      unfinishedUploadsSql(this.#table),
       [policy, partition.schema, partition.name],
     );
     return r.rows.map((x) => x.k);
@@ -180,8 +130,7 @@ export class Journal {
 
   async start(client: pg.Client, e: JournalEntry): Promise<number> {
     const r = await client.query<{ id: string }>(
-      `INSERT INTO ${this.#table} (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status, bounds, reason, storage_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15, $16) RETURNING id`,
+      journalStartSql(this.#table),
       [e.actionId, e.runId, e.policy, e.parent.schema, e.parent.name, e.partition.schema, e.partition.name, e.relid ?? null, e.action, e.step, e.final, e.boundSql, e.sql, e.bounds ?? null, e.reason ?? null, e.storageKey ?? null],
     );
     return Number(r.rows[0]!.id);
@@ -189,9 +138,7 @@ export class Journal {
 
   async finish(client: pg.Client, id: number, result: StepResult): Promise<void> {
     await client.query(
-      `UPDATE ${this.#table} SET status = $2, attempts = $3, sqlstate = $4, error = $5, relid = coalesce($6, relid), rows = $7, rows_exact = $8,
-              finished_at = clock_timestamp(), duration_ms = extract(epoch FROM clock_timestamp() - started_at) * 1000
-        WHERE id = $1`,
+      journalFinishSql(this.#table),
       [id, result.status, result.attempts, result.sqlstate ?? null, result.error ?? null, result.relid ?? null, result.rows ?? null, result.rows === undefined ? null : (result.rowsExact ?? true)],
     );
   }
@@ -203,25 +150,7 @@ export class Journal {
   async openWork(client: pg.Client, policies: readonly string[]): Promise<OpenWork[]> {
     if (policies.length === 0 || !(await this.exists(client))) return [];
     const r = await client.query<{ policy: string; action: string; relid: string; schema: string; name: string; parent_schema: string; parent_table: string; bound_sql: string; action_id: string; standalone: boolean }>(
-      `SELECT DISTINCT ON (j.action_id) j.policy, j.action, j.relid::int8 AS relid, j.partition_schema AS schema, j.partition_name AS name,
-              j.parent_schema, j.parent_table,
-              j.bound_sql, j.action_id::text AS action_id,
-              EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = j.relid AND NOT c.relispartition AND c.relname = j.partition_name) AS standalone
-         FROM ${this.#table} j
-        WHERE j.policy = ANY($1) AND j.relid IS NOT NULL
-          AND ((j.step = ${step('create-table')} AND j.action IN ('create', 'relocate') AND j.status = 'done')
-               -- DETACH ... CONCURRENTLY commits on its own: a crash before the journal update
-               -- leaves the step 'running' although the table is detached; the catalog decides
-               OR (j.step = ${step('detach')} AND j.action IN ('drop', 'archive') AND j.status IN ('done', 'running'))
-               -- a concurrent detach that failed in its second phase is finished by a FINALIZE
-               -- (a separate action): the table is then detached, and this action's to finish
-               OR (j.step = ${step('detach')} AND j.action IN ('drop', 'archive') AND j.status = 'failed' AND j.sql LIKE '%CONCURRENTLY')
-               -- these steps only ever run on a detached table (e.g. after a finalize)
-               OR (j.step = ${step('export')} AND j.action = 'archive')
-               OR (j.step = ${step('drop')} AND j.action = 'drop'))
-          AND NOT EXISTS (SELECT 1 FROM ${this.#table} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
-          AND j.started_at > now() - interval '30 days'
-        ORDER BY j.action_id, j.id`,
+      openWorkSql(this.#table),
       [policies],
     );
     // one entry per table: several actions may have left the same detached table unfinished

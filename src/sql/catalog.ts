@@ -97,3 +97,8 @@ LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
 LEFT JOIN fks ON fks.confrelid = c.oid
 ORDER BY t.idx`;
+
+/** A row if the table holds any (the cheapest emptiness test: stops at the first row). */
+export function anyRowSql(t: PartitionRef): string {
+  return `SELECT 1 FROM ${q(t)} LIMIT 1`;
+}

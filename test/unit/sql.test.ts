@@ -3,7 +3,10 @@ import {
   addDefaultGuardSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql, validateConstraintSql,
 } from '../../src/sql/ddl.js';
 import { copyInSql, copyOptionsSql, copyOutSql, lockTableSql } from '../../src/sql/copy.js';
-import { boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../../src/sql/catalog.js';
+import { anyRowSql, boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../../src/sql/catalog.js';
+import {
+  addAuditColumnsSql, archiveBackoffSql, createJournalIndexSql, createJournalSchemaSql, createJournalSql, journalFinishSql, journalStartSql, journalTable, openWorkSql, stepLiteral, unfinishedUploadsSql,
+} from '../../src/sql/journal.js';
 
 const parent = { schema: 'public', name: 'events' };
 const child = { schema: 'public', name: 'events_p20240101' };
@@ -73,10 +76,37 @@ describe('catalog lookups (one UNION ALL branch per table)', () => {
     expect(maxKeysSql(0, parent, 'id', undefined, undefined)).toBe('SELECT 0 AS i, NULL::text AS m, NULL::text AS d');
   });
   it('asks whether partitions hold rows, counts DEFAULT rows up to a bound, matches predicates', () => {
+    expect(anyRowSql({ schema: 'public', name: 'Évents' })).toBe('SELECT 1 FROM "public"."Évents" LIMIT 1');
     expect(holdsRowsSql({ schema: 'public', name: "it's" })).toBe(`SELECT 'public'::text AS s, 'it''s'::text AS n, EXISTS (SELECT 1 FROM "public"."it's") AS has`);
     expect(boundedCountSql(1, def, 100000)).toBe('SELECT 1 AS i, (SELECT count(*) FROM (SELECT 1 FROM "public"."events_default" LIMIT 100001) s)::int8 AS n');
     expect(matchesSql(def, ['"a" = 1', '"a" = 2'])).toBe(
       'SELECT 0 AS i WHERE EXISTS (SELECT 1 FROM "public"."events_default" WHERE "a" = 1) UNION ALL SELECT 1 AS i WHERE EXISTS (SELECT 1 FROM "public"."events_default" WHERE "a" = 2)',
     );
+  });
+});
+
+describe('journal statements (the audit trail and the record resume reads)', () => {
+  const t = journalTable('Part "Warden"');
+  it('lives in the quoted state schema, created only when missing', () => {
+    expect(t).toBe('"Part ""Warden""".journal');
+    expect(createJournalSchemaSql('Part "Warden"')).toBe('CREATE SCHEMA IF NOT EXISTS "Part ""Warden"""');
+    expect(createJournalSql(t)).toMatch(/^CREATE TABLE IF NOT EXISTS "Part ""Warden""".journal \(\n  id bigserial PRIMARY KEY,\n  action_id uuid NOT NULL,/);
+    expect(createJournalIndexSql(t)).toBe(`CREATE INDEX IF NOT EXISTS journal_open_idx ON "Part ""Warden""".journal (policy, action_id) WHERE status = 'done'`);
+    expect(addAuditColumnsSql(t)).toBe(
+      'ALTER TABLE "Part ""Warden""".journal ADD COLUMN IF NOT EXISTS bounds text, ADD COLUMN IF NOT EXISTS reason text, ADD COLUMN IF NOT EXISTS rows_exact boolean, ADD COLUMN IF NOT EXISTS storage_key text',
+    );
+  });
+  it('writes every value as a parameter', () => {
+    expect(journalStartSql(t)).toBe(
+      `INSERT INTO "Part ""Warden""".journal (action_id, run_id, policy, parent_schema, parent_table, partition_schema, partition_name, relid, action, step, final, bound_sql, sql, status, bounds, reason, storage_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'running', $14, $15, $16) RETURNING id`,
+    );
+    expect(journalFinishSql(t)).toMatch(/^UPDATE "Part ""Warden""".journal SET status = \$2, attempts = \$3, .* WHERE id = \$1$/s);
+  });
+  it('resumes by step name: the names in the SQL are the typed StepNames', () => {
+    const sql = openWorkSql(t);
+    for (const s of ['create-table', 'detach', 'export', 'drop'] as const) expect(sql).toContain(`j.step = ${stepLiteral(s)}`);
+    expect(archiveBackoffSql(t)).toContain(`step IN ('export', 'verify', 'manifest')`);
+    expect(unfinishedUploadsSql(t)).toContain(`step = 'export' AND status <> 'done'`);
   });
 });
