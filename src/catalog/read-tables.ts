@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { QualifiedName } from '../config/qualified-name.js';
-import type { ObservedPartition, ObservedTable } from './types.js';
+import type { ObservedPartition, ObservedTable, ParentDress } from './types.js';
 import { READ_TABLES_SQL } from '../sql/catalog.js';
 
 
@@ -35,6 +35,35 @@ interface Row {
   can_manage: boolean;
   can_create: boolean;
   referenced_by: string[];
+  dress: RawDress | null;
+}
+
+interface RawDress {
+  owner: string;
+  current_role: string;
+  may_set_owner: boolean;
+  owner_can_create: boolean;
+  grants: Array<[grantee: string | null, privilege: string, grantable: boolean]>;
+  replident: string;
+  replident_index: [schema: string, name: string] | null;
+  tablespace: string | null;
+  access_method: string | null;
+}
+
+const IDENTITY: Readonly<Record<string, ParentDress['replicaIdentity']>> = { d: 'default', f: 'full', n: 'nothing', i: 'index' };
+
+function toDress(d: RawDress): ParentDress {
+  return {
+    owner: d.owner,
+    currentRole: d.current_role,
+    maySetOwner: d.may_set_owner,
+    ownerCanCreate: d.owner_can_create,
+    grants: d.grants.map(([grantee, privilege, grantable]) => ({ grantee, privilege, grantable })),
+    replicaIdentity: IDENTITY[d.replident] ?? 'default',
+    ...(d.replident_index ? { replicaIndex: { schema: d.replident_index[0], name: d.replident_index[1] } } : {}),
+    ...(d.tablespace ? { tablespace: d.tablespace } : {}),
+    ...(d.access_method ? { accessMethod: d.access_method } : {}),
+  };
 }
 
 const STRATEGY: Readonly<Record<string, ObservedTable['strategy']>> = { r: 'range', l: 'list', h: 'hash' };
@@ -63,5 +92,6 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     canManage: row.can_manage,
     canCreateInSchema: row.can_create,
     referencedBy: row.referenced_by,
+    ...(row.dress ? { dress: toDress(row.dress) } : {}),
   }));
 }

@@ -30,6 +30,38 @@ export interface ObservedColumn {
   readonly generated: boolean;
 }
 
+/** One privilege of a table's ACL (aclexplode), for a grantee other than the owner. */
+export interface AclGrant {
+  /** null: PUBLIC. */
+  readonly grantee: string | null;
+  /** SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN. */
+  readonly privilege: string;
+  readonly grantable: boolean;
+}
+
+/**
+ * What a new partition must carry from its parent that PostgreSQL does not copy by itself with
+ * CREATE TABLE ... LIKE (and partly not even with PARTITION OF): owner, grants, replica identity,
+ * tablespace, access method.
+ */
+export interface ParentDress {
+  readonly owner: string;
+  /** The connected role (a partition it creates is its own until given to the owner). */
+  readonly currentRole: string;
+  /** Whether this role may give a table to the owner (ALTER ... OWNER: SET on the owner role; MEMBER before PostgreSQL 16). */
+  readonly maySetOwner: boolean;
+  /** ALTER ... OWNER also needs the owner's CREATE on the schema. */
+  readonly ownerCanCreate: boolean;
+  readonly grants: readonly AclGrant[];
+  readonly replicaIdentity: 'default' | 'full' | 'nothing' | 'index';
+  /** The parent's replica identity index (replicaIdentity: index). */
+  readonly replicaIndex?: { readonly schema: string; readonly name: string };
+  /** Not the database's default. */
+  readonly tablespace?: string;
+  /** Set on the parent (PostgreSQL >= 17). */
+  readonly accessMethod?: string;
+}
+
 /** A policy's parent table as the catalog shows it (`exists: false` when missing). */
 export interface ObservedTable {
   readonly exists: boolean;
@@ -48,6 +80,8 @@ export interface ObservedTable {
   readonly canCreateInSchema: boolean;
   /** Tables with foreign keys that reference this table. */
   readonly referencedBy: readonly string[];
+  /** What new partitions take from the parent (absent: nothing to carry, e.g. in planner tests). */
+  readonly dress?: ParentDress;
 }
 
 /** A step of a multi-step action that finished before a crash, found in the journal. */

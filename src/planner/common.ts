@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ArchiveSpec, Policy } from '../config/types.js';
 import {
-  addDefaultGuardSql, attachDefaultSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
+  addDefaultGuardSql, attachDefaultSql, attachSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
 } from '../sql/ddl.js';
 import { copyOutSql, lockTableSql } from '../sql/copy.js';
 import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
 import { program, steps, type Step } from '../model/steps.js';
 import { displayName } from '../config/qualified-name.js';
 import { renderName } from '../model/naming.js';
+import { createChildSql } from './dress.js';
 
 const sameRef = (a: PartitionRef, b: PartitionRef) => a.schema === b.schema && a.name === b.name;
 
@@ -164,7 +165,7 @@ export function defaultCreateAction(policy: Policy, table: ObservedTable, usedNa
   if (usedNames.has(name)) return { problem: `default.create: a table named ${name} already exists and is not the DEFAULT partition; attach it as DEFAULT by hand or rename it` };
   usedNames.add(name);
   const ref = { schema: policy.table.schema, name };
-  const createSql = [createLikeSql(ref, policy.table)];
+  const createSql = createChildSql(ref, policy.table, table);
   return {
     kind: 'create', policy: policy.name, partition: ref, boundSql: 'DEFAULT', bounds: 'DEFAULT',
     reason: 'default.create: no DEFAULT partition yet', createSql, ...program([steps.createTable(createSql), steps.attach([attachDefaultSql(policy.table, ref)])]),

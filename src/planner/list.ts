@@ -1,6 +1,7 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ListPolicy } from '../config/types.js';
-import { attachSql, createLikeSql, moveRowsWhereSql } from '../sql/ddl.js';
+import { attachSql, moveRowsWhereSql } from '../sql/ddl.js';
+import { createChildSql } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
@@ -62,7 +63,7 @@ export function planList(inp: ListInputs): ListPlan {
   for (const m of children.missing) {
     const values = m.values!;
     const base = { policy: policy.name, partition: m.ref, boundSql: m.boundSql, bounds: m.bounds };
-    const createSql = [createLikeSql(m.ref, parent)];
+    const createSql = createChildSql(m.ref, parent, table);
     if (defaultPart) {
       const hasRows = inp.defaultRows.get(valueSetKey(values));
       if (hasRows === undefined) needsDefaultCheck.push([...values]);

@@ -2,7 +2,8 @@ import type { ObservedPartition } from '../catalog/types.js';
 import type { RangePolicy } from '../config/types.js';
 import { defaultNaming, renderName, type NameParts } from '../model/naming.js';
 import { program, steps } from '../model/steps.js';
-import { attachSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
+import { attachSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
+import { createChildSql, createPartitionedChildSql } from './dress.js';
 import { toWall } from '../time/tz.js';
 import type { PartitionRef } from './actions.js';
 import { uncoveredCells } from './bounds.js';
@@ -100,13 +101,13 @@ export function subChildren(s: RangeState, child: PartitionRef, partitions: read
 /** CREATE statements of a new child: one table, or a partitioned table and all its sub-partitions. */
 function createSqlFor(s: RangeState, ref: PartitionRef): string[] | undefined {
   const sp = s.policy.subpartition;
-  if (!sp) return [createLikeSql(ref, s.parent)];
+  if (!sp) return createChildSql(ref, s.parent, s.inp.table);
   const plan = subChildren(s, ref, []);
   if (plan.problems.length > 0) {
     s.problems.push(...plan.problems);
     return undefined;
   }
-  return [createPartitionedLikeSql(ref, s.parent, sp.strategy, sp.column), ...plan.missing.map((m) => createPartitionOfSql(m.ref, ref, m.boundSql))];
+  return createPartitionedChildSql(ref, s.parent, sp, plan.missing, s.inp.table);
 }
 
 /** The tokens of a partition's name: its start (and end) as the interval shows it, in the policy's time zone. */

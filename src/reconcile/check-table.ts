@@ -3,6 +3,7 @@ import type { Policy } from '../config/types.js';
 import { displayIdent, displayName } from '../config/qualified-name.js';
 import { isTimeKey, keyTypeOf, type KeyType } from '../planner/keys.js';
 import { parseHashBound } from '../planner/list-hash-bounds.js';
+import { ownerFix } from '../planner/dress.js';
 
 export interface TableCheck {
   /** Problems that stop partwarden from managing the table. */
@@ -32,6 +33,8 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
   }
   if (!t.canManage) errors.push(`the connected role cannot run DDL on ${name}: it must own the table or be a member of the owning role`);
   if (!t.canCreateInSchema) errors.push(`the connected role has no CREATE privilege on schema ${displayIdent(policy.table.schema)}`);
+  const owner = t.dress && ownerFix(t.dress, policy.table.schema);
+  if (owner) warnings.push(owner);
   if (t.referencedBy.length > 0) warnings.push(`foreign keys from ${t.referencedBy.join(', ')} reference ${name}: DETACH also locks those tables (SHARE) and fails if referencing rows exist`);
   let keyType: KeyType | undefined;
   let keyColumnType: string | undefined;

@@ -90,7 +90,21 @@ SELECT t.idx::int AS idx,
          WHERE i.inhparent = c.oid) AS partitions,
        CASE WHEN c.oid IS NULL THEN false ELSE pg_has_role(c.relowner, 'USAGE') END AS can_manage,
        CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
-       coalesce(fks.referenced_by, '[]') AS referenced_by
+       coalesce(fks.referenced_by, '[]') AS referenced_by,
+       -- what a new partition must carry from the parent (planner/dress.ts)
+       CASE WHEN c.oid IS NOT NULL THEN json_build_object(
+         'owner', pg_get_userbyid(c.relowner),
+         'current_role', current_user,
+         -- ALTER ... OWNER needs the right to SET ROLE to the owner (MEMBER before 16) and the owner's CREATE on the schema
+         'may_set_owner', CASE WHEN current_setting('server_version_num')::int >= 160000 THEN pg_has_role(c.relowner, 'SET') ELSE pg_has_role(c.relowner, 'MEMBER') END,
+         'owner_can_create', has_schema_privilege(c.relowner, n.oid, 'CREATE'),
+         'grants', (SELECT coalesce(json_agg(json_build_array(CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable)), '[]')
+                      FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner),
+         'replident', c.relreplident::text,
+         'replident_index', (SELECT json_build_array(xn.nspname, xc.relname) FROM pg_index x JOIN pg_class xc ON xc.oid = x.indexrelid JOIN pg_namespace xn ON xn.oid = xc.relnamespace
+                              WHERE x.indrelid = c.oid AND x.indisreplident),
+         'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace),
+         'access_method', (SELECT amname FROM pg_am WHERE oid = c.relam)) END AS dress
 FROM targets t
 LEFT JOIN pg_class c ON c.oid = t.relid
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace

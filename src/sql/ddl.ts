@@ -1,4 +1,4 @@
-import { quoteIdent, quoteQualified } from '../db/quote.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../db/quote.js';
 import type { PartitionRef } from '../model/refs.js';
 
 /*
@@ -14,8 +14,55 @@ const q = (t: PartitionRef) => quoteQualified(t.schema, t.name);
  * beyond ACCESS SHARE. Identity is excluded: ATTACH refuses a table with its own identity column
  * (PG >= 17), and on older versions the partition must use the parent's sequence anyway.
  */
-export function createLikeSql(child: PartitionRef, parent: PartitionRef): string {
-  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY)`;
+export function createLikeSql(child: PartitionRef, parent: PartitionRef, place: TablePlacement = {}): string {
+  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY)${placementSql(place)}`;
+}
+
+/** Where and how a new table is stored: what PARTITION OF takes from the parent and LIKE does not. */
+export interface TablePlacement {
+  /** The parent's access method, when set (partitioned tables carry one from PostgreSQL 17). */
+  readonly accessMethod?: string;
+  /** The parent's tablespace, when it is not the database's default. */
+  readonly tablespace?: string;
+}
+
+/** ` USING am TABLESPACE ts` (the order CREATE TABLE wants), or nothing. */
+function placementSql(p: TablePlacement): string {
+  // a parent's access method (and so USING on a partitioned child) exists from PostgreSQL 17 on
+  return (p.accessMethod ? ` USING ${quoteIdent(p.accessMethod)}` : '') + (p.tablespace ? ` TABLESPACE ${quoteIdent(p.tablespace)}` : '');
+}
+
+/** `ALTER TABLE ... OWNER TO role`: a new partition belongs to the parent's owner, not to the role that created it. */
+export function ownerSql(t: PartitionRef, owner: string): string {
+  return `ALTER TABLE ${q(t)} OWNER TO ${quoteIdent(owner)}`;
+}
+
+/** One GRANT of table privileges (`grantee` null: PUBLIC), as the parent's ACL holds them. */
+export function grantSql(t: PartitionRef, privileges: readonly string[], grantee: string | null, grantable: boolean): string {
+  return `GRANT ${privileges.join(', ')} ON TABLE ${q(t)} TO ${grantee === null ? 'PUBLIC' : quoteIdent(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`;
+}
+
+/** REPLICA IDENTITY FULL or NOTHING (the default needs no statement). */
+export function replicaIdentitySql(t: PartitionRef, identity: 'full' | 'nothing'): string {
+  return `ALTER TABLE ${q(t)} REPLICA IDENTITY ${identity.toUpperCase()}`;
+}
+
+/**
+ * REPLICA IDENTITY USING INDEX on a new table: the index LIKE copied from the parent's replica
+ * identity index is the unique, non-partial one on the same columns (found by column name, so
+ * dropped columns of the parent do not matter). One statement (a DO block); it fails, and with it
+ * the create, when no such index exists.
+ */
+export function replicaIndexSql(t: PartitionRef, parentIndex: PartitionRef): string {
+  const cols = (indexOid: string) =>
+    `(SELECT array_agg(a.attname ORDER BY k.n) FROM pg_index x, unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) JOIN pg_attribute a ON a.attnum = k.attnum WHERE x.indexrelid = ${indexOid} AND a.attrelid = x.indrelid)`;
+  return [
+    'DO $partwarden$ DECLARE idx name; BEGIN',
+    `SELECT ci.relname INTO idx FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid WHERE i.indrelid = ${quoteLiteral(q(t))}::regclass AND i.indisunique AND i.indpred IS NULL AND ${cols('i.indexrelid')} = ${cols(`${quoteLiteral(q(parentIndex))}::regclass`)} ORDER BY ci.relname LIMIT 1;`,
+    `IF idx IS NULL THEN RAISE EXCEPTION 'no index of % matches the replica identity index %', ${quoteLiteral(q(t))}, ${quoteLiteral(q(parentIndex))}; END IF;`,
+    `EXECUTE format('ALTER TABLE %s REPLICA IDENTITY USING INDEX %I', ${quoteLiteral(q(t))}, idx);`,
+    'END $partwarden$',
+  ].join(' ');
 }
 
 /** `FOR VALUES FROM (a) TO (b)` with already-escaped literals. */
@@ -79,8 +126,8 @@ export function moveRowsWhereSql(from: PartitionRef, target: PartitionRef, predi
 }
 
 /** `CREATE TABLE child (LIKE parent ...) PARTITION BY HASH|LIST (column)`: a new child that is itself partitioned. */
-export function createPartitionedLikeSql(child: PartitionRef, parent: PartitionRef, strategy: 'hash' | 'list', column: string): string {
-  return `${createLikeSql(child, parent)} PARTITION BY ${strategy.toUpperCase()} (${quoteIdent(column)})`;
+export function createPartitionedLikeSql(child: PartitionRef, parent: PartitionRef, strategy: 'hash' | 'list', column: string, place: TablePlacement = {}): string {
+  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY) PARTITION BY ${strategy.toUpperCase()} (${quoteIdent(column)})${placementSql(place)}`;
 }
 
 /**

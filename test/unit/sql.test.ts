@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  addDefaultGuardSql, attachSql, createLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsSql, rangeBoundSql, validateConstraintSql,
+  addDefaultGuardSql, attachSql, createLikeSql, createPartitionedLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, grantSql, moveRowsSql, ownerSql, rangeBoundSql,
+  replicaIdentitySql, replicaIndexSql, validateConstraintSql,
 } from '../../src/sql/ddl.js';
+import { dressStatements, grantStatements, ownerFix } from '../../src/planner/dress.js';
 import { copyInSql, copyOptionsSql, copyOutSql, lockTableSql } from '../../src/sql/copy.js';
 import { anyRowSql, boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../../src/sql/catalog.js';
 import {
@@ -108,5 +110,46 @@ describe('journal statements (the audit trail and the record resume reads)', () 
     for (const s of ['create-table', 'detach', 'export', 'drop'] as const) expect(sql).toContain(`j.step = ${stepLiteral(s)}`);
     expect(archiveBackoffSql(t)).toContain(`step IN ('export', 'verify', 'manifest')`);
     expect(unfinishedUploadsSql(t)).toContain(`step = 'export' AND status <> 'done'`);
+  });
+});
+
+describe('what a new partition carries from its parent (planner/dress.ts)', () => {
+  const odd = { schema: 'Sales', name: 'Évents 2026' };
+  it('places it like PARTITION OF would: access method, tablespace', () => {
+    expect(createLikeSql(child, parent, { tablespace: 'fast space', accessMethod: 'heap2' })).toBe(
+      'CREATE TABLE "public"."events_p20240101" (LIKE "public"."events" INCLUDING ALL EXCLUDING IDENTITY) USING "heap2" TABLESPACE "fast space"',
+    );
+    expect(createPartitionedLikeSql(child, parent, 'hash', 'tenant', { tablespace: 'fast' })).toBe(
+      'CREATE TABLE "public"."events_p20240101" (LIKE "public"."events" INCLUDING ALL EXCLUDING IDENTITY) PARTITION BY HASH ("tenant") TABLESPACE "fast"',
+    );
+  });
+  it('owner, grants (PUBLIC included), replica identity', () => {
+    expect(ownerSql(odd, 'App Owner')).toBe('ALTER TABLE "Sales"."Évents 2026" OWNER TO "App Owner"');
+    expect(grantSql(odd, ['SELECT'], null, false)).toBe('GRANT SELECT ON TABLE "Sales"."Évents 2026" TO PUBLIC');
+    expect(replicaIdentitySql(odd, 'full')).toBe('ALTER TABLE "Sales"."Évents 2026" REPLICA IDENTITY FULL');
+    expect(grantStatements(odd, [
+      { grantee: 'writer', privilege: 'INSERT', grantable: true }, { grantee: 'reporting', privilege: 'SELECT', grantable: false },
+      { grantee: 'writer', privilege: 'SELECT', grantable: true }, { grantee: 'writer', privilege: 'TRUNCATE', grantable: false },
+    ])).toEqual([
+      'GRANT SELECT ON TABLE "Sales"."Évents 2026" TO "reporting"',
+      'GRANT TRUNCATE ON TABLE "Sales"."Évents 2026" TO "writer"',
+      'GRANT SELECT, INSERT ON TABLE "Sales"."Évents 2026" TO "writer" WITH GRANT OPTION',
+    ]);
+  });
+  it('REPLICA IDENTITY USING INDEX: one DO block, literals escaped, failing when no index matches', () => {
+    const sql = replicaIndexSql({ schema: 'public', name: "it's" }, { schema: 'public', name: 'ev_ident' });
+    expect(sql).toMatch(/^DO \$partwarden\$ .* END \$partwarden\$$/);
+    expect(sql).toContain(`i.indrelid = '"public"."it''s"'::regclass`);
+    expect(sql).toContain(`RAISE EXCEPTION 'no index of % matches the replica identity index %'`);
+    expect(sql).toContain(`EXECUTE format('ALTER TABLE %s REPLICA IDENTITY USING INDEX %I', '"public"."it''s"', idx)`);
+  });
+  it('asks for nothing when the parent needs nothing carried, and never gives the table to an owner it cannot', () => {
+    const dress = { owner: 'app', currentRole: 'app', maySetOwner: true, ownerCanCreate: true, grants: [], replicaIdentity: 'default' as const };
+    expect(dressStatements(child, dress)).toEqual([]);
+    expect(dressStatements(child, { ...dress, currentRole: 'pw' })).toEqual(['ALTER TABLE "public"."events_p20240101" OWNER TO "app"']);
+    expect(dressStatements(child, { ...dress, currentRole: 'pw', ownerCanCreate: false })).toEqual([]);
+    expect(ownerFix({ ...dress, currentRole: 'pw', maySetOwner: false, ownerCanCreate: false }, 'Sales')).toBe(
+      `new partitions cannot be given the table's owner app by pw (they stay pw's); fix: GRANT "app" TO "pw"; GRANT CREATE ON SCHEMA "Sales" TO "app"`,
+    );
   });
 });

@@ -1,0 +1,169 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { policyDoc, rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
+import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
+
+/*
+ * New partitions must be indistinguishable from the DBA's where applications notice: owner,
+ * grants, replica identity (publications), tablespace, access method. Each case is what broke
+ * for a DBA: an owner's migration, a reporting role, an UPDATE on a published table.
+ */
+const db = useDatabase();
+const major = Number(inject('pgVersion').split('.')[0]);
+// roles are cluster-wide and the test files share a cluster
+const tag = randomBytes(3).toString('hex');
+const owner = `app_owner_${tag}`;
+const reporting = `reporting_${tag}`;
+const writer = `writer_${tag}`;
+
+beforeAll(async () => {
+  for (const r of [owner, reporting, writer]) await db.sql.query(`CREATE ROLE ${r}`);
+  await db.sql.query(`GRANT CREATE ON SCHEMA public TO ${owner}`);
+});
+
+async function acl(table: string): Promise<string[]> {
+  const r = await db.sql.query<{ a: string[] | null }>('SELECT relacl::text[] AS a FROM pg_class WHERE oid = $1::regclass', [table]);
+  return [...(r.rows[0]!.a ?? [])].sort();
+}
+async function rel(table: string): Promise<{ owner: string; replident: string; tablespace: string | null; am: string | null }> {
+  const r = await db.sql.query(
+    `SELECT pg_get_userbyid(relowner) AS owner, relreplident::text AS replident, (SELECT spcname FROM pg_tablespace WHERE oid = reltablespace) AS tablespace,
+            (SELECT amname FROM pg_am WHERE oid = relam) AS am FROM pg_class WHERE oid = $1::regclass`,
+    [table],
+  );
+  return r.rows[0];
+}
+
+describe('new partitions match the parent', () => {
+  it('owner and grants: the owner can migrate the table, a reporting role reads a partition directly', async () => {
+    await db.sql.query(`CREATE TABLE public.orders (id bigint NOT NULL, created_at timestamptz NOT NULL, PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at)`);
+    await db.sql.query(`ALTER TABLE public.orders OWNER TO ${owner}`);
+    await db.sql.query(`CREATE TABLE public.orders_handmade PARTITION OF public.orders FOR VALUES FROM ('2026-11-25') TO ('2026-11-26')`);
+    await db.sql.query(`ALTER TABLE public.orders_handmade OWNER TO ${owner}`);
+    await db.sql.query(`GRANT SELECT ON public.orders, public.orders_handmade TO ${reporting}`);
+    await db.sql.query(`GRANT SELECT, INSERT ON public.orders, public.orders_handmade TO ${writer} WITH GRANT OPTION`);
+    const cfg = writeProject(db.url, { 'o.yaml': rangePolicy({ name: 'orders', table: 'public.orders', column: 'created_at', interval: '1 day', premake: 1 }) });
+    expect(outcomesOf(await reconcileAt(cfg, '2026-11-26T10:00:00Z'))).toEqual(['done create orders_p20261126', 'done create orders_p20261127']);
+    for (const p of ['public.orders_p20261126', 'public.orders_p20261127']) {
+      expect((await rel(p)).owner).toBe(owner);
+      expect(await acl(p)).toEqual(await acl('public.orders_handmade'));
+    }
+    expect(await acl('public.orders_p20261126')).toEqual(await acl('public.orders'));
+    // the owner's next migration works on every partition
+    await db.sql.query(`SET ROLE ${owner}`);
+    try {
+      await db.sql.query('ALTER TABLE public.orders ADD COLUMN note text');
+    } finally {
+      await db.sql.query('RESET ROLE');
+    }
+    await db.sql.query(`INSERT INTO public.orders VALUES (1, '2026-11-26 11:00+00', 'x')`);
+    await db.sql.query(`SET ROLE ${reporting}`);
+    try {
+      expect((await db.sql.query('SELECT count(*)::int AS n FROM public.orders_p20261126')).rows[0].n).toBe(1);
+    } finally {
+      await db.sql.query('RESET ROLE');
+    }
+    // plan prints what runs: the grants and the owner are part of the create step
+    const plan = await runCli(['plan', '--config', cfg], { PARTWARDEN_NOW: '2026-11-27T10:00:00Z' });
+    expect(plan.stdout).toContain(`GRANT SELECT, INSERT ON TABLE "public"."orders_p20261128" TO "${writer}" WITH GRANT OPTION`);
+    expect(plan.stdout).toContain(`GRANT SELECT ON TABLE "public"."orders_p20261128" TO "${reporting}"`);
+    expect(plan.stdout).toContain(`ALTER TABLE "public"."orders_p20261128" OWNER TO "${owner}"`);
+  });
+
+  it('REPLICA IDENTITY FULL on a published table: an UPDATE across old and new partitions works', async () => {
+    await db.sql.query(`CREATE TABLE public.clicks (url text NOT NULL, n int NOT NULL, day date NOT NULL) PARTITION BY RANGE (day)`);
+    await db.sql.query(`ALTER TABLE public.clicks REPLICA IDENTITY FULL`);
+    await db.sql.query(`CREATE TABLE public.clicks_old PARTITION OF public.clicks FOR VALUES FROM ('2026-11-30') TO ('2026-12-01')`);
+    await db.sql.query(`ALTER TABLE public.clicks_old REPLICA IDENTITY FULL`);
+    await db.sql.query(`CREATE PUBLICATION clicks_pub_${tag} FOR TABLE public.clicks`);
+    const cfg = writeProject(db.url, { 'c.yaml': rangePolicy({ name: 'clicks', table: 'public.clicks', column: 'day', interval: '1 day', premake: 1 }) });
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create clicks_p20261201', 'done create clicks_p20261202']);
+    expect((await rel('public.clicks_p20261201')).replident).toBe('f');
+    await db.sql.query(`INSERT INTO public.clicks VALUES ('/b', 1, '2026-11-30'), ('/b', 1, '2026-12-01'), ('/b', 1, '2026-12-02')`);
+    // cannot prune: touches every partition; without the identity: "cannot update table ... does not have a replica identity"
+    const u = await db.sql.query(`UPDATE public.clicks SET n = n + 1 WHERE url = '/b'`);
+    expect(u.rowCount).toBe(3);
+    await db.sql.query(`DELETE FROM public.clicks WHERE url = '/b'`);
+  });
+
+  it('REPLICA IDENTITY USING INDEX maps to the new partition\'s copy of that index; sub-partitions too', async () => {
+    await db.sql.query(`CREATE TABLE public.ev (tenant int NOT NULL, id bigint NOT NULL, ts timestamptz NOT NULL, dropped int) PARTITION BY RANGE (ts)`);
+    // a dropped column: the new partition's attribute numbers differ from the parent's
+    await db.sql.query(`ALTER TABLE public.ev DROP COLUMN dropped`);
+    await db.sql.query(`CREATE UNIQUE INDEX ev_ident ON public.ev (id, ts, tenant)`);
+    await db.sql.query(`CREATE INDEX ev_ts ON public.ev (ts)`);
+    await db.sql.query(`ALTER TABLE public.ev REPLICA IDENTITY USING INDEX ev_ident`);
+    await db.sql.query(`CREATE PUBLICATION ev_pub_${tag} FOR TABLE public.ev`);
+    const spec = `  strategy: range
+  range:
+    column: ts
+    interval: 1 day
+    premake: 1
+  subpartition:
+    strategy: hash
+    column: tenant
+    modulus: 2
+`;
+    const cfg = writeProject(db.url, { 'e.yaml': policyDoc('ev', 'public.ev', spec) });
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create ev_p20261201', 'done create ev_p20261202']);
+    const idents = await db.sql.query<{ t: string; i: string }>(
+      `SELECT x.indrelid::regclass::text AS t, x.indexrelid::regclass::text AS i FROM pg_index x JOIN pg_partition_tree('public.ev') p ON p.relid = x.indrelid
+        WHERE x.indisreplident AND p.isleaf ORDER BY 1`,
+    );
+    expect(idents.rows.map((r) => r.t)).toEqual(['ev_p20261201_h0', 'ev_p20261201_h1', 'ev_p20261202_h0', 'ev_p20261202_h1']);
+    await db.sql.query(`INSERT INTO public.ev VALUES (1, 1, '2026-12-01 10:00+00'), (2, 2, '2026-12-02 10:00+00')`);
+    expect((await db.sql.query('UPDATE public.ev SET id = id + 10')).rowCount).toBe(2);
+  });
+
+  it('tablespace: new partitions land where PARTITION OF would put them', async () => {
+    // an in-place tablespace (under pg_tblspc): no directory the server's OS user must own
+    await db.sql.query('SET allow_in_place_tablespaces = true');
+    await db.sql.query(`CREATE TABLESPACE fast_${tag} LOCATION ''`);
+    try {
+      await db.sql.query(`CREATE TABLE public.metrics (ts timestamptz NOT NULL, v float8) PARTITION BY RANGE (ts) TABLESPACE fast_${tag}`);
+      const cfg = writeProject(db.url, { 'm.yaml': rangePolicy({ name: 'metrics', table: 'public.metrics', column: 'ts', interval: '1 day', premake: 1 }) });
+      expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create metrics_p20261201', 'done create metrics_p20261202']);
+      expect((await rel('public.metrics_p20261201')).tablespace).toBe(`fast_${tag}`);
+    } finally {
+      await db.sql.query('DROP TABLE IF EXISTS public.metrics');
+      await db.sql.query(`DROP TABLESPACE IF EXISTS fast_${tag}`);
+    }
+  });
+
+  it.runIf(major >= 17)('access method of the parent (PostgreSQL >= 17)', async () => {
+    await db.sql.query(`CREATE ACCESS METHOD heap2_${tag} TYPE TABLE HANDLER heap_tableam_handler`);
+    await db.sql.query(`CREATE TABLE public.am (ts timestamptz NOT NULL) PARTITION BY RANGE (ts) USING heap2_${tag}`);
+    const cfg = writeProject(db.url, { 'a.yaml': rangePolicy({ name: 'am', table: 'public.am', column: 'ts', interval: '1 day', premake: 1 }) });
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create am_p20261201', 'done create am_p20261202']);
+    expect((await rel('public.am_p20261201')).am).toBe(`heap2_${tag}`);
+  });
+
+  it('validate --db names the GRANT that lets partwarden give new partitions their owner', async () => {
+    const runner = `pw_runner_${tag}`;
+    const other = `other_owner_${tag}`;
+    await db.sql.query(`CREATE ROLE ${runner} LOGIN PASSWORD 'runner-pw'`);
+    await db.sql.query(`CREATE ROLE ${other}`);
+    // a schema of its own: PUBLIC has CREATE on public before PostgreSQL 15
+    const app = `app_${tag}`;
+    await db.sql.query(`CREATE SCHEMA ${app}`);
+    await db.sql.query(`GRANT USAGE, CREATE ON SCHEMA ${app} TO ${runner}`);
+    await db.sql.query(`CREATE TABLE ${app}.theirs (ts timestamptz NOT NULL) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`ALTER TABLE ${app}.theirs OWNER TO ${other}`);
+    // the runner may manage it (member with INHERIT), but ALTER OWNER also needs the owner's CREATE on the schema
+    await db.sql.query(`GRANT ${other} TO ${runner}`);
+    const url = db.url.replace(/\/\/[^@]*@/, `//${runner}:runner-pw@`);
+    await db.sql.query(`CREATE SCHEMA pw_${tag} AUTHORIZATION ${runner}`);
+    const cfg = writeProject(url, { 't.yaml': rangePolicy({ name: 'theirs', table: `${app}.theirs`, column: 'ts', interval: '1 day', premake: 1 }) });
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('stateSchema: partwarden', `stateSchema: pw_${tag}`));
+    const r = await runCli(['validate', '--config', cfg, '--db']);
+    expect(r.stderr).toContain(`warning: new partitions cannot be given the table's owner ${other} by ${runner} (they stay ${runner}'s); fix: GRANT CREATE ON SCHEMA "${app}" TO "${other}"`);
+    // partitions are still created (a missing partition is an outage; a wrong owner is drift)
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create theirs_p20261201', 'done create theirs_p20261202']);
+    await db.sql.query(`GRANT CREATE ON SCHEMA ${app} TO ${other}`);
+    expect((await runCli(['validate', '--config', cfg, '--db'])).stderr).not.toContain('cannot be given');
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-02T10:00:00Z'))).toEqual(['done create theirs_p20261203']);
+    expect((await rel(`${app}.theirs_p20261203`)).owner).toBe(other);
+  });
+});
