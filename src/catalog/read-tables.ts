@@ -29,12 +29,13 @@ interface Row {
   oid: string | null;
   relkind: string | null;
   partstrat: string | null;
-  key_columns: Array<{ name: string | null; type: string | null }>;
+  key_columns: Array<{ name: string | null; type: string | null; base: string | null }>;
   columns: Array<{ name: string; type: string; generated: boolean }>;
   partitions: Array<[...RawPartition, RawExtras]>;
   can_manage: boolean;
   can_create: boolean;
   referenced_by: string[];
+  partition_fks: Array<[partition: string, from: string, constraint: string]>;
   dress: RawDress | null;
 }
 
@@ -77,7 +78,7 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     oid: Number(row.oid ?? 0),
     relkind: row.relkind ?? '',
     strategy: row.partstrat ? (STRATEGY[row.partstrat] ?? null) : null,
-    keyColumns: row.key_columns.map((k) => ({ name: k.name, type: k.type ?? 'expression' })),
+    keyColumns: row.key_columns.map((k) => ({ name: k.name, type: k.type ?? 'expression', ...(k.base ? { baseType: k.base } : {}) })),
     columns: row.columns,
     partitions: row.partitions.map((p) => {
       const x = p[7] ?? {};
@@ -92,6 +93,7 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     canManage: row.can_manage,
     canCreateInSchema: row.can_create,
     referencedBy: row.referenced_by,
+    partitionReferences: row.partition_fks.map(([partition, from, constraint]) => ({ partition, from, constraint })),
     ...(row.dress ? { dress: toDress(row.dress) } : {}),
   }));
 }

@@ -70,8 +70,8 @@ export interface ObservedTable {
   readonly relkind: string;
   /** 'r' range, 'l' list, 'h' hash; null when not partitioned. */
   readonly strategy: 'range' | 'list' | 'hash' | null;
-  /** Partition key columns with format_type() types; an expression key shows as name `null`. */
-  readonly keyColumns: readonly { readonly name: string | null; readonly type: string }[];
+  /** Partition key columns with format_type() types (and a domain's base type); an expression key shows as name `null`. */
+  readonly keyColumns: readonly { readonly name: string | null; readonly type: string; readonly baseType?: string }[];
   readonly columns: readonly ObservedColumn[];
   readonly partitions: readonly ObservedPartition[];
   /** Whether the current role may run DDL on it (owner or member of the owning role). */
@@ -80,6 +80,8 @@ export interface ObservedTable {
   readonly canCreateInSchema: boolean;
   /** Tables with foreign keys that reference this table. */
   readonly referencedBy: readonly string[];
+  /** Foreign keys of other tables that reference one partition itself (its DROP would fail). */
+  readonly partitionReferences?: readonly { readonly partition: string; readonly from: string; readonly constraint: string }[];
   /** What new partitions take from the parent (absent: nothing to carry, e.g. in planner tests). */
   readonly dress?: ParentDress;
 }

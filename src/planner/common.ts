@@ -172,6 +172,22 @@ export function defaultCreateAction(policy: Policy, table: ObservedTable, usedNa
   };
 }
 
+/**
+ * Why a removal of this partition would fail every run: its DROP (drop, or archive with
+ * afterArchive: drop) is refused while another table's foreign key references the partition
+ * itself. Undefined when nothing stands in the way.
+ */
+export function removalBlocker(policy: Policy, table: ObservedTable, partition: string, how: 'detach' | 'drop' | 'archive'): Problem | undefined {
+  if (how === 'detach' || (how === 'archive' && policy.retention?.archive?.afterArchive === 'keep')) return undefined;
+  const refs = (table.partitionReferences ?? []).filter((r) => r.partition === partition);
+  if (refs.length === 0) return undefined;
+  const by = refs.map((r) => `foreign key ${r.constraint} of ${r.from}`).join(', ');
+  return {
+    policy: policy.name, rule: 'expired_attached', partition, blocking: true,
+    message: `${partition} is due for removal (${how}) but cannot be dropped: ${by} references it; drop that constraint (or point it at the parent table) and the next run removes the partition`,
+  };
+}
+
 /** Retention/onRemoved actions for one partition: detach, drop or archive. */
 export function removalAction(
   policy: Policy,

@@ -5,13 +5,21 @@ export type KeyType = 'timestamptz' | 'timestamp' | 'date' | 'smallint' | 'integ
 export const TIME_KEY_TYPES: readonly KeyType[] = ['timestamptz', 'timestamp', 'date'];
 export const INT_KEY_TYPES: readonly KeyType[] = ['smallint', 'integer', 'bigint'];
 
+/** What check-table says when a range key's type is none of these. */
+export const SUPPORTED_RANGE_KEYS =
+  'range policies support time keys (timestamptz, timestamp with any precision, date, or a domain over one) and integer keys (smallint, integer, bigint, or a domain over one)';
+
 export function isTimeKey(t: KeyType): boolean {
   return TIME_KEY_TYPES.includes(t);
 }
 
-/** Maps format_type() output to a KeyType (undefined when partwarden cannot plan on it). */
+/**
+ * Maps format_type() output to a KeyType (undefined when partwarden cannot plan on it). A
+ * precision (`timestamp(6) without time zone`, the Rails default) changes nothing: bounds are
+ * whole seconds at least.
+ */
 export function keyTypeOf(formatted: string): KeyType | undefined {
-  switch (formatted) {
+  switch (formatted.replace(/^timestamp\(\d\)/, "timestamp")) {
     case 'timestamp with time zone':
       return 'timestamptz';
     case 'timestamp without time zone':

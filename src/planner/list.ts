@@ -5,7 +5,7 @@ import { createChildSql } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, resumeActions, withResumed, type DefaultRowCount,
+  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
 import { program, steps } from '../model/steps.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
@@ -93,7 +93,9 @@ export function planList(inp: ListInputs): ListPlan {
       problems.push({ policy: policy.name, rule: 'list_partition_undeclared', partition: part.name, message: `partition ${part.name} (${bounds}) is attached but its values are not declared in the policy; kept (list.onRemoved: keep)` });
       continue;
     }
-    actions.push(removalAction(policy, part, onRemoved, concurrently, bounds, `values no longer declared (list.onRemoved: ${onRemoved})`, archiveSteps));
+    const blocked = removalBlocker(policy, table, part.name, onRemoved);
+    if (blocked) problems.push({ ...blocked, rule: 'list_partition_undeclared' });
+    else actions.push(removalAction(policy, part, onRemoved, concurrently, bounds, `values no longer declared (list.onRemoved: ${onRemoved})`, archiveSteps));
   }
 
   // The DEFAULT last: new partitions attach first, without a DEFAULT to scan.

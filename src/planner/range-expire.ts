@@ -1,7 +1,7 @@
 import { program, steps } from '../model/steps.js';
 import { dropSql } from '../sql/ddl.js';
 import { formatCalendarInterval } from '../time/duration.js';
-import { removalAction } from './common.js';
+import { removalAction, removalBlocker } from './common.js';
 import { displayKey } from './keys.js';
 import { expiredByAge, expiredByCount, type FinitePartition } from './range-retention.js';
 import { fmtRange, type Existing, type RangeState } from './range-state.js';
@@ -24,7 +24,11 @@ export function planRetention(s: RangeState, w: RangeWindow, finalized: Readonly
   const concurrently = s.inp.serverVersionNum >= 140000 && !s.defaultPart;
   expired.sort((x, y) => (x.range.from < y.range.from ? -1 : 1));
   const why = w.cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(retention.keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions holding rows`;
-  for (const e of expired) s.actions.push(removalAction(s.policy, e.part, retention.action, concurrently, fmtRange(e.range, s.show), why, s.archiveSteps));
+  for (const e of expired) {
+    const blocked = removalBlocker(s.policy, s.inp.table, e.part.name, retention.action);
+    if (blocked) s.problems.push(blocked);
+    else s.actions.push(removalAction(s.policy, e.part, retention.action, concurrently, fmtRange(e.range, s.show), why, s.archiveSteps));
+  }
   if (retention.action !== 'detach') for (const e of s.existing) if (e.part.detachPending) afterFinalize(s, w, e);
   return { expiredAttached: expired.length, needsOccupancy };
 }

@@ -1,7 +1,7 @@
 import type { ObservedTable } from '../catalog/types.js';
-import type { Policy } from '../config/types.js';
+import type { Policy, RangePolicy } from '../config/types.js';
 import { displayIdent, displayName } from '../config/qualified-name.js';
-import { isTimeKey, keyTypeOf, type KeyType } from '../planner/keys.js';
+import { isTimeKey, keyTypeOf, SUPPORTED_RANGE_KEYS, type KeyType } from '../planner/keys.js';
 import { parseHashBound } from '../planner/list-hash-bounds.js';
 import { ownerFix } from '../planner/dress.js';
 
@@ -68,21 +68,27 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
       }
     }
   }
-  if (policy.strategy === 'range') {
-    if (t.keyColumns.length !== 1) errors.push(`${name} has a multi-column partition key (${t.keyColumns.map((k) => k.name ?? 'expression').join(', ')}); partwarden manages single-column range keys only`);
-    else {
-      const key = t.keyColumns[0]!;
-      if (key.name === null) errors.push(`${name} is partitioned on an expression; partwarden manages plain column keys only`);
-      else if (key.name !== policy.range.column) errors.push(`${name} is partitioned on column "${key.name}", but the policy says column: ${policy.range.column}`);
-      else {
-        keyType = keyTypeOf(key.type);
-        const interval = policy.range.interval;
-        if (!keyType) errors.push(`partition key ${key.name} has type ${key.type}; range policies support timestamptz, timestamp, date, smallint, integer and bigint`);
-        else if (interval.kind === 'step' && isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use a time interval like "1 day", not an integer step`);
-        else if (interval.kind === 'calendar' && !isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use an integer step (e.g. interval: 100000), not "${interval.interval.count} ${interval.interval.unit}"`);
-        else if (interval.kind === 'calendar' && keyType === 'date' && interval.interval.unit === 'hour') errors.push(`column ${key.name} is a date: an hourly interval does not fit; use days or longer`);
-      }
-    }
-  }
+  if (policy.strategy === 'range') keyType = checkRangeKey(policy, t, errors);
   return { errors, warnings, keyType, keyColumnType, subColumnType };
+}
+
+/** A range policy's key: one plain column of a plannable type, with an interval that fits it. */
+function checkRangeKey(policy: RangePolicy, t: ObservedTable, errors: string[]): KeyType | undefined {
+  const name = displayName(policy.table);
+  if (t.keyColumns.length !== 1) {
+    errors.push(`${name} has a multi-column partition key (${t.keyColumns.map((k) => k.name ?? 'expression').join(', ')}); partwarden manages single-column range keys only`);
+    return undefined;
+  }
+  const key = t.keyColumns[0]!;
+  if (key.name === null) errors.push(`${name} is partitioned on an expression; partwarden manages plain column keys only`);
+  else if (key.name !== policy.range.column) errors.push(`${name} is partitioned on column "${key.name}", but the policy says column: ${policy.range.column}`);
+  if (key.name === null || key.name !== policy.range.column) return undefined;
+  const keyType = keyTypeOf(key.baseType ?? key.type);
+  const interval = policy.range.interval;
+  const shown = key.baseType ? `${key.type} (a domain over ${key.baseType})` : key.type;
+  if (!keyType) errors.push(`partition key ${key.name} has type ${shown}; ${SUPPORTED_RANGE_KEYS}`);
+  else if (interval.kind === 'step' && isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use a time interval like "1 day", not an integer step`);
+  else if (interval.kind === 'calendar' && !isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use an integer step (e.g. interval: 100000), not "${interval.interval.count} ${interval.interval.unit}"`);
+  else if (interval.kind === 'calendar' && keyType === 'date' && interval.interval.unit === 'hour') errors.push(`column ${key.name} is a date: an hourly interval does not fit; use days or longer`);
+  return keyType;
 }

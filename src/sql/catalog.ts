@@ -54,12 +54,26 @@ fks AS (
     FROM pg_constraint con
    WHERE con.contype = 'f' AND con.confrelid IN (SELECT relid FROM targets WHERE relid IS NOT NULL)
    GROUP BY con.confrelid
+),
+-- foreign keys that reference one partition itself (not clones of a key on the parent: conparentid = 0): its DROP fails
+part_fks AS (
+  SELECT i.inhparent, json_agg(json_build_array(ch.relname, con.conrelid::regclass::text, con.conname) ORDER BY ch.relname, con.conname) AS fks
+    FROM pg_constraint con
+    JOIN pg_inherits i ON i.inhrelid = con.confrelid
+    JOIN pg_class ch ON ch.oid = con.confrelid
+   WHERE con.contype = 'f' AND con.conparentid = 0 AND i.inhparent IN (SELECT relid FROM targets WHERE relid IS NOT NULL)
+   GROUP BY i.inhparent
 )
 SELECT t.idx::int AS idx,
        c.oid::int8 AS oid,
        c.relkind::text AS relkind,
        pt.partstrat::text AS partstrat,
-       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY k.ord), '[]')
+       -- a domain's key also shows its base type (domains over domains followed to the end)
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'base',
+                 (WITH RECURSIVE d AS (
+                    SELECT ty.oid, ty.typtype, ty.typbasetype, ty.typtypmod, a.atttypmod AS mod FROM pg_type ty WHERE ty.oid = a.atttypid AND ty.typtype = 'd'
+                    UNION ALL SELECT b.oid, b.typtype, b.typbasetype, b.typtypmod, d.typtypmod FROM d JOIN pg_type b ON b.oid = d.typbasetype WHERE d.typtype = 'd')
+                  SELECT format_type(d.oid, d.mod) FROM d WHERE d.typtype <> 'd')) ORDER BY k.ord), '[]')
           FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
           LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum <> 0) AS key_columns,
        (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'generated', a.attgenerated <> '') ORDER BY a.attnum), '[]')
@@ -91,6 +105,7 @@ SELECT t.idx::int AS idx,
        CASE WHEN c.oid IS NULL THEN false ELSE pg_has_role(c.relowner, 'USAGE') END AS can_manage,
        CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
        coalesce(fks.referenced_by, '[]') AS referenced_by,
+       coalesce(part_fks.fks, '[]') AS partition_fks,
        -- what a new partition must carry from the parent (planner/dress.ts)
        CASE WHEN c.oid IS NOT NULL THEN json_build_object(
          'owner', pg_get_userbyid(c.relowner),
@@ -110,6 +125,7 @@ LEFT JOIN pg_class c ON c.oid = t.relid
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
 LEFT JOIN fks ON fks.confrelid = c.oid
+LEFT JOIN part_fks ON part_fks.inhparent = c.oid
 ORDER BY t.idx`;
 
 /** A row if the table holds any (the cheapest emptiness test: stops at the first row). */

@@ -167,3 +167,23 @@ describe('new partitions match the parent', () => {
     expect((await rel(`${app}.theirs_p20261203`)).owner).toBe(other);
   });
 });
+
+describe('a removal that cannot succeed is explained, not re-proposed', () => {
+  it('a foreign key of another table referencing the partition itself: plan says why, nothing is detached', async () => {
+    await db.sql.query(`CREATE TABLE public.invoices (id int NOT NULL, day date NOT NULL, PRIMARY KEY (id, day)) PARTITION BY RANGE (day)`);
+    await db.sql.query(`CREATE TABLE public.invoices_2026_10 PARTITION OF public.invoices FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')`);
+    await db.sql.query(`CREATE TABLE public.invoices_2026_11 PARTITION OF public.invoices FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')`);
+    await db.sql.query(`CREATE TABLE public.audit (invoice int, day date, CONSTRAINT audit_invoice_fk FOREIGN KEY (invoice, day) REFERENCES public.invoices_2026_10 (id, day))`);
+    const cfg = writeProject(db.url, {
+      'i.yaml': rangePolicy({ name: 'invoices', table: 'public.invoices', column: 'day', interval: '1 month', premake: 1, extra: '  retention:\n    keep: 1 month\n    action: drop\n' }),
+    });
+    const plan = await runCli(['plan', '--config', cfg], { PARTWARDEN_NOW: '2026-12-15T00:00:00Z' });
+    expect(plan.stdout).toContain('invoices_2026_10 is due for removal (drop) but cannot be dropped: foreign key audit_invoice_fk of audit references it; drop that constraint (or point it at the parent table) and the next run removes the partition');
+    expect(plan.stdout).not.toContain('DETACH PARTITION "public"."invoices_2026_10"');
+    const outcomes = outcomesOf(await reconcileAt(cfg, '2026-12-15T00:00:00Z'));
+    expect(outcomes.filter((o) => o.includes('invoices_2026_10'))).toEqual([]);
+    expect(outcomes).toContain('done create invoices_p202612');
+    await db.sql.query('ALTER TABLE public.audit DROP CONSTRAINT audit_invoice_fk');
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-15T01:00:00Z'))).toEqual(['done drop invoices_2026_10']);
+  });
+});
