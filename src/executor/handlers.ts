@@ -178,6 +178,9 @@ const drop: StepHandler = async (r, step, final) => {
   });
 };
 
+/** ANALYZE: a lock (SHARE UPDATE EXCLUSIVE) that waits for no writer, retried like DDL. */
+const analyze: StepHandler = (r, step, final) => runStep(r, 'analyze', only(step), { final, relid: r.oid }, () => retried(r, only(step))).then(() => undefined);
+
 /** The handler of every step kind the executor runs itself (the archive pipeline runs export .. drop of archives). */
 export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | 'manifest'>, StepHandler>> = {
   'create-table': createTable,
@@ -189,4 +192,5 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   finalize,
   drop,
   'drop-guard': dropGuard,
+  analyze,
 };

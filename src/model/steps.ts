@@ -15,7 +15,8 @@ export type StepName =
   | 'verify' // archive: the object's size (and sha256 with verify: full)
   | 'manifest' // archive: the attempt's manifest, then the partition's latest-manifest pointer
   | 'drop' // DROP TABLE of a detached table (fenced by OID; for archives, after proving it unchanged)
-  | 'drop-guard'; // DROP CONSTRAINT of a guard an interrupted run left on DEFAULT
+  | 'drop-guard' // DROP CONSTRAINT of a guard an interrupted run left on DEFAULT
+  | 'analyze'; // ANALYZE of tables whose rows a relocation moved, or of the parent (SHARE UPDATE EXCLUSIVE: writes go on)
 
 export interface Step {
   readonly name: StepName;
@@ -47,6 +48,7 @@ export const steps = {
   manifest: () => make('manifest', []),
   drop: (sql: readonly string[]) => make('drop', sql, sql.length > 1, true),
   dropGuard: (sql: string) => make('drop-guard', [sql]),
+  analyze: (sql: string) => make('analyze', [sql]),
 };
 
 /** An action's program and the statements `plan` prints for it (all steps' `sql`, in order). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ArchiveSpec, Policy } from '../config/types.js';
 import {
-  addDefaultGuardSql, attachDefaultSql, attachSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
+  addDefaultGuardSql, analyzeSql, attachDefaultSql, attachSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
 } from '../sql/ddl.js';
 import { copyOutSql, lockTableSql } from '../sql/copy.js';
 import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
@@ -76,8 +76,9 @@ export function resumeActions(o: ResumeOptions): Action[] {
     const predicate = o.predicateFor(w.boundSql);
     if (w.action === 'relocate' && defaultPart && predicate && sameRef(parent, policyTable)) {
       // rows may still wait in DEFAULT: move what is left and attach in one transaction
-      const moveBatchSql = moveRowsWhereSql({ schema: defaultPart.schema, name: defaultPart.name }, ref, predicate, insertableColumns(o.table), o.policy.default.relocateBatchRows);
-      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(moveBatchSql, attach)]), moveBatchSql });
+      const defRef = { schema: defaultPart.schema, name: defaultPart.name };
+      const moveBatchSql = moveRowsWhereSql(defRef, ref, predicate, insertableColumns(o.table), o.policy.default.relocateBatchRows);
+      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(moveBatchSql, attach), steps.analyze(analyzeSql([ref, defRef]))]), moveBatchSql });
       continue;
     }
     actions.push({ ...resume, reason: 'resume: created by an earlier run that stopped before ATTACH', ...program([steps.attach([attach])]) });

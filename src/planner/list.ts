@@ -1,6 +1,6 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ListPolicy } from '../config/types.js';
-import { attachSql, moveRowsWhereSql } from '../sql/ddl.js';
+import { analyzeSql, attachSql, moveRowsWhereSql } from '../sql/ddl.js';
 import { createChildSql } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
@@ -74,7 +74,7 @@ export function planList(inp: ListInputs): ListPlan {
         }
         const defRef = { schema: defaultPart.schema, name: defaultPart.name };
         const moveBatchSql = moveRowsWhereSql(defRef, m.ref, listPredicateSql(policy.list.column, values), insertableColumns(table), policy.default.relocateBatchRows);
-        actions.push({ ...base, kind: 'relocate', reason: `declared; DEFAULT holds rows of these values, moved in batches of ${policy.default.relocateBatchRows}`, createSql, ...program([steps.createTable(createSql), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, m.ref, m.boundSql))]), defaultPartition: defRef, moveBatchSql });
+        actions.push({ ...base, kind: 'relocate', reason: `declared; DEFAULT holds rows of these values, moved in batches of ${policy.default.relocateBatchRows}`, createSql, ...program([steps.createTable(createSql), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, m.ref, m.boundSql)), steps.analyze(analyzeSql([m.ref, defRef]))]), defaultPartition: defRef, moveBatchSql });
         continue;
       }
     }

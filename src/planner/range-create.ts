@@ -2,7 +2,7 @@ import type { ObservedPartition } from '../catalog/types.js';
 import type { RangePolicy } from '../config/types.js';
 import { defaultNaming, renderName, type NameParts } from '../model/naming.js';
 import { program, steps } from '../model/steps.js';
-import { attachSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
+import { analyzeSql, attachSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
 import { createChildSql, createPartitionedChildSql } from './dress.js';
 import { toWall } from '../time/tz.js';
 import type { PartitionRef } from './actions.js';
@@ -79,7 +79,7 @@ function planOneCreate(s: RangeState, w: RangeWindow, from: bigint, to: bigint):
     const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, s.lit(from), s.lit(to), cols, policy.default.relocateBatchRows);
     s.actions.push({
       ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: creates,
-      ...program([steps.createTable(creates), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, ref, boundSql))]), defaultPartition: defRef, moveBatchSql,
+      ...program([steps.createTable(creates), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, ref, boundSql)), steps.analyze(analyzeSql([ref, defRef]))]), defaultPartition: defRef, moveBatchSql,
     });
     return true;
   }

@@ -162,3 +162,11 @@ export function validateConstraintSql(table: PartitionRef, constraint: string): 
 export function dropConstraintSql(table: PartitionRef, constraint: string): string {
   return `ALTER TABLE ${q(table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(constraint)}`;
 }
+
+/**
+ * ANALYZE of these tables: fresh statistics for partitions a relocation filled (and the DEFAULT it
+ * emptied), or for a partitioned parent (autovacuum never analyzes one). SHARE UPDATE EXCLUSIVE.
+ */
+export function analyzeSql(tables: readonly PartitionRef[]): string {
+  return `ANALYZE ${tables.map(q).join(', ')}`;
+}

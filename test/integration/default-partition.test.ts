@@ -45,5 +45,11 @@ describe('DEFAULT partition', () => {
     expect((await db.sql.query('SELECT count(*)::int AS n FROM public.moved_default')).rows[0].n).toBe(1);
     const batches = await db.sql.query(`SELECT rows FROM partwarden.journal WHERE step = 'move-rows' AND partition_name = 'moved_p20240311' ORDER BY id`);
     expect(batches.rows.map((b) => Number(b.rows))).toEqual([...Array(12).fill(100), 34, 0]);
+    // the partition that received the rows, and the DEFAULT that lost them, are analyzed (reltuples was -1)
+    const stats = await db.sql.query<{ relname: string; reltuples: number }>(`SELECT relname, reltuples::int AS reltuples FROM pg_class WHERE relname IN ('moved_p20240311', 'moved_default') ORDER BY 1`);
+    expect(stats.rows).toEqual([{ relname: 'moved_default', reltuples: 1 }, { relname: 'moved_p20240311', reltuples: 1234 }]);
+    const steps = await db.sql.query(`SELECT step, sql FROM partwarden.journal WHERE partition_name = 'moved_p20240311' AND step IN ('attach', 'analyze') ORDER BY id`);
+    expect(steps.rows.map((x) => x.step)).toEqual(['attach', 'analyze']);
+    expect(steps.rows[1].sql).toBe('ANALYZE "public"."moved_p20240311", "public"."moved_default"');
   });
 });
