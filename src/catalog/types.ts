@@ -101,3 +101,9 @@ export interface OpenWork {
   /** The table still exists with that OID and is not a partition. */
   readonly standalone: boolean;
 }
+
+/** From the journal, for analyze: parent (ms since 1970, the database's clock; null: not within 30 days). */
+export interface ParentAnalysis {
+  readonly analyzedAtMs: number | null;
+  readonly changedAtMs: number | null;
+}

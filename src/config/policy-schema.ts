@@ -187,6 +187,13 @@ const spec = section('What partwarden keeps true for the table.', {
   default: defaultPartition.optional(),
   retention: retention.optional(),
   health: health.prefault({}),
+  analyze: oneOf(
+    ['partitions', 'parent'],
+    'partitions: ANALYZE partitions that a relocation filled (and the DEFAULT it emptied); parent: also ANALYZE the partitioned table after partitions are added or removed (autovacuum never analyzes a partitioned table; its statistics guide plans that join or aggregate across partitions).',
+  ).default('partitions'),
+  analyzeMinInterval: parsedText({ description: 'With analyze: parent, the parent is analyzed at most this often.', examples: ['1 day', '6 hours'] }, (v): CalendarInterval | Refusal =>
+    parseCalendarInterval(v) ?? refuse(`expected a duration like "6 hours" or "1 day", got ${JSON.stringify(v)}`),
+  ).prefault('1 day'),
 });
 
 export const policyDocument = section('A partwarden policy for one partitioned table.', {

@@ -1,5 +1,6 @@
 import { ARCHIVE_DEFAULTS, DEFAULT_AFTER_ARCHIVE, DEFAULT_PARTITION, RETENTION_DEFAULTS, type PolicyDocument, type RetentionDocument, type SpecDocument } from './policy-schema.js';
 import type { ArchiveSpec, Origin, Policy, RetentionSpec, SubpartitionSpec } from './types.js';
+import { approxMs } from '../time/calendar.js';
 
 /**
  * Builds the frozen Policy the rest of partwarden works with from a checked policy document
@@ -16,6 +17,7 @@ export function resolvePolicy(doc: PolicyDocument, origin: Origin): Policy {
     default: Object.freeze({ ...DEFAULT_PARTITION, ...defined(spec.default ?? {}) }),
     retention: freeze(resolveRetention(spec)),
     health: Object.freeze({ maxPartitions: spec.health.maxPartitions, probes: Object.freeze(spec.health.probes.map((p) => Object.freeze(p))) }),
+    analyze: Object.freeze({ parent: spec.analyze === 'parent', minIntervalMs: approxMs(spec.analyzeMinInterval) }),
   };
   if (spec.strategy === 'range') {
     const subpartition = resolveSubpartition(spec);

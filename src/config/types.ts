@@ -102,6 +102,13 @@ export interface HealthSpec {
   readonly probes: readonly Probe[];
 }
 
+/** Statistics: relocated partitions are always analyzed; `parent` also analyzes the partitioned table after partitions change. */
+export interface AnalyzeSpec {
+  readonly parent: boolean;
+  /** The parent is analyzed at most this often. */
+  readonly minIntervalMs: number;
+}
+
 interface PolicyBase {
   readonly name: string;
   readonly origin: Origin;
@@ -111,6 +118,7 @@ interface PolicyBase {
   readonly default: DefaultSpec;
   readonly retention?: RetentionSpec;
   readonly health: HealthSpec;
+  readonly analyze: AnalyzeSpec;
 }
 
 /** A list partition value as written in YAML; null stands for SQL NULL. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent } from '../db/quote.js';
-import type { OpenWork } from '../catalog/types.js';
+import type { OpenWork, ParentAnalysis } from '../catalog/types.js';
 import type { StepName } from '../model/steps.js';
 import {
   AUDIT_COLUMNS_SQL, JOURNAL_ACCESS_SQL, addAuditColumnsSql, archiveBackoffSql, archiveFailuresSql, createJournalIndexSql, createJournalSchemaSql, createJournalSql,
-  journalFinishSql, journalStartSql, journalTable, openWorkSql, unfinishedUploadsSql,
+  journalFinishSql, journalStartSql, journalTable, openWorkSql, parentAnalysisSql, unfinishedUploadsSql,
 } from '../sql/journal.js';
 
 /**
@@ -121,6 +121,13 @@ export class Journal {
       [policy, partition.schema, partition.name],
     );
     return r.rows.map((x) => x.k);
+  }
+
+  /** For analyze: parent: when each policy's parent was last analyzed, and when its partitions last changed. */
+  async parentAnalysis(client: pg.Client, policies: readonly string[]): Promise<Map<string, ParentAnalysis>> {
+    if (policies.length === 0 || !(await this.exists(client))) return new Map();
+    const r = await client.query<{ policy: string; analyzed: number | null; changed: number | null }>(parentAnalysisSql(this.#table), [policies]);
+    return new Map(r.rows.map((x) => [x.policy, { analyzedAtMs: x.analyzed, changedAtMs: x.changed }]));
   }
 
   async exists(client: pg.Client): Promise<boolean> {

@@ -34,7 +34,8 @@ export type Action =
   | (ActionBase<'drop'> & { readonly relid?: number; readonly actionId?: string }) // detach (if attached) then DROP
   | ActionBase<'finalize'> // DETACH ... FINALIZE of an interrupted concurrent detach
   | (ActionBase<'archive'> & ArchiveDetails) // detach (unless resuming), export, upload, verify, manifest, drop
-  | (ActionBase<'cleanup'> & { readonly table: PartitionRef; readonly constraint: string }); // drop a guard constraint an interrupted run left on DEFAULT
+  | (ActionBase<'cleanup'> & { readonly table: PartitionRef; readonly constraint: string }) // drop a guard constraint an interrupted run left on DEFAULT
+  | ActionBase<'analyze'>; // ANALYZE of the partitioned parent (analyze: parent) after partitions were added or removed
 
 interface ActionBase<K extends string> {
   readonly kind: K;

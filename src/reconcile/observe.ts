@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { readTables } from '../catalog/read-tables.js';
-import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
+import type { ObservedPartition, ObservedTable, OpenWork, ParentAnalysis } from '../catalog/types.js';
 import type { CanonicalListPartition } from '../planner/children.js';
 import type { DefaultRowCount } from '../planner/common.js';
 import { formatListValue } from '../config/policy-schema.js';
@@ -24,6 +24,8 @@ export interface PolicyObservation {
   readonly openWork: readonly OpenWork[];
   /** Rows in the table's DEFAULT partition (undefined without one). */
   readonly defaultCount?: DefaultRowCount;
+  /** analyze: parent only: when the parent was last analyzed and its partitions last changed. */
+  readonly parentAnalysis?: ParentAnalysis;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
   const tables = await readTables(client, policies.map((p) => p.table));
   const checks = policies.map((p, i) => checkTable(p, tables[i]!));
   const open = await journal.openWork(client, policies.map((p) => p.name));
+  const analysis = await journal.parentAnalysis(client, policies.filter((p) => p.analyze.parent).map((p) => p.name));
   const intPolicies = policies
     .map((p, i) => ({ p, i }))
     .filter((x): x is { p: RangePolicy; i: number } => checks[x.i]!.errors.length === 0 && x.p.strategy === 'range' && x.p.range.interval.kind === 'step');
@@ -74,6 +77,7 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
     defaultMaxKey: maxKeys.get(i)?.d ?? null,
     defaultCount: defaultCounts[i],
     openWork: open.filter((w) => w.policy === policy.name),
+    ...(policy.analyze.parent ? { parentAnalysis: analysis.get(policy.name) ?? { analyzedAtMs: null, changedAtMs: null } } : {}),
   }));
 }
 

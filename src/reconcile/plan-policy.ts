@@ -7,6 +7,7 @@ import { planList } from '../planner/list.js';
 import { listPredicateSql, valueSetKey } from '../planner/list-hash-bounds.js';
 import { planRange, type RangeInputs } from '../planner/range.js';
 import { guardRemovals, isNewRemoval } from '../planner/removal-guard.js';
+import { withParentAnalyze } from '../planner/analyze.js';
 import { occupancyKey } from '../planner/range-retention.js';
 import type { PartitionRef } from '../planner/actions.js';
 import { canonicalListValues, defaultMatches, defaultRowsIn, partitionsHoldingRows, type PolicyObservation } from './observe.js';
@@ -21,9 +22,9 @@ export async function planPolicy(client: pg.Client, o: PolicyObservation, server
   const read: { occupancy?: Map<string, boolean> } = {};
   const plan = await planUnguarded(client, o, serverVersionNum, nowMs, read);
   const removed = plan.actions.filter((a) => isNewRemoval(a, o.table)).map((a) => a.partition);
-  if (removed.length === 0) return plan;
+  if (removed.length === 0) return withParentAnalyze(plan, o.policy, o.parentAnalysis, nowMs);
   const occupancy = read.occupancy ?? (await guardOccupancy(client, o, removed));
-  return guardRemovals(plan, { policy: o.policy, table: o.table, occupancy, ...removal });
+  return withParentAnalyze(guardRemovals(plan, { policy: o.policy, table: o.table, occupancy, ...removal }), o.policy, o.parentAnalysis, nowMs);
 }
 
 /** Partitions whose occupancy the guard reads per query once it knows the removed ones'. */

@@ -119,3 +119,15 @@ export const openWorkSql = (t: string): string => `SELECT DISTINCT ON (j.action_
           AND NOT EXISTS (SELECT 1 FROM ${t} k WHERE k.action_id = j.action_id AND k.final AND k.status = 'done')
           AND j.started_at > now() - interval '30 days'
         ORDER BY j.action_id, j.id`;
+
+/**
+ * $1 policies. Per policy: when its parent was last analyzed (action analyze) and when a partition
+ * was last added or removed (the final step of such an action), in ms since 1970, from the
+ * database's clock.
+ */
+export const parentAnalysisSql = (t: string): string => `SELECT policy,
+       (extract(epoch FROM max(finished_at) FILTER (WHERE action = 'analyze')) * 1000)::float8 AS analyzed,
+       (extract(epoch FROM max(finished_at) FILTER (WHERE action IN ('create', 'relocate', 'attach', 'detach', 'drop', 'archive'))) * 1000)::float8 AS changed
+  FROM ${t}
+ WHERE policy = ANY($1) AND status = 'done' AND final AND started_at > now() - interval '30 days'
+ GROUP BY policy`;

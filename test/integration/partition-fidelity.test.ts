@@ -187,3 +187,21 @@ describe('a removal that cannot succeed is explained, not re-proposed', () => {
     expect(outcomesOf(await reconcileAt(cfg, '2026-12-15T01:00:00Z'))).toEqual(['done drop invoices_2026_10']);
   });
 });
+
+describe('statistics', () => {
+  it('analyze: parent analyzes the partitioned table after partitions change, at most every analyzeMinInterval', async () => {
+    await db.sql.query(`CREATE TABLE public.stats (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`CREATE TABLE public.stats_old PARTITION OF public.stats FOR VALUES FROM ('2026-11-30') TO ('2026-12-01')`);
+    await db.sql.query(`INSERT INTO public.stats SELECT '2026-11-30 12:00+00', g FROM generate_series(1, 500) g`);
+    const inherited = async () => (await db.sql.query(`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = 'public' AND tablename = 'stats' AND inherited`)).rows[0].n as number;
+    expect(await inherited()).toBe(0);
+    const cfg = writeProject(db.url, {
+      's.yaml': rangePolicy({ name: 'stats', table: 'public.stats', column: 'ts', interval: '1 day', premake: 1, extra: '  analyze: parent\n  analyzeMinInterval: 7 days\n' }),
+    });
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create stats_p20261201', 'done create stats_p20261202', 'done analyze stats']);
+    expect(await inherited()).toBeGreaterThan(0);
+    // a change within the interval waits for it; nothing changed: nothing analyzed
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-02T09:00:00Z'))).toEqual(['done create stats_p20261203']);
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-02T09:30:00Z'))).toEqual([]);
+  });
+});

@@ -5,7 +5,7 @@ import { scannedLeaves } from '../../src/health/probes.js';
 import { ALL_RULES, evaluate, RULES, type HealthInput } from '../../src/health/rules.js';
 import type { Action, PolicyHealth, PolicyPlan, Problem } from '../../src/planner/actions.js';
 
-const base = { origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 't' }, default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 } };
+const base = { origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 't' }, default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, analyze: { parent: false, minIntervalMs: 86_400_000 } };
 const range: RangePolicy = {
   ...base, name: 'r', strategy: 'range', health: { probes: [], maxPartitions: 10 },
   range: { column: 'ts', interval: { kind: 'calendar', interval: parseCalendarInterval('1 day')! }, premake: 3, timezone: 'UTC' },
