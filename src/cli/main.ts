@@ -9,6 +9,7 @@ import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { archiveCommand } from './archive.js';
 import { restoreCommand } from './restore.js';
+import { importCommand } from './import.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from '../version.js';
@@ -23,6 +24,7 @@ Usage:
   partwarden status   [--config F] [--policy NAME] [--output text|json]
   partwarden archive list [--config F] [--policy NAME] [--output text|json]
   partwarden restore  [--config F] --policy NAME --partition NAME [--as SCHEMA.TABLE] [--attach]
+  partwarden import pg-partman [--config F] [--db NAME] [--table SCHEMA.TABLE]
 
 The config file defaults to ./partwarden.yaml (or $PARTWARDEN_CONFIG).
 Exit codes: 0 ok, 1 invalid config / error / work left undone, 2 violations (status).`;
@@ -35,6 +37,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CommandIO)
   status: statusCommand,
   archive: archiveCommand,
   restore: restoreCommand,
+  import: importCommand,
 };
 
 /**

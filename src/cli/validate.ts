@@ -5,6 +5,7 @@ import { connect } from '../db/connect.js';
 import { Journal } from '../executor/journal.js';
 import { checkTable } from '../reconcile/check-table.js';
 import { canonicalListValues } from '../reconcile/observe.js';
+import { managedElsewhere } from '../reconcile/managed-elsewhere.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { loadForCommand } from './load-or-fail.js';
@@ -45,8 +46,10 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         failed = true;
       }
       const tables = await readTables(client, mine.map((p) => p.table));
+      const elsewhere = await managedElsewhere(client, mine);
       for (const [i, p] of mine.entries()) {
         const check = checkTable(p, tables[i]!);
+        const warnings = [...check.warnings, ...(elsewhere.has(p.name) ? [elsewhere.get(p.name)!] : [])];
         const where = `policy ${p.name} (${p.origin.file}:${p.origin.line}:${p.origin.col}), table ${displayName(p.table)}`;
         const errors = [...check.errors];
         // declared list values must be valid for the column's type
@@ -59,7 +62,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
           if ('error' in c) errors.push(`subpartition: ${c.error}`);
         }
         for (const e of errors) io.err(`${where}: ${e}`);
-        for (const w of check.warnings) io.err(`${where}: warning: ${w}`);
+        for (const w of warnings) io.err(`${where}: warning: ${w}`);
         if (errors.length > 0) failed = true;
         else io.out(`${where}: ok`);
       }

@@ -103,6 +103,7 @@ export const RULES: Readonly<Record<ViolationRule, Rule>> = {
   policy_table_mismatch: fromProblems('policy_table_mismatch'),
   key_outlier: fromProblems('key_outlier'),
   retention_guard: fromProblems('retention_guard'),
+  managed_elsewhere: fromProblems('managed_elsewhere'),
 };
 
 export const ALL_RULES = Object.keys(RULES) as readonly ViolationRule[];

@@ -14,6 +14,7 @@ export type ViolationRule =
   | 'archive_failed'
   | 'policy_table_mismatch'
   | 'key_outlier'
+  | 'managed_elsewhere'
   | 'retention_guard';
 
 import type { PartitionRef } from '../model/refs.js';

@@ -12,6 +12,7 @@ import { rangePredicateSql } from '../sql/ddl.js';
 import { boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../sql/catalog.js';
 import { occupancyKey } from '../planner/range-retention.js';
 import { checkTable, type TableCheck } from './check-table.js';
+import { managedElsewhere } from './managed-elsewhere.js';
 
 export interface PolicyObservation {
   readonly policy: Policy;
@@ -24,6 +25,8 @@ export interface PolicyObservation {
   readonly openWork: readonly OpenWork[];
   /** Rows in the table's DEFAULT partition (undefined without one). */
   readonly defaultCount?: DefaultRowCount;
+  /** Another tool still manages the table (pg_partman's part_config): what to tell the DBA. */
+  readonly managedElsewhere?: string;
   /** analyze: parent only: when the parent was last analyzed and its partitions last changed. */
   readonly parentAnalysis?: ParentAnalysis;
 }
@@ -51,7 +54,8 @@ async function unionAllInChunks<T, R extends pg.QueryResultRow>(client: pg.Clien
  */
 export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
   const tables = await readTables(client, policies.map((p) => p.table));
-  const checks = policies.map((p, i) => checkTable(p, tables[i]!));
+  const elsewhere = await managedElsewhere(client, policies);
+  const checks = policies.map((p, i) => withWarning(checkTable(p, tables[i]!), elsewhere.get(p.name)));
   const open = await journal.openWork(client, policies.map((p) => p.name));
   const analysis = await journal.parentAnalysis(client, policies.filter((p) => p.analyze.parent).map((p) => p.name));
   const intPolicies = policies
@@ -77,9 +81,12 @@ export async function observe(client: pg.Client, policies: readonly Policy[], jo
     defaultMaxKey: maxKeys.get(i)?.d ?? null,
     defaultCount: defaultCounts[i],
     openWork: open.filter((w) => w.policy === policy.name),
+    ...(elsewhere.has(policy.name) ? { managedElsewhere: elsewhere.get(policy.name)! } : {}),
     ...(policy.analyze.parent ? { parentAnalysis: analysis.get(policy.name) ?? { analyzedAtMs: null, changedAtMs: null } } : {}),
   }));
 }
+
+const withWarning = (check: TableCheck, warning: string | undefined): TableCheck => (warning ? { ...check, warnings: [...check.warnings, warning] } : check);
 
 /** The highest finite upper bound of the table's range partitions, as a SQL literal. */
 function newestUpperBound(table: ObservedTable, keyType: KeyType): string | undefined {

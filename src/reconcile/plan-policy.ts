@@ -20,11 +20,17 @@ import { canonicalListValues, defaultMatches, defaultRowsIn, partitionsHoldingRo
 export async function planPolicy(client: pg.Client, o: PolicyObservation, serverVersionNum: number, nowMs: number, removal: RemovalOptions = { allowMassRemoval: false }): Promise<PolicyPlan> {
   // keepPartitions planning may have read every partition's occupancy already: the guard reuses it
   const read: { occupancy?: Map<string, boolean> } = {};
-  const plan = await planUnguarded(client, o, serverVersionNum, nowMs, read);
+  const plan = withElsewhere(await planUnguarded(client, o, serverVersionNum, nowMs, read), o);
   const removed = plan.actions.filter((a) => isNewRemoval(a, o.table)).map((a) => a.partition);
   if (removed.length === 0) return withParentAnalyze(plan, o.policy, o.parentAnalysis, nowMs);
   const occupancy = read.occupancy ?? (await guardOccupancy(client, o, removed));
   return withParentAnalyze(guardRemovals(plan, { policy: o.policy, table: o.table, occupancy, ...removal }), o.policy, o.parentAnalysis, nowMs);
+}
+
+/** A table another tool still manages: said in the plan (managed_elsewhere, informational). */
+function withElsewhere(plan: PolicyPlan, o: PolicyObservation): PolicyPlan {
+  if (!o.managedElsewhere) return plan;
+  return { ...plan, problems: [...plan.problems, { policy: o.policy.name, rule: 'managed_elsewhere', blocking: false, message: o.managedElsewhere }] };
 }
 
 /** Partitions whose occupancy the guard reads per query once it knows the removed ones'. */

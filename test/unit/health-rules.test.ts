@@ -28,7 +28,7 @@ describe('health rules', () => {
     expect(ALL_RULES).toEqual([
       'future_partitions_low', 'expired_attached', 'default_rows', 'coverage_gap', 'hash_remainder_missing', 'hash_modulus_mismatch',
       'list_partition_missing', 'list_partition_undeclared', 'too_many_partitions', 'probe_not_pruned', 'detached_pending_archive',
-      'archive_failed', 'policy_table_mismatch', 'key_outlier', 'retention_guard',
+      'archive_failed', 'policy_table_mismatch', 'key_outlier', 'retention_guard', 'managed_elsewhere',
     ]);
   });
 

@@ -1,0 +1,50 @@
+import type pg from 'pg';
+import { displayName } from '../config/qualified-name.js';
+import type { Policy } from '../config/types.js';
+import { quoteLiteral } from '../db/quote.js';
+import { cronJobsSql, EXTENSIONS_SQL, partConfigSql } from '../sql/partman.js';
+
+/**
+ * Tables another tool still manages: listed in pg_partman's part_config (with what runs its
+ * maintenance: the background worker, pg_cron jobs). Two tools creating and dropping the same
+ * table's partitions fight; partwarden says so (managed_elsewhere) and names how to hand over.
+ * One query when pg_partman is not installed.
+ */
+export async function managedElsewhere(client: pg.Client, policies: readonly Policy[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (policies.length === 0) return out;
+  const ext = (await client.query<{ partman: string | null; cron: string | null; bgw: boolean }>(EXTENSIONS_SQL)).rows[0]!;
+  if (ext.partman === null) return out;
+  const key = (p: Policy) => `${p.table.schema}.${p.table.name}`.toLowerCase();
+  const rows = (await client.query<{ parent_table: string; automatic_maintenance: string }>(partConfigSql(ext.partman), [policies.map(key)])).rows;
+  if (rows.length === 0) return out;
+  const runners = [...(ext.bgw ? ['the pg_partman_bgw background worker'] : []), ...(await cronJobs(client, ext.cron))];
+  const byTable = new Map(rows.map((r) => [r.parent_table.toLowerCase(), r]));
+  for (const p of policies) {
+    const row = byTable.get(key(p));
+    if (!row) continue;
+    const where = `${ext.partman}.part_config`;
+    const table = quoteLiteral(row.parent_table);
+    const active = row.automatic_maintenance === 'on';
+    out.set(
+      p.name,
+      `${displayName(p.table)} is also managed by pg_partman (${where}, automatic_maintenance ${row.automatic_maintenance}` +
+        (active && runners.length > 0 ? `; run by ${runners.join(', ')})` : ')') +
+        (active
+          ? `: two tools would create and remove its partitions; hand it over: UPDATE ${where} SET automatic_maintenance = 'off' WHERE parent_table = ${table}, then, once partwarden manages it, DELETE FROM ${where} WHERE parent_table = ${table}`
+          : `: its maintenance is off; once partwarden manages the table, DELETE FROM ${where} WHERE parent_table = ${table}`),
+    );
+  }
+  return out;
+}
+
+/** pg_cron jobs that run pg_partman's maintenance in this database (none when they cannot be read). */
+async function cronJobs(client: pg.Client, schema: string | null): Promise<string[]> {
+  if (schema === null) return [];
+  try {
+    const r = await client.query<{ jobid: string; schedule: string }>(cronJobsSql(schema));
+    return r.rows.map((j) => `pg_cron job ${j.jobid} (${j.schedule})`);
+  } catch {
+    return []; // cron.job is readable by its owner and superusers only
+  }
+}
