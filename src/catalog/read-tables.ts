@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { QualifiedName } from '../config/qualified-name.js';
-import type { ObservedPartition, ObservedTable, ParentDress } from './types.js';
+import type { ObservedPartition, ObservedTable, ParentDress, TemplateSource } from './types.js';
 import { READ_TABLES_SQL } from '../sql/catalog.js';
 
 
@@ -37,6 +37,7 @@ interface Row {
   referenced_by: string[];
   partition_fks: Array<[partition: string, from: string, constraint: string]>;
   dress: RawDress | null;
+  template: { missing?: boolean; source?: string; is_template?: boolean; reloptions?: string[] | null; toast?: string[] | null; unlogged?: boolean; comment?: string | null } | null;
 }
 
 interface RawDress {
@@ -69,10 +70,18 @@ function toDress(d: RawDress): ParentDress {
 
 const STRATEGY: Readonly<Record<string, ObservedTable['strategy']>> = { r: 'range', l: 'list', h: 'hash' };
 
-/** Reads the given tables; the result has one entry per input, in order. */
-export async function readTables(client: pg.Client, tables: readonly QualifiedName[]): Promise<ObservedTable[]> {
+function toTemplate(t: NonNullable<Row['template']>): TemplateSource {
+  if (t.missing) return { missing: true, reloptions: [], toastOptions: [], unlogged: false };
+  return {
+    source: t.source!, isTemplate: t.is_template === true, reloptions: t.reloptions ?? [], toastOptions: t.toast ?? [], unlogged: t.unlogged === true,
+    ...(t.comment ? { comment: t.comment } : {}),
+  };
+}
+
+/** Reads the given tables (and their template tables, when a policy names one); one entry per input, in order. */
+export async function readTables(client: pg.Client, tables: readonly QualifiedName[], templates: ReadonlyArray<QualifiedName | undefined> = []): Promise<ObservedTable[]> {
   if (tables.length === 0) return [];
-  const r = await client.query<Row>(READ_TABLES_SQL, [tables.map((t) => t.schema), tables.map((t) => t.name)]);
+  const r = await client.query<Row>(READ_TABLES_SQL, [tables.map((t) => t.schema), tables.map((t) => t.name), tables.map((_, i) => templates[i]?.schema ?? null), tables.map((_, i) => templates[i]?.name ?? null)]);
   return r.rows.map((row) => ({
     exists: row.oid !== null,
     oid: Number(row.oid ?? 0),
@@ -95,5 +104,6 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     referencedBy: row.referenced_by,
     partitionReferences: row.partition_fks.map(([partition, from, constraint]) => ({ partition, from, constraint })),
     ...(row.dress ? { dress: toDress(row.dress) } : {}),
+    ...(row.template ? { template: toTemplate(row.template) } : {}),
   }));
 }

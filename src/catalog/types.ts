@@ -82,6 +82,8 @@ export interface ObservedTable {
   readonly referencedBy: readonly string[];
   /** Foreign keys of other tables that reference one partition itself (its DROP would fail). */
   readonly partitionReferences?: readonly { readonly partition: string; readonly from: string; readonly constraint: string }[];
+  /** Where new partitions take what a parent cannot carry from (absent: no partition yet, no template). */
+  readonly template?: TemplateSource;
   /** What new partitions take from the parent (absent: nothing to carry, e.g. in planner tests). */
   readonly dress?: ParentDress;
 }
@@ -106,4 +108,19 @@ export interface OpenWork {
 export interface ParentAnalysis {
   readonly analyzedAtMs: number | null;
   readonly changedAtMs: number | null;
+}
+
+/** Storage parameters, TOAST parameters, persistence and comment of a table new partitions copy. */
+export interface TemplateSource {
+  /** The policy names a template table that does not exist. */
+  readonly missing?: boolean;
+  /** `schema.name` of the table they come from. */
+  readonly source?: string;
+  /** From the policy's template table (else from the newest partition). */
+  readonly isTemplate?: boolean;
+  /** `name=value`, as pg_class.reloptions holds them. */
+  readonly reloptions: readonly string[];
+  readonly toastOptions: readonly string[];
+  readonly unlogged: boolean;
+  readonly comment?: string;
 }

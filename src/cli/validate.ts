@@ -45,7 +45,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         io.err(`database ${name}: ${journalProblem}`);
         failed = true;
       }
-      const tables = await readTables(client, mine.map((p) => p.table));
+      const tables = await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table));
       const elsewhere = await managedElsewhere(client, mine);
       for (const [i, p] of mine.entries()) {
         const check = checkTable(p, tables[i]!);

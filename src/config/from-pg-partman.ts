@@ -90,10 +90,11 @@ export function policyFromPartman(c: PartmanConfig, database: string, configSche
   if (!time) range.push('    naming: "{table}_p{start}"');
   const spec = [`  database: ${yamlString(database)}`, `  table: ${yamlString(table)}`, '  strategy: range', '  range:', ...range];
   if (c.hasDefault) spec.push('  default:', '    create: true');
-  spec.push(...retentionLines(c, time, Number(interval), notes));
   if (c.templateTable) {
-    notes.push(`template_table ${c.templateTable}${c.templateReloptions ? ` (storage parameters: ${c.templateReloptions})` : ''}: partwarden copies the parent's indexes and storage with LIKE; storage parameters of a template table are not carried yet`);
+    spec.push(`  template: ${yamlString(c.templateTable)}`);
+    notes.push(`template_table ${c.templateTable}${c.templateReloptions ? ` (storage parameters: ${c.templateReloptions})` : ''}: new partitions take its storage parameters, TOAST parameters, UNLOGGED and comment (template:); indexes and constraints come from the parent`);
   }
+  spec.push(...retentionLines(c, time, Number(interval), notes));
   if (c.inheritPrivileges) notes.push('inherit_privileges: partwarden always gives new partitions the parent\'s grants and owner');
   notes.push(
     c.automaticMaintenance === 'on'

@@ -175,6 +175,32 @@ const health = section('Health rules.', {
   probes: listOf('Queries whose plans must prune.', probe).default([]),
 });
 
+/** Storage or TOAST parameters by name (fillfactor: 90); PostgreSQL checks names and values when a partition is created. */
+const parameters = (description: string) =>
+  mapOf(description, z.union([z.string(), z.number(), z.boolean()], { error: 'expected a value (a number, true/false or a string)' })).superRefine((m, ctx) => {
+    for (const k of Object.keys(m)) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], input: k, message: `"${k}" is not a storage parameter name (lower-case letters, digits and _)` });
+    }
+  });
+
+const templateTable = parsedText({ description: 'A template table (pg_partman style) new partitions take storage parameters, TOAST parameters, UNLOGGED and the comment from.', examples: ['partman.template_public_events'] }, (v) => {
+  const q = parseQualifiedName(v);
+  return typeof q === 'string' ? refuse(q) : q;
+});
+
+const partitionTemplate = either(
+  templateTable,
+  section('What a partitioned parent cannot carry, for new partitions: from a template table, and explicit values over it.', {
+    table: templateTable.optional(),
+    storage: parameters('Storage parameters (WITH (...)): fillfactor, autovacuum_*, ...; over those of the template table or newest partition.').optional(),
+    toast: parameters('TOAST parameters (WITH (toast.*)): autovacuum_enabled, ...').optional(),
+    unlogged: flag('New partitions are UNLOGGED (true) or logged (false).').optional(),
+    comment: text('COMMENT ON TABLE of each new partition.').optional(),
+  }),
+  'a table like partman.template_events, or a map',
+  'Storage parameters, TOAST parameters, UNLOGGED and a comment for new partitions (a partitioned parent cannot carry them). Default: those of the newest partition (comment excepted).',
+);
+
 const spec = section('What partwarden keeps true for the table.', {
   database: text('A database name from the config file.'),
   table,
@@ -185,6 +211,7 @@ const spec = section('What partwarden keeps true for the table.', {
   list: list.optional(),
   hash: hash.optional(),
   default: defaultPartition.optional(),
+  template: partitionTemplate.optional(),
   retention: retention.optional(),
   health: health.prefault({}),
   analyze: oneOf(

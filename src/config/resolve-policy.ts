@@ -1,5 +1,5 @@
 import { ARCHIVE_DEFAULTS, DEFAULT_AFTER_ARCHIVE, DEFAULT_PARTITION, RETENTION_DEFAULTS, type PolicyDocument, type RetentionDocument, type SpecDocument } from './policy-schema.js';
-import type { ArchiveSpec, Origin, Policy, RetentionSpec, SubpartitionSpec } from './types.js';
+import type { ArchiveSpec, Origin, Policy, RetentionSpec, SubpartitionSpec, TemplateSpec } from './types.js';
 import { approxMs } from '../time/calendar.js';
 
 /**
@@ -18,6 +18,7 @@ export function resolvePolicy(doc: PolicyDocument, origin: Origin): Policy {
     retention: freeze(resolveRetention(spec)),
     health: Object.freeze({ maxPartitions: spec.health.maxPartitions, probes: Object.freeze(spec.health.probes.map((p) => Object.freeze(p))) }),
     analyze: Object.freeze({ parent: spec.analyze === 'parent', minIntervalMs: approxMs(spec.analyzeMinInterval) }),
+    ...(spec.template ? { template: Object.freeze(resolveTemplate(spec.template)) } : {}),
   };
   if (spec.strategy === 'range') {
     const subpartition = resolveSubpartition(spec);
@@ -25,6 +26,17 @@ export function resolvePolicy(doc: PolicyDocument, origin: Origin): Policy {
   }
   if (spec.strategy === 'list') return Object.freeze({ ...base, strategy: 'list' as const, list: Object.freeze({ ...spec.list! }) });
   return Object.freeze({ ...base, strategy: 'hash' as const, hash: Object.freeze({ ...spec.hash! }) });
+}
+
+function resolveTemplate(t: NonNullable<SpecDocument['template']>): TemplateSpec {
+  if ('schema' in t) return { table: t, storage: {}, toast: {} };
+  const text = (m: Readonly<Record<string, string | number | boolean>> | undefined) => Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, String(v)]));
+  return {
+    ...(t.table ? { table: t.table } : {}),
+    storage: text(t.storage), toast: text(t.toast),
+    ...(t.unlogged !== undefined ? { unlogged: t.unlogged } : {}),
+    ...(t.comment !== undefined ? { comment: t.comment } : {}),
+  };
 }
 
 const freeze = <T extends object>(v: T | undefined): T | undefined => (v === undefined ? undefined : Object.freeze(v));

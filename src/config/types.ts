@@ -102,6 +102,18 @@ export interface HealthSpec {
   readonly probes: readonly Probe[];
 }
 
+/**
+ * What new partitions take that a partitioned parent cannot carry. Precedence, per parameter:
+ * the policy's values, then the template table's (or, without one, the newest partition's).
+ */
+export interface TemplateSpec {
+  readonly table?: QualifiedName;
+  readonly storage: Readonly<Record<string, string>>;
+  readonly toast: Readonly<Record<string, string>>;
+  readonly unlogged?: boolean;
+  readonly comment?: string;
+}
+
 /** Statistics: relocated partitions are always analyzed; `parent` also analyzes the partitioned table after partitions change. */
 export interface AnalyzeSpec {
   readonly parent: boolean;
@@ -119,6 +131,7 @@ interface PolicyBase {
   readonly retention?: RetentionSpec;
   readonly health: HealthSpec;
   readonly analyze: AnalyzeSpec;
+  readonly template?: TemplateSpec;
 }
 
 /** A list partition value as written in YAML; null stands for SQL NULL. */

@@ -9,7 +9,7 @@ import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Prob
 import { program, steps, type Step } from '../model/steps.js';
 import { displayName } from '../config/qualified-name.js';
 import { renderName } from '../model/naming.js';
-import { createChildSql } from './dress.js';
+import { createChildSql, tableShape } from './dress.js';
 
 const sameRef = (a: PartitionRef, b: PartitionRef) => a.schema === b.schema && a.name === b.name;
 
@@ -166,7 +166,7 @@ export function defaultCreateAction(policy: Policy, table: ObservedTable, usedNa
   if (usedNames.has(name)) return { problem: `default.create: a table named ${name} already exists and is not the DEFAULT partition; attach it as DEFAULT by hand or rename it` };
   usedNames.add(name);
   const ref = { schema: policy.table.schema, name };
-  const createSql = createChildSql(ref, policy.table, table);
+  const createSql = createChildSql(ref, policy.table, tableShape(table, policy.template));
   return {
     kind: 'create', policy: policy.name, partition: ref, boundSql: 'DEFAULT', bounds: 'DEFAULT',
     reason: 'default.create: no DEFAULT partition yet', createSql, ...program([steps.createTable(createSql), steps.attach([attachDefaultSql(policy.table, ref)])]),

@@ -1,7 +1,8 @@
 import type { AclGrant, ObservedTable, ParentDress } from '../catalog/types.js';
+import type { TemplateSpec } from '../config/types.js';
 import { quoteIdent } from '../db/quote.js';
 import type { PartitionRef } from '../model/refs.js';
-import { createLikeSql, createPartitionedLikeSql, createPartitionOfSql, grantSql, ownerSql, replicaIdentitySql, replicaIndexSql, type TablePlacement } from '../sql/ddl.js';
+import { commentSql, createLikeSql, createPartitionedLikeSql, createPartitionOfSql, grantSql, ownerSql, replicaIdentitySql, replicaIndexSql, type TablePlacement } from '../sql/ddl.js';
 
 /**
  * New partitions look like the DBA's: CREATE TABLE ... LIKE copies columns, defaults,
@@ -55,15 +56,47 @@ export function ownerFix(dress: ParentDress, schema: string): string | undefined
   return `new partitions cannot be given the table's owner ${dress.owner} by ${dress.currentRole} (they stay ${dress.currentRole}'s); fix: ${fixes.join('; ')}`;
 }
 
-const placement = (dress: ParentDress | undefined): TablePlacement => ({
-  ...(dress?.tablespace ? { tablespace: dress.tablespace } : {}),
-  ...(dress?.accessMethod ? { accessMethod: dress.accessMethod } : {}),
-});
+/**
+ * What a new table is made with besides LIKE: the parent's access method and tablespace, and what
+ * a partitioned parent cannot carry: storage and TOAST parameters, UNLOGGED, a comment. Those come
+ * from the policy's `template` (its values first, then its template table's) or else from the
+ * newest partition (the last created; its comment is its own and is not copied).
+ */
+export interface TableShape {
+  readonly placement: TablePlacement;
+  readonly comment?: string;
+  readonly dress?: ParentDress;
+}
+
+/** name=value of pg_class.reloptions as [name, value]. */
+const parsed = (options: readonly string[], prefix = ''): Array<[string, string]> =>
+  options.map((o) => [`${prefix}${o.slice(0, o.indexOf('='))}`, o.slice(o.indexOf('=') + 1)]);
+
+export function tableShape(table: ObservedTable, template: TemplateSpec | undefined): TableShape {
+  const source = table.template && !table.template.missing ? table.template : undefined;
+  const parameters = new Map<string, string>([...parsed(source?.reloptions ?? []), ...parsed(source?.toastOptions ?? [], 'toast.')]);
+  for (const [k, v] of Object.entries(template?.storage ?? {})) parameters.set(k, v);
+  for (const [k, v] of Object.entries(template?.toast ?? {})) parameters.set(`toast.${k}`, v);
+  const unlogged = template?.unlogged ?? source?.unlogged ?? false;
+  const comment = template?.comment ?? (source?.isTemplate ? source.comment : undefined);
+  return {
+    placement: {
+      ...(table.dress?.tablespace ? { tablespace: table.dress.tablespace } : {}),
+      ...(table.dress?.accessMethod ? { accessMethod: table.dress.accessMethod } : {}),
+      ...(parameters.size > 0 ? { parameters: [...parameters] } : {}),
+      ...(unlogged ? { unlogged } : {}),
+    },
+    ...(comment !== undefined ? { comment } : {}),
+    ...(table.dress ? { dress: table.dress } : {}),
+  };
+}
 
 /** The create step of a plain new partition `ref` of `parent`, dressed like it. */
-export function createChildSql(ref: PartitionRef, parent: PartitionRef, table: ObservedTable): string[] {
-  return [createLikeSql(ref, parent, placement(table.dress)), ...dressStatements(ref, table.dress)];
+export function createChildSql(ref: PartitionRef, parent: PartitionRef, shape: TableShape): string[] {
+  return [createLikeSql(ref, parent, shape.placement), ...commentOf(ref, shape), ...dressStatements(ref, shape.dress)];
 }
+
+const commentOf = (t: PartitionRef, shape: TableShape): string[] => (shape.comment !== undefined ? [commentSql(t, shape.comment)] : []);
 
 /**
  * The create step of a sub-partitioned new child and all its sub-partitions (PARTITION OF the
@@ -74,13 +107,19 @@ export function createPartitionedChildSql(
   parent: PartitionRef,
   sub: { readonly strategy: 'hash' | 'list'; readonly column: string },
   subs: ReadonlyArray<{ readonly ref: PartitionRef; readonly boundSql: string }>,
-  table: ObservedTable,
+  shape: TableShape,
 ): string[] {
   // the replica identity of a partitioned table has no effect: only its leaves publish changes
-  const childDress = table.dress && { ...table.dress, replicaIdentity: 'default' as const };
+  const childDress = shape.dress && { ...shape.dress, replicaIdentity: 'default' as const };
+  const { parameters, unlogged } = shape.placement;
   return [
-    createPartitionedLikeSql(ref, parent, sub.strategy, sub.column, placement(table.dress)),
+    createPartitionedLikeSql(ref, parent, sub.strategy, sub.column, shape.placement),
+    ...commentOf(ref, shape),
     ...dressStatements(ref, childDress),
-    ...subs.flatMap((m) => [createPartitionOfSql(m.ref, ref, m.boundSql), ...dressStatements(m.ref, table.dress)]),
+    ...subs.flatMap((m) => [
+      createPartitionOfSql(m.ref, ref, m.boundSql, { ...(parameters ? { parameters } : {}), ...(unlogged ? { unlogged } : {}) }),
+      ...commentOf(m.ref, shape),
+      ...dressStatements(m.ref, shape.dress),
+    ]),
   ];
 }

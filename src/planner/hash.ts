@@ -1,7 +1,7 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { HashPolicy } from '../config/types.js';
 import { attachSql } from '../sql/ddl.js';
-import { createChildSql } from './dress.js';
+import { createChildSql, tableShape } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planHashChildren } from './children.js';
 import { archiveStepsFor, finalizeActions, finishPlan, hashSkew, healthOf, resumeActions, withResumed } from './common.js';
@@ -36,7 +36,7 @@ export function planHash(inp: HashInputs): PolicyPlan {
   const children = planHashChildren({ policy: policy.name, parent, partitions: withResumed(table.partitions, inp.openWork, parent), naming: policy.hash.naming, usedNames, modulus: policy.hash.modulus });
   problems.push(...children.problems);
   for (const m of children.missing) {
-    const createSql = createChildSql(m.ref, parent, table);
+    const createSql = createChildSql(m.ref, parent, tableShape(table, policy.template));
     actions.push({
       kind: 'create', policy: policy.name, partition: m.ref, boundSql: m.boundSql, bounds: m.bounds,
       reason: 'missing remainder: inserts that hash to it fail until it exists', createSql, ...program([steps.createTable(createSql), steps.attach([attachSql(parent, m.ref, m.boundSql)])]),

@@ -1,7 +1,7 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ListPolicy } from '../config/types.js';
 import { analyzeSql, attachSql, moveRowsWhereSql } from '../sql/ddl.js';
-import { createChildSql } from './dress.js';
+import { createChildSql, tableShape } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
@@ -63,7 +63,7 @@ export function planList(inp: ListInputs): ListPlan {
   for (const m of children.missing) {
     const values = m.values!;
     const base = { policy: policy.name, partition: m.ref, boundSql: m.boundSql, bounds: m.bounds };
-    const createSql = createChildSql(m.ref, parent, table);
+    const createSql = createChildSql(m.ref, parent, tableShape(table, policy.template));
     if (defaultPart) {
       const hasRows = inp.defaultRows.get(valueSetKey(values));
       if (hasRows === undefined) needsDefaultCheck.push([...values]);

@@ -3,7 +3,7 @@ import type { RangePolicy } from '../config/types.js';
 import { defaultNaming, renderName, type NameParts } from '../model/naming.js';
 import { program, steps } from '../model/steps.js';
 import { analyzeSql, attachSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
-import { createChildSql, createPartitionedChildSql } from './dress.js';
+import { createChildSql, createPartitionedChildSql, tableShape } from './dress.js';
 import { toWall } from '../time/tz.js';
 import type { PartitionRef } from './actions.js';
 import { uncoveredCells } from './bounds.js';
@@ -101,13 +101,13 @@ export function subChildren(s: RangeState, child: PartitionRef, partitions: read
 /** CREATE statements of a new child: one table, or a partitioned table and all its sub-partitions. */
 function createSqlFor(s: RangeState, ref: PartitionRef): string[] | undefined {
   const sp = s.policy.subpartition;
-  if (!sp) return createChildSql(ref, s.parent, s.inp.table);
+  if (!sp) return createChildSql(ref, s.parent, tableShape(s.inp.table, s.policy.template));
   const plan = subChildren(s, ref, []);
   if (plan.problems.length > 0) {
     s.problems.push(...plan.problems);
     return undefined;
   }
-  return createPartitionedChildSql(ref, s.parent, sp, plan.missing, s.inp.table);
+  return createPartitionedChildSql(ref, s.parent, sp, plan.missing, tableShape(s.inp.table, s.policy.template));
 }
 
 /** The tokens of a partition's name: its start (and end) as the interval shows it, in the policy's time zone. */

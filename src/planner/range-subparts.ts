@@ -1,6 +1,6 @@
 import { program, steps } from '../model/steps.js';
 import { attachSql } from '../sql/ddl.js';
-import { createChildSql } from './dress.js';
+import { createChildSql, tableShape } from './dress.js';
 import { withResumed } from './common.js';
 import { subChildren } from './range-create.js';
 import type { RangeState } from './range-state.js';
@@ -25,7 +25,7 @@ export function planSubpartitionRepairs(s: RangeState): void {
     const plan = subChildren(s, child, withResumed(sub.partitions, s.inp.openWork, child));
     s.problems.push(...plan.problems);
     for (const m of plan.missing) {
-      const createSql = createChildSql(m.ref, s.parent, s.inp.table);
+      const createSql = createChildSql(m.ref, s.parent, tableShape(s.inp.table, s.policy.template));
       s.actions.push({
         kind: 'create', policy: s.policy.name, partition: m.ref, boundSql: m.boundSql, bounds: `${e.part.name} ${m.bounds}`, parent: child,
         reason: sp.strategy === 'hash' ? 'missing sub-partition: inserts that hash to it fail until it exists' : 'declared sub-partition, missing',

@@ -33,6 +33,7 @@ export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
   }
   if (!t.canManage) errors.push(`the connected role cannot run DDL on ${name}: it must own the table or be a member of the owning role`);
   if (!t.canCreateInSchema) errors.push(`the connected role has no CREATE privilege on schema ${displayIdent(policy.table.schema)}`);
+  if (policy.template?.table && t.template?.missing) errors.push(`template table ${displayName(policy.template.table)} does not exist`);
   const owner = t.dress && ownerFix(t.dress, policy.table.schema);
   if (owner) warnings.push(owner);
   if (t.referencedBy.length > 0) warnings.push(`foreign keys from ${t.referencedBy.join(', ')} reference ${name}: DETACH also locks those tables (SHARE) and fails if referencing rows exist`);

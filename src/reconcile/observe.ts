@@ -53,7 +53,7 @@ async function unionAllInChunks<T, R extends pg.QueryResultRow>(client: pg.Clien
  * one journal query, and max(key) / DEFAULT row-count queries for 50 tables at a time.
  */
 export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
-  const tables = await readTables(client, policies.map((p) => p.table));
+  const tables = await readTables(client, policies.map((p) => p.table), policies.map((p) => p.template?.table));
   const elsewhere = await managedElsewhere(client, policies);
   const checks = policies.map((p, i) => withWarning(checkTable(p, tables[i]!), elsewhere.get(p.name)));
   const open = await journal.openWork(client, policies.map((p) => p.name));

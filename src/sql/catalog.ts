@@ -43,8 +43,9 @@ export function matchesSql(t: PartitionRef, predicates: readonly string[]): stri
  */
 export const READ_TABLES_SQL = `
 WITH targets AS (
-  SELECT t.schema_name, t.table_name, t.idx, c.oid AS relid
-  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema_name, table_name, idx)
+  SELECT t.schema_name, t.table_name, t.idx, c.oid AS relid, t.template_schema,
+         (SELECT tc.oid FROM pg_namespace tn JOIN pg_class tc ON tc.relnamespace = tn.oid WHERE tn.nspname = t.template_schema AND tc.relname = t.template_name) AS template_oid
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(schema_name, table_name, template_schema, template_name, idx)
   LEFT JOIN pg_namespace n ON n.nspname = t.schema_name
   LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.table_name
 ),
@@ -119,7 +120,17 @@ SELECT t.idx::int AS idx,
          'replident_index', (SELECT json_build_array(xn.nspname, xc.relname) FROM pg_index x JOIN pg_class xc ON xc.oid = x.indexrelid JOIN pg_namespace xn ON xn.oid = xc.relnamespace
                               WHERE x.indrelid = c.oid AND x.indisreplident),
          'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace),
-         'access_method', (SELECT amname FROM pg_am WHERE oid = c.relam)) END AS dress
+         'access_method', (SELECT amname FROM pg_am WHERE oid = c.relam)) END AS dress,
+       -- what a parent cannot carry (storage parameters, TOAST parameters, UNLOGGED, a comment): from the
+       -- policy's template table, else from the newest plain partition (the highest OID: the last created)
+       CASE WHEN t.template_schema IS NOT NULL AND t.template_oid IS NULL THEN json_build_object('missing', true)
+            WHEN c.oid IS NOT NULL THEN (
+         SELECT json_build_object('source', xn.nspname || '.' || x.relname, 'is_template', t.template_oid IS NOT NULL, 'reloptions', x.reloptions,
+                                  'toast', tx.reloptions, 'unlogged', x.relpersistence = 'u', 'comment', obj_description(x.oid, 'pg_class'))
+           FROM pg_class x JOIN pg_namespace xn ON xn.oid = x.relnamespace LEFT JOIN pg_class tx ON tx.oid = x.reltoastrelid
+          WHERE x.oid = coalesce(t.template_oid, (SELECT ch.oid FROM pg_inherits i JOIN pg_class ch ON ch.oid = i.inhrelid
+                                                   WHERE i.inhparent = c.oid AND ch.relkind = 'r' AND ch.oid IS DISTINCT FROM pt.partdefid
+                                                   ORDER BY ch.oid DESC LIMIT 1))) END AS template
 FROM targets t
 LEFT JOIN pg_class c ON c.oid = t.relid
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace

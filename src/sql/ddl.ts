@@ -15,7 +15,7 @@ const q = (t: PartitionRef) => quoteQualified(t.schema, t.name);
  * (PG >= 17), and on older versions the partition must use the parent's sequence anyway.
  */
 export function createLikeSql(child: PartitionRef, parent: PartitionRef, place: TablePlacement = {}): string {
-  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY)${placementSql(place)}`;
+  return `CREATE ${place.unlogged ? 'UNLOGGED ' : ''}TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY)${placementSql(place)}`;
 }
 
 /** Where and how a new table is stored: what PARTITION OF takes from the parent and LIKE does not. */
@@ -24,12 +24,27 @@ export interface TablePlacement {
   readonly accessMethod?: string;
   /** The parent's tablespace, when it is not the database's default. */
   readonly tablespace?: string;
+  /** Storage parameters (`toast.` prefixed for TOAST), as [name, value]: WITH (name = 'value', ...). */
+  readonly parameters?: ReadonlyArray<readonly [string, string]>;
+  readonly unlogged?: boolean;
 }
 
 /** ` USING am TABLESPACE ts` (the order CREATE TABLE wants), or nothing. */
 function placementSql(p: TablePlacement): string {
   // a parent's access method (and so USING on a partitioned child) exists from PostgreSQL 17 on
-  return (p.accessMethod ? ` USING ${quoteIdent(p.accessMethod)}` : '') + (p.tablespace ? ` TABLESPACE ${quoteIdent(p.tablespace)}` : '');
+  const params = p.parameters && p.parameters.length > 0 ? ` WITH (${p.parameters.map(([k, v]) => `${parameterName(k)} = ${quoteLiteral(v)}`).join(', ')})` : '';
+  return (p.accessMethod ? ` USING ${quoteIdent(p.accessMethod)}` : '') + params + (p.tablespace ? ` TABLESPACE ${quoteIdent(p.tablespace)}` : '');
+}
+
+/** A storage parameter name (`fillfactor`, `toast.autovacuum_enabled`): letters, digits, _ and one `toast.` prefix only. */
+function parameterName(name: string): string {
+  if (!/^(toast\.)?[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a storage parameter name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** COMMENT ON TABLE. */
+export function commentSql(t: PartitionRef, comment: string): string {
+  return `COMMENT ON TABLE ${q(t)} IS ${quoteLiteral(comment)}`;
 }
 
 /** `ALTER TABLE ... OWNER TO role`: a new partition belongs to the parent's owner, not to the role that created it. */
@@ -127,15 +142,17 @@ export function moveRowsWhereSql(from: PartitionRef, target: PartitionRef, predi
 
 /** `CREATE TABLE child (LIKE parent ...) PARTITION BY HASH|LIST (column)`: a new child that is itself partitioned. */
 export function createPartitionedLikeSql(child: PartitionRef, parent: PartitionRef, strategy: 'hash' | 'list', column: string, place: TablePlacement = {}): string {
-  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY) PARTITION BY ${strategy.toUpperCase()} (${quoteIdent(column)})${placementSql(place)}`;
+  // a partitioned table has no storage: no parameters, no persistence of its own
+  const { parameters: _p, unlogged: _u, ...where } = place;
+  return `CREATE TABLE ${q(child)} (LIKE ${q(parent)} INCLUDING ALL EXCLUDING IDENTITY) PARTITION BY ${strategy.toUpperCase()} (${quoteIdent(column)})${placementSql(where)}`;
 }
 
 /**
  * A sub-partition of a child that is not attached yet: nobody else uses that child, so
  * PARTITION OF takes no lock anyone waits for.
  */
-export function createPartitionOfSql(sub: PartitionRef, child: PartitionRef, boundSql: string): string {
-  return `CREATE TABLE ${q(sub)} PARTITION OF ${q(child)} ${boundSql}`;
+export function createPartitionOfSql(sub: PartitionRef, child: PartitionRef, boundSql: string, place: Pick<TablePlacement, 'parameters' | 'unlogged'> = {}): string {
+  return `CREATE ${place.unlogged ? 'UNLOGGED ' : ''}TABLE ${q(sub)} PARTITION OF ${q(child)} ${boundSql}${placementSql({ ...(place.parameters ? { parameters: place.parameters } : {}) })}`;
 }
 
 /** ATTACH ... DEFAULT. */

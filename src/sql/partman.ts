@@ -9,8 +9,9 @@ import { quoteIdent } from '../db/quote.js';
 export const EXTENSIONS_SQL = `SELECT (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman') AS partman,
        (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_cron') AS cron,
        (SELECT extversion FROM pg_extension WHERE extname = 'pg_partman') AS partman_version,
-       coalesce(current_setting('shared_preload_libraries', true), '') ~ 'pg_partman_bgw'
-         AND current_database() = ANY (string_to_array(replace(coalesce(current_setting('pg_partman_bgw.dbname', true), ''), ' ', ''), ',')) AS bgw`;
+       -- pg_settings, not current_setting(): a role that may not read a setting gets no row instead of an error
+       coalesce((SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'), '') ~ 'pg_partman_bgw'
+         AND current_database() = ANY (string_to_array(replace(coalesce((SELECT setting FROM pg_settings WHERE name = 'pg_partman_bgw.dbname'), ''), ' ', ''), ',')) AS bgw`;
 
 /** $1: parent tables as `schema.table`. The part_config rows of those tables. */
 export const partConfigSql = (schema: string): string =>

@@ -76,10 +76,11 @@ describe('from pg_partman 4.7', () => {
     expect(imported.code, imported.stderr).toBe(0);
     const out = imported.stdout;
     expect(out).toContain('# imported from pg_partman 4.7');
-    expect(out).toMatch(/table: public\.events\n  strategy: range\n  range:\n    column: created_at\n    interval: 1 day\n    premake: 4\n    naming: "\{table\}_p\{YYYY\}_\{MM\}_\{DD\}"\n  default:\n    create: true\n  retention:\n    keep: 30 days\n    action: drop/);
+    expect(out).toMatch(/table: public\.events\n  strategy: range\n  range:\n    column: created_at\n    interval: 1 day\n    premake: 4\n    naming: "\{table\}_p\{YYYY\}_\{MM\}_\{DD\}"\n  default:\n    create: true\n  template: partman\.template_public_events\n  retention:\n    keep: 30 days\n    action: drop/);
     expect(out).toMatch(/table: public\.metrics\n  strategy: range\n  range:\n    column: ts\n    interval: 1 month\n    premake: 2\n    naming: "\{table\}_p\{YYYY\}_\{MM\}"/);
-    expect(out).toContain('template_table partman.template_public_metrics (storage parameters: fillfactor=90)');
-    expect(out).toMatch(/table: public\.orders\n  strategy: range\n  range:\n    column: id\n    interval: 100000\n    premake: 3\n    naming: "\{table\}_p\{start\}"\n  default:\n    create: true\n  retention:\n    keepPartitions: 5\n    action: detach/);
+    expect(out).toContain('template_table partman.template_public_metrics (storage parameters: fillfactor=90): new partitions take its storage parameters');
+    expect(out).toMatch(/table: public\.metrics\n(.|\n)*  template: partman\.template_public_metrics/);
+    expect(out).toMatch(/table: public\.orders\n  strategy: range\n  range:\n    column: id\n    interval: 100000\n    premake: 3\n    naming: "\{table\}_p\{start\}"\n  default:\n    create: true\n  template: partman\.template_public_orders\n  retention:\n    keepPartitions: 5\n    action: detach/);
     expect(out).toContain("UPDATE partman.part_config SET automatic_maintenance = 'off' WHERE parent_table = 'public.events'");
 
     const cfg = project(out);
@@ -99,5 +100,13 @@ describe('from pg_partman 4.7', () => {
     const after = await runCli(['validate', '--config', cfg, '--db']);
     expect(after.stderr).not.toContain('pg_partman');
     expect((await sql.query(`SELECT inhparent::regclass::text AS p, count(*)::int AS n FROM pg_inherits GROUP BY 1 ORDER BY 1`)).rows).toEqual(partitionsBefore);
+
+    // after the hand-over, a new partition gets what pg_partman gave its own: the template's fillfactor
+    const ahead = new Date(Date.now() + 40 * 86_400_000).toISOString();
+    const apply = await runCli(['apply', '--config', cfg, '--policy', 'metrics'], { PARTWARDEN_NOW: ahead });
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    const newest = await sql.query(`SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.metrics'::regclass ORDER BY c.oid DESC LIMIT 1`);
+    expect(newest.rows[0].relname).toMatch(/^metrics_p\d{4}_\d{2}$/);
+    expect(newest.rows[0].reloptions).toEqual(['fillfactor=90']);
   });
 });

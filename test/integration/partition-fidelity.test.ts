@@ -205,3 +205,48 @@ describe('statistics', () => {
     expect(outcomesOf(await reconcileAt(cfg, '2026-12-02T09:30:00Z'))).toEqual([]);
   });
 });
+
+describe('what a partitioned parent cannot carry: the partition template', () => {
+  async function storage(table: string) {
+    const r = await db.sql.query(
+      `SELECT c.reloptions, t.reloptions AS toast, c.relpersistence::text AS persistence, obj_description(c.oid, 'pg_class') AS comment
+         FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.oid = $1::regclass`,
+      [table],
+    );
+    return r.rows[0] as { reloptions: string[] | null; toast: string[] | null; persistence: string; comment: string | null };
+  }
+
+  it('by default a new partition takes the storage and TOAST parameters of the newest partition (not its comment)', async () => {
+    await db.sql.query(`CREATE TABLE public.tpl (ts timestamptz NOT NULL, body text) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`CREATE TABLE public.tpl_last PARTITION OF public.tpl FOR VALUES FROM ('2026-11-30') TO ('2026-12-01') WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.01, toast.autovacuum_enabled = false)`);
+    await db.sql.query(`COMMENT ON TABLE public.tpl_last IS 'November 30 only'`);
+    const cfg = writeProject(db.url, { 't.yaml': rangePolicy({ name: 'tpl', table: 'public.tpl', column: 'ts', interval: '1 day', premake: 1 }) });
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create tpl_p20261201', 'done create tpl_p20261202']);
+    expect(await storage('public.tpl_p20261201')).toEqual({ reloptions: ['fillfactor=90', 'autovacuum_vacuum_scale_factor=0.01'], toast: ['autovacuum_enabled=false'], persistence: 'p', comment: null });
+  });
+
+  it('template: a template table (pg_partman style), and explicit values over it', async () => {
+    await db.sql.query(`CREATE TABLE public.tpl2 (ts timestamptz NOT NULL, body text) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`CREATE UNLOGGED TABLE public.tpl2_template (ts timestamptz, body text) WITH (fillfactor = 80, autovacuum_enabled = false)`);
+    await db.sql.query(`COMMENT ON TABLE public.tpl2_template IS 'partition of tpl2 (it''s managed by partwarden)'`);
+    const byTable = writeProject(db.url, { 't.yaml': rangePolicy({ name: 'tpl2', table: 'public.tpl2', column: 'ts', interval: '1 day', premake: 1, extra: '  template: public.tpl2_template\n' }) });
+    expect(outcomesOf(await reconcileAt(byTable, '2026-12-01T10:00:00Z'))).toEqual(['done create tpl2_p20261201', 'done create tpl2_p20261202']);
+    expect(await storage('public.tpl2_p20261201')).toEqual({ reloptions: ['fillfactor=80', 'autovacuum_enabled=false'], toast: null, persistence: 'u', comment: "partition of tpl2 (it's managed by partwarden)" });
+    const explicit = writeProject(db.url, {
+      't.yaml': rangePolicy({
+        name: 'tpl2', table: 'public.tpl2', column: 'ts', interval: '1 day', premake: 2,
+        extra: '  template:\n    table: public.tpl2_template\n    storage:\n      fillfactor: 70\n    toast:\n      autovacuum_enabled: false\n    unlogged: false\n',
+      }),
+    });
+    const plan = await runCli(['plan', '--config', explicit], { PARTWARDEN_NOW: '2026-12-01T10:00:00Z' });
+    expect(plan.stdout).toContain(`CREATE TABLE "public"."tpl2_p20261203" (LIKE "public"."tpl2" INCLUDING ALL EXCLUDING IDENTITY) WITH (fillfactor = '70', autovacuum_enabled = 'false', toast.autovacuum_enabled = 'false')`);
+    expect(plan.stdout).toContain(`COMMENT ON TABLE "public"."tpl2_p20261203" IS 'partition of tpl2 (it''s managed by partwarden)'`);
+    expect(outcomesOf(await reconcileAt(explicit, '2026-12-01T10:00:00Z'))).toEqual(['done create tpl2_p20261203']);
+    expect(await storage('public.tpl2_p20261203')).toMatchObject({ reloptions: ['fillfactor=70', 'autovacuum_enabled=false'], toast: ['autovacuum_enabled=false'], persistence: 'p' });
+    // a template table that does not exist stops the policy with a clear error
+    const missing = writeProject(db.url, { 't.yaml': rangePolicy({ name: 'tpl2', table: 'public.tpl2', column: 'ts', interval: '1 day', extra: '  template: public.nope\n' }) });
+    const v = await runCli(['validate', '--config', missing, '--db']);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain('template table public.nope does not exist');
+  });
+});

@@ -22,7 +22,8 @@ describe('pg_partman part_config as a policy', () => {
   it('prints a policy with its review notes; retention_keep_table decides detach or drop', () => {
     const p = policyFromPartman(daily, 'main', 'partman');
     expect(p.yaml).toContain('  retention:\n    keep: 30 days\n    action: drop');
-    expect(p.yaml).toMatch(/^# template_table partman\.template_public_events: /);
+    expect(p.yaml).toMatch(/^# template_table partman\.template_public_events: new partitions take its storage parameters/);
+    expect(p.yaml).toContain('\n  template: partman.template_public_events\n');
     expect(policyFromPartman({ ...daily, retentionKeepTable: true }, 'main', 'partman').yaml).toContain('    action: detach');
     expect(policyFromPartman({ ...daily, retentionSchema: 'old' }, 'main', 'partman').notes).toContainEqual(expect.stringMatching(/^retention_schema old: pg_partman moves expired tables there/));
   });
