@@ -22,6 +22,18 @@ export interface ObservedPartition {
   readonly pendingChecks?: readonly string[];
   /** A plain DEFAULT partition's heap size (pg_relation_size): 0 means it holds no row. */
   readonly heapBytes?: number;
+  /** Set when the partition differs from its parent in owner, grants, replica identity or tablespace: what it has. */
+  readonly drift?: PartitionDrift;
+  /** Storage parameters (`name=value`), when it has any. */
+  readonly reloptions?: readonly string[];
+}
+
+/** What a drifted partition has (compare with the parent's ParentDress). */
+export interface PartitionDrift {
+  readonly owner: string;
+  readonly grants: readonly AclGrant[];
+  readonly replicaIdentity: ParentDress['replicaIdentity'];
+  readonly tablespace?: string;
 }
 
 export interface ObservedColumn {
@@ -80,6 +92,8 @@ export interface ObservedTable {
   readonly canCreateInSchema: boolean;
   /** Tables with foreign keys that reference this table. */
   readonly referencedBy: readonly string[];
+  /** The schema of the pg_partman extension, when the database has it (the same for every table). */
+  readonly partmanSchema?: string;
   /** Foreign keys of other tables that reference one partition itself (its DROP would fail). */
   readonly partitionReferences?: readonly { readonly partition: string; readonly from: string; readonly constraint: string }[];
   /** Where new partitions take what a parent cannot carry from (absent: no partition yet, no template). */

@@ -46,7 +46,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         failed = true;
       }
       const tables = await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table));
-      const elsewhere = await managedElsewhere(client, mine);
+      const elsewhere = await managedElsewhere(client, mine, tables[0]?.partmanSchema);
       for (const [i, p] of mine.entries()) {
         const check = checkTable(p, tables[i]!);
         const warnings = [...check.warnings, ...(elsewhere.has(p.name) ? [elsewhere.get(p.name)!] : [])];

@@ -212,6 +212,10 @@ const spec = section('What partwarden keeps true for the table.', {
   hash: hash.optional(),
   default: defaultPartition.optional(),
   template: partitionTemplate.optional(),
+  drift: oneOf(
+    ['repair', 'report'],
+    "Existing partitions whose owner, grants, replica identity or (with a template) storage parameters differ from the parent's: repair them (short catalog changes under lock_timeout) or only report them (partition_drift). A tablespace difference is always only reported.",
+  ).default('repair'),
   retention: retention.optional(),
   health: health.prefault({}),
   analyze: oneOf(

@@ -19,6 +19,7 @@ export function resolvePolicy(doc: PolicyDocument, origin: Origin): Policy {
     health: Object.freeze({ maxPartitions: spec.health.maxPartitions, probes: Object.freeze(spec.health.probes.map((p) => Object.freeze(p))) }),
     analyze: Object.freeze({ parent: spec.analyze === 'parent', minIntervalMs: approxMs(spec.analyzeMinInterval) }),
     ...(spec.template ? { template: Object.freeze(resolveTemplate(spec.template)) } : {}),
+    drift: spec.drift,
   };
   if (spec.strategy === 'range') {
     const subpartition = resolveSubpartition(spec);

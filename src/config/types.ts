@@ -132,6 +132,8 @@ interface PolicyBase {
   readonly health: HealthSpec;
   readonly analyze: AnalyzeSpec;
   readonly template?: TemplateSpec;
+  /** repair: drifted partitions are set back to the parent's owner, grants, replica identity, template parameters; report: only said. */
+  readonly drift: 'repair' | 'report';
 }
 
 /** A list partition value as written in YAML; null stands for SQL NULL. */

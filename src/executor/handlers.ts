@@ -181,6 +181,14 @@ const drop: StepHandler = async (r, step, final) => {
 /** ANALYZE: a lock (SHARE UPDATE EXCLUSIVE) that waits for no writer, retried like DDL. */
 const analyze: StepHandler = (r, step, final) => runStep(r, 'analyze', only(step), { final, relid: r.oid }, () => retried(r, only(step))).then(() => undefined);
 
+/** A drift repair: short catalog changes in one transaction, each lock under lock_timeout, retried. */
+const repair: StepHandler = (r, step, final) =>
+  runStep(r, 'repair', step.sql.join(';\n'), { final, relid: relidOf(r) }, () =>
+    inTx(r, async () => {
+      for (const statement of step.sql) await r.client.query(statement);
+    }),
+  ).then(() => undefined);
+
 /** The handler of every step kind the executor runs itself (the archive pipeline runs export .. drop of archives). */
 export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | 'manifest'>, StepHandler>> = {
   'create-table': createTable,
@@ -193,4 +201,5 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   drop,
   'drop-guard': dropGuard,
   analyze,
+  repair,
 };

@@ -104,6 +104,7 @@ export const RULES: Readonly<Record<ViolationRule, Rule>> = {
   key_outlier: fromProblems('key_outlier'),
   retention_guard: fromProblems('retention_guard'),
   managed_elsewhere: fromProblems('managed_elsewhere'),
+  partition_drift: fromProblems('partition_drift'),
 };
 
 export const ALL_RULES = Object.keys(RULES) as readonly ViolationRule[];

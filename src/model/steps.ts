@@ -16,6 +16,7 @@ export type StepName =
   | 'manifest' // archive: the attempt's manifest, then the partition's latest-manifest pointer
   | 'drop' // DROP TABLE of a detached table (fenced by OID; for archives, after proving it unchanged)
   | 'drop-guard' // DROP CONSTRAINT of a guard an interrupted run left on DEFAULT
+  | 'repair' // owner, grants, replica identity, storage parameters of an existing partition set back to the parent's: one transaction
   | 'analyze'; // ANALYZE of tables whose rows a relocation moved, or of the parent (SHARE UPDATE EXCLUSIVE: writes go on)
 
 export interface Step {
@@ -49,6 +50,7 @@ export const steps = {
   drop: (sql: readonly string[]) => make('drop', sql, sql.length > 1, true),
   dropGuard: (sql: string) => make('drop-guard', [sql]),
   analyze: (sql: string) => make('analyze', [sql]),
+  repair: (sql: readonly string[]) => make('repair', sql, true),
 };
 
 /** An action's program and the statements `plan` prints for it (all steps' `sql`, in order). */

@@ -15,6 +15,7 @@ export type ViolationRule =
   | 'policy_table_mismatch'
   | 'key_outlier'
   | 'managed_elsewhere'
+  | 'partition_drift'
   | 'retention_guard';
 
 import type { PartitionRef } from '../model/refs.js';
@@ -36,6 +37,7 @@ export type Action =
   | ActionBase<'finalize'> // DETACH ... FINALIZE of an interrupted concurrent detach
   | (ActionBase<'archive'> & ArchiveDetails) // detach (unless resuming), export, upload, verify, manifest, drop
   | (ActionBase<'cleanup'> & { readonly table: PartitionRef; readonly constraint: string }) // drop a guard constraint an interrupted run left on DEFAULT
+  | ActionBase<'repair'> // set an existing partition's owner, grants, replica identity, storage parameters back to the parent's
   | ActionBase<'analyze'>; // ANALYZE of the partitioned parent (analyze: parent) after partitions were added or removed
 
 interface ActionBase<K extends string> {

@@ -10,6 +10,7 @@ import { program, steps, type Step } from '../model/steps.js';
 import { displayName } from '../config/qualified-name.js';
 import { renderName } from '../model/naming.js';
 import { createChildSql, tableShape } from './dress.js';
+import { planDrift } from './drift.js';
 
 const sameRef = (a: PartitionRef, b: PartitionRef) => a.schema === b.schema && a.name === b.name;
 
@@ -279,5 +280,9 @@ export function finishPlan(policy: Policy, table: ObservedTable, usedNames: Set<
   else if (def) actions.push(def);
   const tooMany = defaultRowsProblem(policy, table, defaultCount);
   if (tooMany) problems.push(tooMany);
+  const leaving = new Set(actions.filter((a) => a.kind === 'detach' || a.kind === 'drop' || a.kind === 'archive' || a.kind === 'finalize').map((a) => a.partition.name));
+  const drift = planDrift(policy, table, leaving);
+  actions.push(...drift.actions);
+  problems.push(...drift.problems);
   return { policy: policy.name, database: policy.database, table: displayName(policy.table), actions, problems, health: healthOf(table, defaultCount) };
 }

@@ -8,11 +8,12 @@ import { cronJobsSql, EXTENSIONS_SQL, partConfigSql } from '../sql/partman.js';
  * Tables another tool still manages: listed in pg_partman's part_config (with what runs its
  * maintenance: the background worker, pg_cron jobs). Two tools creating and dropping the same
  * table's partitions fight; partwarden says so (managed_elsewhere) and names how to hand over.
- * One query when pg_partman is not installed.
+ * No query at all when the catalog query found no pg_partman.
  */
-export async function managedElsewhere(client: pg.Client, policies: readonly Policy[]): Promise<Map<string, string>> {
+export async function managedElsewhere(client: pg.Client, policies: readonly Policy[], partmanSchema: string | undefined): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  if (policies.length === 0) return out;
+  // the catalog query said whether pg_partman is installed: nothing more to ask when it is not
+  if (policies.length === 0 || partmanSchema === undefined) return out;
   const ext = (await client.query<{ partman: string | null; cron: string | null; bgw: boolean }>(EXTENSIONS_SQL)).rows[0]!;
   if (ext.partman === null) return out;
   const key = (p: Policy) => `${p.table.schema}.${p.table.name}`.toLowerCase();

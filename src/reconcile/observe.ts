@@ -54,7 +54,7 @@ async function unionAllInChunks<T, R extends pg.QueryResultRow>(client: pg.Clien
  */
 export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
   const tables = await readTables(client, policies.map((p) => p.table), policies.map((p) => p.template?.table));
-  const elsewhere = await managedElsewhere(client, policies);
+  const elsewhere = await managedElsewhere(client, policies, tables[0]?.partmanSchema);
   const checks = policies.map((p, i) => withWarning(checkTable(p, tables[i]!), elsewhere.get(p.name)));
   const open = await journal.openWork(client, policies.map((p) => p.name));
   const analysis = await journal.parentAnalysis(client, policies.filter((p) => p.analyze.parent).map((p) => p.name));

@@ -97,7 +97,21 @@ SELECT t.idx::int AS idx,
                    -- CHECK constraints partwarden adds to a DEFAULT partition while attaching next to it
                    'pending_checks', CASE WHEN ch.oid = pt.partdefid THEN (SELECT coalesce(json_agg(con.conname ORDER BY con.conname), '[]') FROM pg_constraint con
                                        WHERE con.conrelid = ch.oid AND con.contype = 'c' AND con.conname LIKE 'partwarden\\_pending\\_%') END)
-                 END) ORDER BY ch.relname), '[]')
+                 END,
+                 -- drift from the parent (planner/drift.ts): only for a partition that differs, so most rows carry null
+                 CASE WHEN ch.relowner <> c.relowner
+                        OR (ch.relacl IS DISTINCT FROM c.relacl AND grants.parent IS DISTINCT FROM
+                              (SELECT array_agg(g ORDER BY g) FROM (SELECT a.grantee::text || ':' || a.privilege_type || ':' || a.is_grantable::text FROM aclexplode(ch.relacl) a WHERE a.grantee <> ch.relowner) x(g)))
+                        OR (ch.relkind = 'r' AND c.relreplident <> 'd' AND ch.relreplident <> c.relreplident)
+                        OR (ch.relkind = 'r' AND c.reltablespace <> 0 AND ch.reltablespace <> c.reltablespace)
+                   THEN json_build_object(
+                     'owner', pg_get_userbyid(ch.relowner),
+                     'grants', (SELECT coalesce(json_agg(json_build_array(CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable)), '[]')
+                                  FROM aclexplode(ch.relacl) a WHERE a.grantee <> ch.relowner),
+                     'replident', ch.relreplident::text,
+                     'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = ch.reltablespace)) END,
+                 ch.reloptions
+                 ) ORDER BY ch.relname), '[]')
           FROM pg_inherits i
           JOIN pg_class ch ON ch.oid = i.inhrelid
           JOIN pg_namespace chn ON chn.oid = ch.relnamespace
@@ -107,6 +121,8 @@ SELECT t.idx::int AS idx,
        CASE WHEN n.oid IS NULL THEN false ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
        coalesce(fks.referenced_by, '[]') AS referenced_by,
        coalesce(part_fks.fks, '[]') AS partition_fks,
+       -- pg_partman's schema when it is installed (reconcile/managed-elsewhere.ts reads its part_config then)
+       (SELECT en.nspname FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace WHERE e.extname = 'pg_partman') AS partman_schema,
        -- what a new partition must carry from the parent (planner/dress.ts)
        CASE WHEN c.oid IS NOT NULL THEN json_build_object(
          'owner', pg_get_userbyid(c.relowner),
@@ -135,6 +151,9 @@ FROM targets t
 LEFT JOIN pg_class c ON c.oid = t.relid
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+-- the parent's grants (not the owner's), once per table, to compare each partition's with
+LEFT JOIN LATERAL (SELECT array_agg(g ORDER BY g) AS parent
+                     FROM (SELECT a.grantee::text || ':' || a.privilege_type || ':' || a.is_grantable::text FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner) x(g)) grants ON true
 LEFT JOIN fks ON fks.confrelid = c.oid
 LEFT JOIN part_fks ON part_fks.inhparent = c.oid
 ORDER BY t.idx`;

@@ -187,3 +187,13 @@ export function dropConstraintSql(table: PartitionRef, constraint: string): stri
 export function analyzeSql(tables: readonly PartitionRef[]): string {
   return `ANALYZE ${tables.map(q).join(', ')}`;
 }
+
+/** REVOKE ALL of one grantee (null: PUBLIC): the first half of setting a partition's grants back to the parent's. */
+export function revokeAllSql(t: PartitionRef, grantee: string | null): string {
+  return `REVOKE ALL ON TABLE ${q(t)} FROM ${grantee === null ? 'PUBLIC' : quoteIdent(grantee)}`;
+}
+
+/** ALTER TABLE ... SET (storage parameters): SHARE UPDATE EXCLUSIVE for fillfactor and autovacuum settings, no rewrite. */
+export function setParametersSql(t: PartitionRef, parameters: ReadonlyArray<readonly [string, string]>): string {
+  return `ALTER TABLE ${q(t)} SET (${parameters.map(([k, v]) => `${parameterName(k)} = ${quoteLiteral(v)}`).join(', ')})`;
+}

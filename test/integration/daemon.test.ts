@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startDevPostgres, type DevPostgres } from '../../src/dev/embedded-pg.js';
+import { ALL_RULES } from '../../src/health/rules.js';
 import { rangePolicy } from '../helpers/db.js';
 import { jsonLogs, startCli } from '../helpers/partwarden.js';
 
@@ -119,7 +120,7 @@ describe('partwarden run (child process)', () => {
     expect(await metric(d, 'partwarden_policies_loaded')).toBe(1);
     // every rule's series exists from load time, at 0 while healthy
     const { text } = await get(d, '/metrics');
-    expect(text.match(/^partwarden_policy_violation\{policy="ev",rule="[a-z_]+"\} 0$/gm)).toHaveLength(15);
+    expect(text.match(/^partwarden_policy_violation\{policy="ev",rule="[a-z_]+"\} 0$/gm)).toHaveLength(ALL_RULES.length);
     expect(text).toMatch(/^partwarden_future_partitions\{policy="ev"\} 2$/m);
     expect(text).toMatch(/^partwarden_probe_partitions_scanned\{policy="ev",probe="current-interval"\} 1$/m);
     expect(text).toMatch(/^partwarden_actions_total\{policy="ev",action="create",result="success"\} 3$/m);

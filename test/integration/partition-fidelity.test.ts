@@ -117,7 +117,7 @@ describe('new partitions match the parent', () => {
     expect((await db.sql.query('UPDATE public.ev SET id = id + 10')).rowCount).toBe(2);
   });
 
-  it('tablespace: new partitions land where PARTITION OF would put them', async () => {
+  it('tablespace: new partitions land where PARTITION OF would put them; one elsewhere is reported', async () => {
     // an in-place tablespace (under pg_tblspc): no directory the server's OS user must own
     await db.sql.query('SET allow_in_place_tablespaces = true');
     await db.sql.query(`CREATE TABLESPACE fast_${tag} LOCATION ''`);
@@ -126,6 +126,13 @@ describe('new partitions match the parent', () => {
       const cfg = writeProject(db.url, { 'm.yaml': rangePolicy({ name: 'metrics', table: 'public.metrics', column: 'ts', interval: '1 day', premake: 1 }) });
       expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create metrics_p20261201', 'done create metrics_p20261202']);
       expect((await rel('public.metrics_p20261201')).tablespace).toBe(`fast_${tag}`);
+      // a partition elsewhere is reported, never moved (that rewrites the table)
+      await db.sql.query(`CREATE TABLE public.metrics_old PARTITION OF public.metrics FOR VALUES FROM ('2026-11-30') TO ('2026-12-01') TABLESPACE pg_default`);
+      const r = await reconcileAt(cfg, '2026-12-01T11:00:00Z');
+      expect(outcomesOf(r)).toEqual([]);
+      expect(r[0]!.plans[0]!.problems.map((x) => x.message)).toEqual([
+        `partition metrics_old differs from its parent: tablespace pg_default (the parent's is fast_${tag}; moving it rewrites the table: ALTER TABLE ... SET TABLESPACE, by hand)`,
+      ]);
     } finally {
       await db.sql.query('DROP TABLE IF EXISTS public.metrics');
       await db.sql.query(`DROP TABLESPACE IF EXISTS fast_${tag}`);
@@ -163,8 +170,9 @@ describe('new partitions match the parent', () => {
     expect(outcomesOf(await reconcileAt(cfg, '2026-12-01T10:00:00Z'))).toEqual(['done create theirs_p20261201', 'done create theirs_p20261202']);
     await db.sql.query(`GRANT CREATE ON SCHEMA ${app} TO ${other}`);
     expect((await runCli(['validate', '--config', cfg, '--db'])).stderr).not.toContain('cannot be given');
-    expect(outcomesOf(await reconcileAt(cfg, '2026-12-02T10:00:00Z'))).toEqual(['done create theirs_p20261203']);
-    expect((await rel(`${app}.theirs_p20261203`)).owner).toBe(other);
+    // the new one is given to the owner, and the two made before are repaired (partition_drift)
+    expect(outcomesOf(await reconcileAt(cfg, '2026-12-02T10:00:00Z'))).toEqual(['done create theirs_p20261203', 'done repair theirs_p20261201', 'done repair theirs_p20261202']);
+    for (const d of ['01', '02', '03']) expect((await rel(`${app}.theirs_p202612${d}`)).owner).toBe(other);
   });
 });
 
@@ -241,12 +249,58 @@ describe('what a partitioned parent cannot carry: the partition template', () =>
     const plan = await runCli(['plan', '--config', explicit], { PARTWARDEN_NOW: '2026-12-01T10:00:00Z' });
     expect(plan.stdout).toContain(`CREATE TABLE "public"."tpl2_p20261203" (LIKE "public"."tpl2" INCLUDING ALL EXCLUDING IDENTITY) WITH (fillfactor = '70', autovacuum_enabled = 'false', toast.autovacuum_enabled = 'false')`);
     expect(plan.stdout).toContain(`COMMENT ON TABLE "public"."tpl2_p20261203" IS 'partition of tpl2 (it''s managed by partwarden)'`);
-    expect(outcomesOf(await reconcileAt(explicit, '2026-12-01T10:00:00Z'))).toEqual(['done create tpl2_p20261203']);
+    // the policy's values are the desired state: the partitions made before are set to them too (partition_drift)
+    expect(outcomesOf(await reconcileAt(explicit, '2026-12-01T10:00:00Z'))).toEqual(['done create tpl2_p20261203', 'done repair tpl2_p20261201', 'done repair tpl2_p20261202']);
+    expect([...(await storage('public.tpl2_p20261201')).reloptions!].sort()).toEqual(['autovacuum_enabled=false', 'fillfactor=70']);
     expect(await storage('public.tpl2_p20261203')).toMatchObject({ reloptions: ['fillfactor=70', 'autovacuum_enabled=false'], toast: ['autovacuum_enabled=false'], persistence: 'p' });
     // a template table that does not exist stops the policy with a clear error
     const missing = writeProject(db.url, { 't.yaml': rangePolicy({ name: 'tpl2', table: 'public.tpl2', column: 'ts', interval: '1 day', extra: '  template: public.nope\n' }) });
     const v = await runCli(['validate', '--config', missing, '--db']);
     expect(v.code).toBe(1);
     expect(v.stderr).toContain('template table public.nope does not exist');
+  });
+});
+
+describe('partition_drift', () => {
+  it('repairs owner, grants, replica identity and template parameters of existing partitions; reports a tablespace; drift: report only says', async () => {
+    const dOwner = `drift_owner_${tag}`;
+    const dReader = `drift_reader_${tag}`;
+    const stray = `drift_stray_${tag}`;
+    for (const r of [dOwner, dReader, stray]) await db.sql.query(`CREATE ROLE ${r}`);
+    await db.sql.query(`GRANT CREATE ON SCHEMA public TO ${dOwner}`);
+    await db.sql.query(`CREATE TABLE public.drifty (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts)`);
+    await db.sql.query(`ALTER TABLE public.drifty OWNER TO ${dOwner}`);
+    await db.sql.query(`ALTER TABLE public.drifty REPLICA IDENTITY FULL`);
+    await db.sql.query(`GRANT SELECT ON public.drifty TO ${dReader}`);
+    // the DBA's partitions, made by hand: default owner, no grants, default identity, other storage
+    await db.sql.query(`CREATE TABLE public.drifty_a PARTITION OF public.drifty FOR VALUES FROM ('2026-11-29') TO ('2026-11-30') WITH (fillfactor = 100)`);
+    await db.sql.query(`CREATE TABLE public.drifty_b PARTITION OF public.drifty FOR VALUES FROM ('2026-11-30') TO ('2026-12-01')`);
+    await db.sql.query(`GRANT SELECT, DELETE ON public.drifty_b TO ${stray}`);
+    await db.sql.query(`ALTER TABLE public.drifty_b OWNER TO ${dOwner}`);
+    await db.sql.query(`GRANT SELECT ON public.drifty_b TO ${dReader}`);
+    await db.sql.query(`ALTER TABLE public.drifty_b REPLICA IDENTITY FULL`);
+    await db.sql.query(`ALTER TABLE public.drifty_b SET (fillfactor = 85)`);
+    const policy = (drift: string) => rangePolicy({ name: 'drifty', table: 'public.drifty', column: 'ts', interval: '1 day', premake: 1, extra: `  template:\n    storage:\n      fillfactor: 85\n  drift: ${drift}\n` });
+    const report = writeProject(db.url, { 'd.yaml': policy('report') });
+    const plan = await runCli(['plan', '--config', report, '--output', 'json'], { PARTWARDEN_NOW: '2026-12-01T10:00:00Z' });
+    const p = (JSON.parse(plan.stdout) as { databases: Array<{ policies: Array<{ actions: Array<{ kind: string }>; problems: Array<{ rule: string; partition: string; message: string }> }> }> }).databases[0]!.policies[0]!;
+    expect(p.actions.filter((a) => a.kind === 'repair')).toEqual([]);
+    expect(p.problems.filter((x) => x.rule === 'partition_drift').map((x) => x.message)).toEqual([
+      `partition drifty_a differs from its parent: owner postgres (the parent's is ${dOwner}); grants differ from the parent's; replica identity DEFAULT (the parent's is FULL); storage parameters fillfactor=100, the template says 85`,
+      `partition drifty_b differs from its parent: grants differ from the parent's`,
+    ]);
+
+    const repair = writeProject(db.url, { 'd.yaml': policy('repair') });
+    const outcomes = outcomesOf(await reconcileAt(repair, '2026-12-01T10:00:00Z'));
+    expect(outcomes).toEqual(expect.arrayContaining(['done repair drifty_a', 'done repair drifty_b']));
+    for (const t of ['public.drifty_a', 'public.drifty_b']) {
+      expect(await rel(t)).toMatchObject({ owner: dOwner, replident: 'f' });
+      expect(await acl(t)).toEqual(await acl('public.drifty'));
+    }
+    expect((await db.sql.query(`SELECT reloptions FROM pg_class WHERE relname = 'drifty_a'`)).rows[0].reloptions).toEqual(['fillfactor=85']);
+    // nothing left to repair; the journal holds what ran
+    expect(outcomesOf(await reconcileAt(repair, '2026-12-01T11:00:00Z'))).toEqual([]);
+    const j = await db.sql.query(`SELECT sql FROM partwarden.journal WHERE step = 'repair' AND partition_name = 'drifty_b'`);
+    expect(j.rows[0].sql).toBe(`REVOKE ALL ON TABLE "public"."drifty_b" FROM "${stray}";\nREVOKE ALL ON TABLE "public"."drifty_b" FROM "${dReader}";\nGRANT SELECT ON TABLE "public"."drifty_b" TO "${dReader}"`);
   });
 });

@@ -5,7 +5,7 @@ import { scannedLeaves } from '../../src/health/probes.js';
 import { ALL_RULES, evaluate, RULES, type HealthInput } from '../../src/health/rules.js';
 import type { Action, PolicyHealth, PolicyPlan, Problem } from '../../src/planner/actions.js';
 
-const base = { origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 't' }, default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, analyze: { parent: false, minIntervalMs: 86_400_000 } };
+const base = { origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 't' }, default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, analyze: { parent: false, minIntervalMs: 86_400_000 }, drift: 'repair' as const };
 const range: RangePolicy = {
   ...base, name: 'r', strategy: 'range', health: { probes: [], maxPartitions: 10 },
   range: { column: 'ts', interval: { kind: 'calendar', interval: parseCalendarInterval('1 day')! }, premake: 3, timezone: 'UTC' },
@@ -28,7 +28,7 @@ describe('health rules', () => {
     expect(ALL_RULES).toEqual([
       'future_partitions_low', 'expired_attached', 'default_rows', 'coverage_gap', 'hash_remainder_missing', 'hash_modulus_mismatch',
       'list_partition_missing', 'list_partition_undeclared', 'too_many_partitions', 'probe_not_pruned', 'detached_pending_archive',
-      'archive_failed', 'policy_table_mismatch', 'key_outlier', 'retention_guard', 'managed_elsewhere',
+      'archive_failed', 'policy_table_mismatch', 'key_outlier', 'retention_guard', 'managed_elsewhere', 'partition_drift',
     ]);
   });
 
