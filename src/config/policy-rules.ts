@@ -45,6 +45,7 @@ function checkSections(spec: SpecDocument, fail: Fail): void {
 
 function checkRange(r: RangeDocument, fail: Fail): void {
   const iv = r.interval;
+  if (r.epoch !== undefined && iv.kind === 'step') fail(['range', 'epoch'], 'epoch keys are times: use a time interval like "1 day", not an integer step');
   if (r.naming !== undefined) {
     const msg = checkNaming(r.naming, iv.kind === 'step' ? 'step' : iv.interval.unit);
     if (msg) fail(['range', 'naming'], msg);

@@ -105,6 +105,10 @@ const range = section('Range partitioning: time or integer ranges.', {
     description: 'Partition name template. Tokens: {table} {schema} {YYYY} {MM} {DD} {HH} {Q} {start} {end}. Default depends on the interval.',
     examples: ['{table}_p{YYYY}{MM}{DD}', '{table}_p{YYYY}{MM}', '{table}_p{start}'],
   }).optional(),
+  epoch: oneOf(
+    ['seconds', 'milliseconds', 'microseconds'],
+    'The integer key column holds times since 1970 in these units: time intervals, time zones and keep work as for timestamptz, bounds are written as integers.',
+  ).optional(),
   startFrom: either(
     z.string().meta({ description: 'Date or timestamp (ISO 8601).', pattern: '^\\d{4}-\\d{2}-\\d{2}' }),
     whole('Integer key value.').transform((n) => BigInt(n)),

@@ -59,6 +59,8 @@ export interface RangeSpec {
   readonly timezone: string;
   readonly naming?: string;
   readonly startFrom?: string | bigint;
+  /** An integer column holding times since 1970 in these units. */
+  readonly epoch?: 'seconds' | 'milliseconds' | 'microseconds';
 }
 
 export interface DefaultSpec {

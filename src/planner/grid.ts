@@ -1,7 +1,7 @@
 import type { CalendarInterval } from '../time/duration.js';
 import type { RangeSpec } from '../config/types.js';
 import { addWall, floorWall } from '../time/calendar.js';
-import { keyToMs, msToKey, type KeyType } from './keys.js';
+import { isInstantKey, keyToMs, msToKey, type KeyType } from './keys.js';
 import { fromWall, toWall } from '../time/tz.js';
 
 /** The boundaries a policy's partitions should sit on. */
@@ -49,7 +49,7 @@ export function makeGrid(range: RangeSpec, type: KeyType): Grid {
   }
   const ci = interval.interval;
   const tz = range.timezone;
-  const instant = type === 'timestamptz';
+  const instant = isInstantKey(type);
   const wallOf = (k: bigint) => (instant ? toWall(keyToMs(k), tz) : keyToMs(k));
   const keyOf = (wall: number) => msToKey(instant ? fromWall(wall, tz) : wall);
   return {

@@ -9,7 +9,7 @@ import type { PartitionRef } from './actions.js';
 import { uncoveredCells } from './bounds.js';
 import { planHashChildren, planListChildren } from './children.js';
 import { createAction, defaultGuardFor } from './common.js';
-import { INT_LIMITS, keyToMs, type KeyType } from './keys.js';
+import { INT_LIMITS, isInstantKey, keyToMs, type KeyType } from './keys.js';
 import type { RangeState } from './range-state.js';
 import type { RangeWindow } from './range-window.js';
 
@@ -117,7 +117,7 @@ export function nameParts(policy: RangePolicy, keyType: KeyType, from: bigint, t
     const n = (k: bigint) => (k < 0n ? `m${-k}` : k.toString());
     return { ...base, start: n(from), end: n(to) };
   }
-  const wall = (k: bigint) => (keyType === 'timestamptz' ? toWall(keyToMs(k), policy.range.timezone) : keyToMs(k));
+  const wall = (k: bigint) => (isInstantKey(keyType) ? toWall(keyToMs(k), policy.range.timezone) : keyToMs(k));
   const p = (x: number, w = 2) => String(x).padStart(w, '0');
   const compact = (k: bigint) => {
     const d = new Date(wall(k));

@@ -3,7 +3,7 @@ import { fromWall } from '../time/tz.js';
 import { parseRangeBound } from './bounds.js';
 import { finalizeActions, finishPlan, resumeActions } from './common.js';
 import type { RangeHealth } from './actions.js';
-import { displayKey, keyToMs } from './keys.js';
+import { displayKey, isInstantKey, keyToMs } from './keys.js';
 import { planCreates } from './range-create.js';
 import { planRetention, reportKeyOutlier } from './range-expire.js';
 import { rangeState, type RangePlan, type RangeInputs, type RangeState } from './range-state.js';
@@ -74,6 +74,6 @@ function rangeHealth(s: RangeState, w: RangeWindow, counts: { missingAhead: numb
     ...counts,
     ...(oldest !== undefined ? { oldestBound: displayKey(oldest, keyType) } : {}),
     ...(newest !== undefined ? { newestBound: displayKey(newest, keyType) } : {}),
-    ...(newest !== undefined && !isInt ? { coverageEndMs: keyType === 'timestamptz' ? keyToMs(newest) : fromWall(keyToMs(newest), s.policy.range.timezone) } : {}),
+    ...(newest !== undefined && !isInt ? { coverageEndMs: isInstantKey(keyType) ? keyToMs(newest) : fromWall(keyToMs(newest), s.policy.range.timezone) } : {}),
   };
 }

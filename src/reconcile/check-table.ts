@@ -84,12 +84,31 @@ function checkRangeKey(policy: RangePolicy, t: ObservedTable, errors: string[]):
   if (key.name === null) errors.push(`${name} is partitioned on an expression; partwarden manages plain column keys only`);
   else if (key.name !== policy.range.column) errors.push(`${name} is partitioned on column "${key.name}", but the policy says column: ${policy.range.column}`);
   if (key.name === null || key.name !== policy.range.column) return undefined;
-  const keyType = keyTypeOf(key.baseType ?? key.type);
   const interval = policy.range.interval;
   const shown = key.baseType ? `${key.type} (a domain over ${key.baseType})` : key.type;
+  const keyType = encodedKeyType(keyTypeOf(key.baseType ?? key.type), key.baseType ?? key.type, policy, (e) => errors.push(`column ${key.name} is ${shown}: ${e}`));
+  if (errors.length > 0) return undefined;
   if (!keyType) errors.push(`partition key ${key.name} has type ${shown}; ${SUPPORTED_RANGE_KEYS}`);
   else if (interval.kind === 'step' && isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use a time interval like "1 day", not an integer step`);
-  else if (interval.kind === 'calendar' && !isTimeKey(keyType)) errors.push(`column ${key.name} is ${key.type}: use an integer step (e.g. interval: 100000), not "${interval.interval.count} ${interval.interval.unit}"`);
+  else if (interval.kind === 'calendar' && !isTimeKey(keyType)) {
+    errors.push(`column ${key.name} is ${key.type}: use an integer step (e.g. interval: 100000), not "${interval.interval.count} ${interval.interval.unit}" (or, if it holds times since 1970, set range.epoch: seconds | milliseconds | microseconds)`);
+  }
   else if (interval.kind === 'calendar' && keyType === 'date' && interval.interval.unit === 'hour') errors.push(`column ${key.name} is a date: an hourly interval does not fit; use days or longer`);
   return keyType;
+}
+
+/**
+ * Time held in other types: an integer column with range.epoch (bigint; integer for seconds
+ * only, which end in 2038), a uuid column on a time interval (UUIDv7: its first 48 bits are the
+ * millisecond it was made).
+ */
+function encodedKeyType(plain: KeyType | undefined, type: string, policy: RangePolicy, error: (message: string) => void): KeyType | undefined {
+  const epoch = policy.range.epoch;
+  if (epoch) {
+    if (plain !== 'bigint' && plain !== 'integer') return error('range.epoch needs an integer column (bigint)'), undefined;
+    if (plain === 'integer' && epoch !== 'seconds') return error(`an integer column cannot hold ${epoch} since 1970 (it overflows within weeks); use bigint`), undefined;
+    return epoch === 'seconds' ? 'epoch_s' : epoch === 'milliseconds' ? 'epoch_ms' : 'epoch_us';
+  }
+  if (type === 'uuid' && policy.range.interval.kind === 'calendar') return 'uuidv7';
+  return plain;
 }
