@@ -58,7 +58,8 @@ function driftOf(p: ObservedPartition, dress: ParentDress, expected: ReadonlyArr
     else reported.push(`${what}; partwarden's role cannot give it to ${dress.owner}`);
   }
   if (d && !sameGrants(d.grants, dress.grants)) {
-    const grantees = [...new Set(d.grants.map((g) => g.grantee))];
+    // never the parent's owner: once the partition is its own (the owner fix runs first), a REVOKE would take its privileges
+    const grantees = [...new Set(d.grants.map((g) => g.grantee))].filter((g) => g !== dress.owner);
     fixes.push({ what: "grants differ from the parent's", sql: (t) => [...grantees.map((g) => revokeAllSql(t, g)), ...grantStatements(t, dress.grants)] });
   }
   if (d && !p.isPartitioned && dress.replicaIdentity !== 'default' && d.replicaIdentity !== dress.replicaIdentity) {

@@ -153,3 +153,25 @@ describe('what a new partition carries from its parent (planner/dress.ts)', () =
     );
   });
 });
+
+describe('drift repairs (planner/drift.ts)', () => {
+  it('sets owner first, never revokes from the owner, and grants what the parent has', async () => {
+    const { planDrift } = await import('../../src/planner/drift.js');
+    const dress = { owner: 'app', currentRole: 'postgres', maySetOwner: true, ownerCanCreate: true, grants: [{ grantee: 'reporting', privilege: 'SELECT', grantable: false }], replicaIdentity: 'full' as const };
+    const part = {
+      oid: 1, schema: 'public', name: 'events_p1', boundExpr: "FOR VALUES FROM ('2024-01-01') TO ('2024-01-02')", isDefault: false, detachPending: false, isPartitioned: false, estimatedRows: 0,
+      drift: { owner: 'postgres', grants: [{ grantee: 'app', privilege: 'SELECT', grantable: false }, { grantee: null, privilege: 'SELECT', grantable: false }], replicaIdentity: 'default' as const },
+    };
+    const table = { exists: true, oid: 9, relkind: 'p', strategy: 'range' as const, keyColumns: [], columns: [], partitions: [part], canManage: true, canCreateInSchema: true, referencedBy: [], dress };
+    const policy = { name: 'events', drift: 'repair' } as unknown as Parameters<typeof planDrift>[0];
+    const { actions, problems } = planDrift(policy, table, new Set());
+    expect(problems).toEqual([]);
+    expect(actions[0]!.sql).toEqual([
+      'ALTER TABLE "public"."events_p1" OWNER TO "app"',
+      'REVOKE ALL ON TABLE "public"."events_p1" FROM PUBLIC',
+      'GRANT SELECT ON TABLE "public"."events_p1" TO "reporting"',
+      'ALTER TABLE "public"."events_p1" REPLICA IDENTITY FULL',
+    ]);
+    expect(actions[0]!.reason).toBe("drift: owner postgres (the parent's is app); grants differ from the parent's; replica identity DEFAULT (the parent's is FULL)");
+  });
+});
