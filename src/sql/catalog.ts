@@ -138,15 +138,18 @@ SELECT t.idx::int AS idx,
          'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace),
          'access_method', (SELECT amname FROM pg_am WHERE oid = c.relam)) END AS dress,
        -- what a parent cannot carry (storage parameters, TOAST parameters, UNLOGGED, a comment): from the
-       -- policy's template table, else from the newest plain partition (the highest OID: the last created)
+       -- policy's template table, else from the newest partition (the highest OID: the last created)
        CASE WHEN t.template_schema IS NOT NULL AND t.template_oid IS NULL THEN json_build_object('missing', true)
             WHEN c.oid IS NOT NULL THEN (
          SELECT json_build_object('source', xn.nspname || '.' || x.relname, 'is_template', t.template_oid IS NOT NULL, 'reloptions', x.reloptions,
                                   'toast', tx.reloptions, 'unlogged', x.relpersistence = 'u', 'comment', obj_description(x.oid, 'pg_class'))
-           FROM pg_class x JOIN pg_namespace xn ON xn.oid = x.relnamespace LEFT JOIN pg_class tx ON tx.oid = x.reltoastrelid
-          WHERE x.oid = coalesce(t.template_oid, (SELECT ch.oid FROM pg_inherits i JOIN pg_class ch ON ch.oid = i.inhrelid
-                                                   WHERE i.inhparent = c.oid AND ch.relkind = 'r' AND ch.oid IS DISTINCT FROM pt.partdefid
-                                                   ORDER BY ch.oid DESC LIMIT 1))) END AS template
+           -- the source's OID first (OFFSET 0 keeps it a value): a coalesce() in the join condition would scan pg_class per table
+           -- and max() of a cast: ORDER BY oid DESC LIMIT 1 walks pg_inherits by inhrelid, backwards, across all tables
+           FROM (SELECT coalesce(t.template_oid, (SELECT max(i.inhrelid::int8)::oid FROM pg_inherits i
+                                                   WHERE i.inhparent = c.oid AND i.inhrelid IS DISTINCT FROM pt.partdefid)) AS oid OFFSET 0) src
+           -- (a sub-partitioned newest child has no storage of its own: no template then)
+           JOIN pg_class x ON x.oid = src.oid AND (x.relkind = 'r' OR t.template_oid IS NOT NULL)
+           JOIN pg_namespace xn ON xn.oid = x.relnamespace LEFT JOIN pg_class tx ON tx.oid = x.reltoastrelid) END AS template
 FROM targets t
 LEFT JOIN pg_class c ON c.oid = t.relid
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
