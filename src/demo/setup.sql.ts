@@ -5,6 +5,10 @@
 export const DEMO_SETUP: readonly string[] = [
   `CREATE TABLE public.events (id bigserial, occurred_at timestamptz NOT NULL, kind text, payload jsonb) PARTITION BY RANGE (occurred_at)`,
   `CREATE INDEX ON public.events (occurred_at)`,
+  // a reporting role reads the table: new partitions get the parent's grants, and the hand-made
+  // partitions below, which lack them, are repaired (partition_drift)
+  `DO $$ BEGIN CREATE ROLE reporting NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+  `GRANT SELECT ON public.events TO reporting`,
   // expired (older than keep: 14 days) and hand-made, with names partwarden would not choose
   `CREATE TABLE public.events_old_a PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '20 days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '19 days') AT TIME ZONE 'UTC')`,
   `CREATE TABLE public.events_old_b PARTITION OF public.events FOR VALUES FROM (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '16 days') AT TIME ZONE 'UTC') TO (date_trunc('day', now() AT TIME ZONE 'UTC' - interval '15 days') AT TIME ZONE 'UTC')`,

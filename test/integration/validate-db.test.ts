@@ -40,7 +40,7 @@ describe('validate --db', () => {
       'policy list (policies/4.yaml:4:9), table public.by_list: public.by_list is partitioned by LIST, but the policy says strategy: range',
       'policy two (policies/5.yaml:4:9), table public.two_cols: public.two_cols has a multi-column partition key (a, ts); partwarden manages single-column range keys only',
       'policy wrongcol (policies/6.yaml:4:9), table public.good2: public.good2 is partitioned on column "other", but the policy says column: ts',
-      'policy inttime (policies/7.yaml:4:9), table public.int_key: column id is bigint: use an integer step (e.g. interval: 100000), not "1 day"',
+      'policy inttime (policies/7.yaml:4:9), table public.int_key: column id is bigint: use an integer step (e.g. interval: 100000), not "1 day" (or, if it holds times since 1970, set range.epoch: seconds | milliseconds | microseconds)',
       'policy uuid (policies/8.yaml:4:9), table public.uuid_key: partition key id has type uuid; range policies support time keys (timestamptz, timestamp with any precision, date, or a domain over one; an integer column holding epoch times with range.epoch; a uuid column holding UUIDv7 values, on a time interval) and integer keys (smallint, integer, bigint, or a domain over one)',
     ]);
   });
