@@ -196,7 +196,7 @@ const partitionTemplate = either(
   templateTable,
   section('What a partitioned parent cannot carry, for new partitions: from a template table, and explicit values over it.', {
     table: templateTable.optional(),
-    storage: parameters('Storage parameters (WITH (...)): fillfactor, autovacuum_*, ...; over those of the template table or newest partition.').optional(),
+    storage: parameters('Storage parameters (WITH (...)): fillfactor, autovacuum_*, ...; over those of the template table or newest partition, and set on existing partitions too (drift: repair).').optional(),
     toast: parameters('TOAST parameters (WITH (toast.*)): autovacuum_enabled, ...').optional(),
     unlogged: flag('New partitions are UNLOGGED (true) or logged (false).').optional(),
     comment: text('COMMENT ON TABLE of each new partition.').optional(),

@@ -3,7 +3,7 @@ import type { Policy } from '../config/types.js';
 import { program, steps } from '../model/steps.js';
 import { replicaIdentitySql, replicaIndexSql, revokeAllSql, ownerSql, setParametersSql } from '../sql/ddl.js';
 import type { Action, Problem } from './actions.js';
-import { grantStatements, tableShape } from './dress.js';
+import { grantStatements } from './dress.js';
 
 /**
  * partition_drift: existing partitions that differ from their parent where applications notice
@@ -17,7 +17,7 @@ export function planDrift(policy: Policy, table: ObservedTable, leaving: Readonl
   const actions: Action[] = [];
   const problems: Problem[] = [];
   if (!dress) return { actions, problems };
-  const expected = expectedParameters(policy, table);
+  const expected = expectedParameters(policy);
   for (const p of table.partitions) {
     // most partitions: no drift from the catalog, no template to compare storage with
     if (leaving.has(p.name) || p.detachPending || (!p.drift && expected.length === 0)) continue;
@@ -79,8 +79,11 @@ function driftOf(p: ObservedPartition, dress: ParentDress, expected: ReadonlyArr
   return { fixes, reported };
 }
 
-/** The heap storage parameters the policy's template declares (none without a template: the newest partition is no standard). */
-function expectedParameters(policy: Policy, table: ObservedTable): ReadonlyArray<readonly [string, string]> {
-  if (!policy.template) return [];
-  return (tableShape(table, policy.template).placement.parameters ?? []).filter(([k]) => !k.startsWith('toast.'));
+/**
+ * The heap storage parameters the policy itself declares (`template.storage`). A template table,
+ * like pg_partman's, and the newest partition only shape new partitions: existing ones keep theirs,
+ * so adopting a pg_partman table changes nothing.
+ */
+function expectedParameters(policy: Policy): ReadonlyArray<readonly [string, string]> {
+  return Object.entries(policy.template?.storage ?? {});
 }

@@ -7,7 +7,8 @@ import { quoteIdent } from '../db/quote.js';
 
 /** The schemas of the pg_partman and pg_cron extensions (null when not installed). */
 export const EXTENSIONS_SQL = `SELECT (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman') AS partman,
-       (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_cron') AS cron,
+       -- pg_cron's extension lives in pg_catalog; its tables are always in the schema cron
+       (SELECT 'cron' FROM pg_extension WHERE extname = 'pg_cron') AS cron,
        (SELECT extversion FROM pg_extension WHERE extname = 'pg_partman') AS partman_version,
        -- pg_settings, not current_setting(): a role that may not read a setting gets no row instead of an error
        coalesce((SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'), '') ~ 'pg_partman_bgw'
