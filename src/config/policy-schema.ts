@@ -51,7 +51,7 @@ const duration = parsedText({ description: 'A partition expires when its upper b
 });
 
 /** Checks a name template's tokens; `required` must all appear so names are unique. */
-export function checkTemplate(template: string, known: readonly string[], required: readonly string[]): string | undefined {
+function checkTemplate(template: string, known: readonly string[], required: readonly string[]): string | undefined {
   const used = new Set<string>();
   for (const m of template.matchAll(/\{([^}]*)\}/g)) {
     if (!known.includes(m[1]!)) return `unknown token {${m[1]}} (known: ${known.map((k) => `{${k}}`).join(' ')})`;
@@ -250,5 +250,3 @@ export type SpecDocument = PolicyDocument['spec'];
 export type RangeDocument = NonNullable<SpecDocument['range']>;
 export type RetentionDocument = NonNullable<SpecDocument['retention']>;
 export type SubpartitionDocument = NonNullable<SpecDocument['subpartition']>;
-export type ListDocument = NonNullable<SpecDocument['list']>;
-export type DefaultDocument = NonNullable<SpecDocument['default']>;
