@@ -116,7 +116,8 @@ describe('times held in integers and uuids', () => {
     if (major >= 18) await db.sql.query(`INSERT INTO public.events7 VALUES (uuidv7(), 'server')`);
     const counted = await db.sql.query(`SELECT count(*)::int AS n FROM public.events7_p${day(now)}`);
     expect(counted.rows[0].n).toBe(major >= 18 ? 2 : 1);
-    if (major >= 17) {
+    // uuid_extract_timestamp() reads version 7 from PostgreSQL 18 on (17 knows version 1 only)
+    if (major >= 18) {
       const ts = await db.sql.query(`SELECT uuid_extract_timestamp(('${hex.slice(0, 8)}-${hex.slice(8)}-7000-8000-000000000000')::uuid) = to_timestamp(${midnight / 1000}) AS same`);
       expect(ts.rows[0].same).toBe(true);
     }
