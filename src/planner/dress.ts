@@ -69,12 +69,12 @@ export interface TableShape {
 }
 
 /** name=value of pg_class.reloptions as [name, value]. */
-const parsed = (options: readonly string[], prefix = ''): Array<[string, string]> =>
+export const parseReloptions = (options: readonly string[], prefix = ''): Array<[string, string]> =>
   options.map((o) => [`${prefix}${o.slice(0, o.indexOf('='))}`, o.slice(o.indexOf('=') + 1)]);
 
 export function tableShape(table: ObservedTable, template: TemplateSpec | undefined): TableShape {
   const source = table.template && !table.template.missing ? table.template : undefined;
-  const parameters = new Map<string, string>([...parsed(source?.reloptions ?? []), ...parsed(source?.toastOptions ?? [], 'toast.')]);
+  const parameters = new Map<string, string>([...parseReloptions(source?.reloptions ?? []), ...parseReloptions(source?.toastOptions ?? [], 'toast.')]);
   for (const [k, v] of Object.entries(template?.storage ?? {})) parameters.set(k, v);
   for (const [k, v] of Object.entries(template?.toast ?? {})) parameters.set(`toast.${k}`, v);
   const unlogged = template?.unlogged ?? source?.unlogged ?? false;

@@ -3,7 +3,7 @@ import type { Policy } from '../config/types.js';
 import { program, steps } from '../model/steps.js';
 import { replicaIdentitySql, replicaIndexSql, revokeAllSql, ownerSql, setParametersSql } from '../sql/ddl.js';
 import type { Action, Problem } from './actions.js';
-import { grantStatements } from './dress.js';
+import { grantStatements, parseReloptions } from './dress.js';
 
 /**
  * partition_drift: existing partitions that differ from their parent where applications notice
@@ -71,7 +71,7 @@ function driftOf(p: ObservedPartition, dress: ParentDress, expected: ReadonlyArr
   if (d && !p.isPartitioned && dress.tablespace && d.tablespace !== dress.tablespace) {
     reported.push(`tablespace ${d.tablespace ?? 'pg_default'} (the parent's is ${dress.tablespace}; moving it rewrites the table: ALTER TABLE ... SET TABLESPACE, by hand)`);
   }
-  const have = new Map((p.reloptions ?? []).map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)]));
+  const have = new Map(parseReloptions(p.reloptions ?? []));
   const missing = p.isPartitioned ? [] : expected.filter(([k, v]) => have.get(k) !== v);
   if (missing.length > 0) {
     fixes.push({ what: `storage parameters ${missing.map(([k, v]) => `${k}=${have.get(k) ?? '(unset)'}, the template says ${v}`).join(', ')}`, sql: (t) => [setParametersSql(t, missing)] });

@@ -36,6 +36,16 @@ export function matchesSql(t: PartitionRef, predicates: readonly string[]): stri
 }
 
 /**
+ * A table's grants other than its owner's (aclexplode of relacl): as [grantee or null for PUBLIC,
+ * privilege, grant option] JSON, and as a sorted text array to compare two tables' (grantors aside).
+ */
+const grantsJson = (rel: string) =>
+  `(SELECT coalesce(json_agg(json_build_array(CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable)), '[]')
+                                  FROM aclexplode(${rel}.relacl) a WHERE a.grantee <> ${rel}.relowner)`;
+const grantKeys = (rel: string) =>
+  `(SELECT array_agg(g ORDER BY g) FROM (SELECT a.grantee::text || ':' || a.privilege_type || ':' || a.is_grantable::text FROM aclexplode(${rel}.relacl) a WHERE a.grantee <> ${rel}.relowner) x(g))`;
+
+/**
  * Everything partwarden needs to know about all of a database's managed tables, in ONE query
  * (whatever the number of tables): relkind, partition strategy and key, columns, partitions
  * with their bounds and pending-detach state (pg_inherits.inhdetachpending, PG >= 14),
@@ -100,14 +110,12 @@ SELECT t.idx::int AS idx,
                  END,
                  -- drift from the parent (planner/drift.ts): only for a partition that differs, so most rows carry null
                  CASE WHEN ch.relowner <> c.relowner
-                        OR (ch.relacl IS DISTINCT FROM c.relacl AND grants.parent IS DISTINCT FROM
-                              (SELECT array_agg(g ORDER BY g) FROM (SELECT a.grantee::text || ':' || a.privilege_type || ':' || a.is_grantable::text FROM aclexplode(ch.relacl) a WHERE a.grantee <> ch.relowner) x(g)))
+                        OR (ch.relacl IS DISTINCT FROM c.relacl AND grants.parent IS DISTINCT FROM ${grantKeys('ch')})
                         OR (ch.relkind = 'r' AND c.relreplident <> 'd' AND ch.relreplident <> c.relreplident)
                         OR (ch.relkind = 'r' AND c.reltablespace <> 0 AND ch.reltablespace <> c.reltablespace)
                    THEN json_build_object(
                      'owner', pg_get_userbyid(ch.relowner),
-                     'grants', (SELECT coalesce(json_agg(json_build_array(CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable)), '[]')
-                                  FROM aclexplode(ch.relacl) a WHERE a.grantee <> ch.relowner),
+                     'grants', ${grantsJson('ch')},
                      'replident', ch.relreplident::text,
                      'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = ch.reltablespace)) END,
                  ch.reloptions
@@ -130,8 +138,7 @@ SELECT t.idx::int AS idx,
          -- ALTER ... OWNER needs the right to SET ROLE to the owner (MEMBER before 16) and the owner's CREATE on the schema
          'may_set_owner', CASE WHEN current_setting('server_version_num')::int >= 160000 THEN pg_has_role(c.relowner, 'SET') ELSE pg_has_role(c.relowner, 'MEMBER') END,
          'owner_can_create', has_schema_privilege(c.relowner, n.oid, 'CREATE'),
-         'grants', (SELECT coalesce(json_agg(json_build_array(CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable)), '[]')
-                      FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner),
+         'grants', ${grantsJson('c')},
          'replident', c.relreplident::text,
          'replident_index', (SELECT json_build_array(xn.nspname, xc.relname) FROM pg_index x JOIN pg_class xc ON xc.oid = x.indexrelid JOIN pg_namespace xn ON xn.oid = xc.relnamespace
                               WHERE x.indrelid = c.oid AND x.indisreplident),
@@ -155,8 +162,7 @@ LEFT JOIN pg_class c ON c.oid = t.relid
 LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
 -- the parent's grants (not the owner's), once per table, to compare each partition's with
-LEFT JOIN LATERAL (SELECT array_agg(g ORDER BY g) AS parent
-                     FROM (SELECT a.grantee::text || ':' || a.privilege_type || ':' || a.is_grantable::text FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner) x(g)) grants ON true
+LEFT JOIN LATERAL (SELECT ${grantKeys('c')} AS parent) grants ON true
 LEFT JOIN fks ON fks.confrelid = c.oid
 LEFT JOIN part_fks ON part_fks.inhparent = c.oid
 ORDER BY t.idx`;
