@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { to as copyTo, type CopyToStreamQuery } from 'pg-copy-streams';
 import type { DatabaseConfig } from '../config/types.js';
 import { connect } from '../db/connect.js';
+import { withLockRetries } from '../db/retry.js';
 import { compressor, decompressor, type Compression } from './compression.js';
 import { failpoint, pauseStream } from '../testing/faults.js';
 import { HashingStream } from './hash-stream.js';
@@ -67,10 +68,18 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
   const abort = new AbortController();
   let ok = false;
   try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
-    await deterministicScans(client);
-    await client.query(lockTableSql(spec.table, 'SHARE'));
+    // the SHARE lock waits at most lock_timeout, and is asked for again (bounded) like any DDL's
+    await withLockRetries({ attempts: spec.db.lockRetries, baseDelayMs: spec.db.retryDelayMs }, async () => {
+      await client.query('BEGIN');
+      try {
+        await client.query(`SET LOCAL lock_timeout = ${Math.round(spec.db.lockTimeoutMs)}`);
+        await deterministicScans(client);
+        await client.query(lockTableSql(spec.table, 'SHARE'));
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
     const copy = client.query(copyTo(exportCopySql(spec)));
     const complete = copyCompletion(client, copy);
     complete.catch(() => undefined); // observed by the gate; the pipeline reports the failure

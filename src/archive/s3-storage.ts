@@ -193,8 +193,13 @@ export class S3Storage implements Storage {
     for (const u of r.Uploads ?? []) {
       if (!u.Key || !u.UploadId) continue;
       if (u.Initiated && Date.now() - u.Initiated.getTime() < olderThanMs) continue;
-      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: u.Key, UploadId: u.UploadId }));
-      aborted++;
+      try {
+        await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: u.Key, UploadId: u.UploadId }));
+        aborted++;
+      } catch (err) {
+        // aborted meanwhile (by the attempt that started it, or another replica): what we wanted
+        if (errorName(err) !== 'NoSuchUpload') throw new StorageError(prefix, `aborting the multipart upload of ${u.Key} failed: ${describeS3Error(err)}`, { cause: err });
+      }
     }
     return aborted;
   }

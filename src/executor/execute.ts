@@ -10,7 +10,7 @@ import { progressLogger } from '../progress.js';
 import { relid } from '../db/relations.js';
 import { HANDLERS, type ActionRun } from './handlers.js';
 import { Journal, newId } from './journal.js';
-import { inTransaction, withLockRetries, type RetryPolicy } from './retry.js';
+import { inTransaction, withLockRetries, type RetryPolicy } from '../db/retry.js';
 import { FencedError, runStep, StepFailed } from './step-runner.js';
 
 export interface ActionOutcome {

@@ -9,8 +9,8 @@ import { lockTableSql } from '../sql/copy.js';
 import { anyRowSql } from '../sql/catalog.js';
 import { dropSql, finalizeSql } from '../sql/ddl.js';
 import { countRows, isDetachPending, relid, tableState } from '../db/relations.js';
-import type { RetryPolicy } from './retry.js';
-import { inTransaction, withLockRetries } from './retry.js';
+import type { RetryPolicy } from '../db/retry.js';
+import { inTransaction, withLockRetries } from '../db/retry.js';
 import { runStep, StepFailed, type StepContext, type StepWork } from './step-runner.js';
 
 /** What one action's steps share: the session, the retry policy, and the table they act on. */

@@ -7,7 +7,7 @@ import type { StepName } from '../model/steps.js';
 import type { Action, PartitionRef } from '../planner/actions.js';
 import { failpoint, pausepoint } from '../testing/faults.js';
 import { FENCED_PREFIX, type Journal, type StepResult } from './journal.js';
-import { LockRetriesExhaustedError } from './retry.js';
+import { LockRetriesExhaustedError } from '../db/retry.js';
 
 /** Steps that remove a partition from its table or a table from the database: fenced. */
 const DESTRUCTIVE: ReadonlySet<StepName> = new Set<StepName>(['detach', 'drop']);

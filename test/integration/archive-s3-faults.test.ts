@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useDatabase, rangePolicy, writeProject } from '../helpers/db.js';
 import { useFaultProxy } from '../helpers/fault-proxy.js';
@@ -111,6 +112,26 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     if (s3.listsUploads) expect(await s3.openUploads(`k3/${key}`)).toBe(0);
   });
 
+  it('the detached partition briefly locked by another session when the export starts: the lock is asked for again, the archive completes', async () => {
+    const cfg = await setup('lk', 2000);
+    // a first attempt fails at the store, after the detach: the next one starts with the export
+    proxy.rules = [{ method: 'PUT', url: /data\.csv\.gz/, times: Infinity, fault: { kind: 'status', status: 403, body: '<Error><Code>AccessDenied</Code><Message>injected</Message></Error>' } }];
+    expect((await archiveOutcome(cfg)).status).toBe('failed');
+    proxy.rules = [];
+    await db.sql.query(`UPDATE partwarden.journal SET finished_at = finished_at - interval '2 hours' WHERE status = 'failed' AND partition_name = 'lk_old'`);
+    // a writer holds the detached table for longer than one lock_timeout (300 ms), less than the retries
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE public.lk_old IN ROW EXCLUSIVE MODE');
+    const released = new Promise((r) => setTimeout(r, 500)).then(() => holder.query('COMMIT')).finally(() => holder.end());
+    const o = await archiveOutcome(cfg);
+    await released;
+    expect(o.error).toBeUndefined();
+    expect(o.status).toBe('done');
+    expect(await exists('public.lk_old')).toBe(false);
+  });
+
   it('T-D2: the export backend is terminated mid-COPY: the upload is aborted, nothing dropped, the next run completes', async () => {
     // ~36 MB gzipped: more than the upload buffers (3 parts in flight), so with part 1 held the
     // COPY is blocked in the middle when its backend is terminated
@@ -127,7 +148,9 @@ describe('archive with S3 faults (loopback fault proxy in front of s3rver)', () 
     expect(await rows('public.d2_old')).toBe(900000);
     proxy.rules = [];
     await db.sql.query(`UPDATE partwarden.journal SET finished_at = finished_at - interval '2 hours' WHERE status = 'failed' AND partition_name = 'd2_old'`);
-    expect((await archiveOutcome(cfg)).status).toBe('done');
+    const retry = await archiveOutcome(cfg);
+    expect(retry.error).toBeUndefined();
+    expect(retry.status).toBe('done');
     expect(await exists('public.d2_old')).toBe(false);
     // the upload left open by the held part is aborted by the retry at the latest
     if (s3.listsUploads) for (const key of await exportKeys('d2_old')) expect(await s3.openUploads(`d2/${key}`)).toBe(0);

@@ -1,4 +1,4 @@
-import { RETRYABLE_LOCK_CODES, sqlstateOf } from '../db/sqlstate.js';
+import { RETRYABLE_LOCK_CODES, sqlstateOf } from './sqlstate.js';
 
 export interface RetryPolicy {
   /** Total attempts (1 = no retry). */
@@ -43,4 +43,4 @@ export async function withLockRetries<T>(retry: RetryPolicy, work: (attempt: num
   }
 }
 
-export { inTransaction } from '../db/transaction.js';
+export { inTransaction } from './transaction.js';
