@@ -54,8 +54,8 @@ interface RawDress {
   access_method: string | null;
 }
 
-type RawGrant = [grantee: string | null, privilege: string, grantable: boolean];
-const toGrants = (g: readonly RawGrant[]) => g.map(([grantee, privilege, grantable]) => ({ grantee, privilege, grantable }));
+export type RawGrant = [grantee: string | null, privilege: string, grantable: boolean];
+export const toGrants = (g: readonly RawGrant[]) => g.map(([grantee, privilege, grantable]) => ({ grantee, privilege, grantable }));
 
 const toDrift = (d: NonNullable<RawDrift>): PartitionDrift => ({
   owner: d.owner,

@@ -14,6 +14,8 @@ export const COMMON_OPTIONS = {
   as: { type: 'string' },
   attach: { type: 'boolean' },
   'allow-mass-removal': { type: 'boolean' },
+  cutoff: { type: 'string' },
+  'history-name': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -29,6 +31,8 @@ export type ParsedOptions = {
   as?: string;
   attach?: boolean;
   'allow-mass-removal'?: boolean;
+  cutoff?: string;
+  'history-name'?: string;
   help?: boolean;
 };
 

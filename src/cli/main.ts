@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { archiveCommand } from './archive.js';
 import { restoreCommand } from './restore.js';
 import { importCommand } from './import.js';
+import { convertCommand } from './convert.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 import { VERSION } from '../version.js';
@@ -25,6 +26,7 @@ Usage:
   partwarden archive list [--config F] [--policy NAME] [--output text|json]
   partwarden restore  [--config F] --policy NAME --partition NAME [--as SCHEMA.TABLE] [--attach]
   partwarden import pg-partman [--config F] [--db NAME] [--table SCHEMA.TABLE]
+  partwarden convert  [--config F] --policy NAME [--dry-run] [--cutoff KEY] [--history-name NAME]
 
 The config file defaults to ./partwarden.yaml (or $PARTWARDEN_CONFIG).
 Exit codes: 0 ok, 1 invalid config / error / work left undone, 2 violations (status).`;
@@ -38,6 +40,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CommandIO)
   archive: archiveCommand,
   restore: restoreCommand,
   import: importCommand,
+  convert: convertCommand,
 };
 
 /**

@@ -48,7 +48,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
       const tables = await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table));
       const elsewhere = await managedElsewhere(client, mine, tables[0]?.partmanSchema);
       for (const [i, p] of mine.entries()) {
-        const check = checkTable(p, tables[i]!);
+        const check = checkTable(p, tables[i]!, config.file);
         const warnings = [...check.warnings, ...(elsewhere.has(p.name) ? [elsewhere.get(p.name)!] : [])];
         const where = `policy ${p.name} (${p.origin.file}:${p.origin.line}:${p.origin.col}), table ${displayName(p.table)}`;
         const errors = [...check.errors];

@@ -189,6 +189,40 @@ const repair: StepHandler = (r, step, final) =>
     }),
   ).then(() => undefined);
 
+/**
+ * convert-index: pairs of DROP INDEX CONCURRENTLY IF EXISTS + CREATE UNIQUE INDEX CONCURRENTLY. A
+ * CREATE that failed (a lock not granted, a kill) leaves an INVALID index: the pair is retried
+ * whole, so it is dropped before it is built again. Writes go on meanwhile (SHARE UPDATE EXCLUSIVE).
+ */
+const convertIndex: StepHandler = (r, step, final) =>
+  runStep(r, 'convert-index', step.sql.join(';\n'), { final }, async () => {
+    let attempts = 0;
+    for (let i = 0; i + 1 < step.sql.length; i += 2) {
+      const w = await withLockRetries(r.retry, async () => {
+        await r.client.query(step.sql[i]!);
+        await r.client.query(step.sql[i + 1]!);
+      });
+      attempts = Math.max(attempts, w.attempts);
+    }
+    return { value: undefined, attempts: Math.max(1, attempts) };
+  });
+
+/** Statements that each take their lock under lock_timeout, retried one by one, outside a transaction. */
+const eachRetried = (name: StepName): StepHandler => (r, step, final) =>
+  runStep(r, name, step.sql.join(';\n'), { final }, async () => {
+    let attempts = 1;
+    for (const statement of step.sql) attempts = Math.max(attempts, (await retried(r, statement)).attempts);
+    return { value: undefined, attempts };
+  });
+
+/** Statements in one transaction under lock_timeout, retried whole when a lock is not granted. */
+const oneTransaction = (name: StepName): StepHandler => (r, step, final) =>
+  runStep(r, name, step.sql.join(';\n'), { final }, () =>
+    inTx(r, async () => {
+      for (const statement of step.sql) await r.client.query(statement);
+    }),
+  ).then(() => undefined);
+
 /** The handler of every step kind the executor runs itself (the archive pipeline runs export .. drop of archives). */
 export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | 'manifest'>, StepHandler>> = {
   'create-table': createTable,
@@ -202,4 +236,10 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   'drop-guard': dropGuard,
   analyze,
   repair,
+  'convert-index': convertIndex,
+  'convert-parent': oneTransaction('convert-parent'),
+  'convert-check': eachRetried('convert-check'),
+  'convert-validate': eachRetried('convert-validate'),
+  'convert-swap': oneTransaction('convert-swap'),
+  'convert-finish': eachRetried('convert-finish'),
 };

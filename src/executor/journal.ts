@@ -5,7 +5,7 @@ import type { OpenWork, ParentAnalysis } from '../catalog/types.js';
 import type { StepName } from '../model/steps.js';
 import {
   AUDIT_COLUMNS_SQL, JOURNAL_ACCESS_SQL, addAuditColumnsSql, archiveBackoffSql, archiveFailuresSql, createJournalIndexSql, createJournalSchemaSql, createJournalSql,
-  journalFinishSql, journalStartSql, journalTable, openWorkSql, parentAnalysisSql, unfinishedUploadsSql,
+  convertFinishPendingSql, journalFinishSql, journalStartSql, journalTable, openWorkSql, parentAnalysisSql, unfinishedUploadsSql,
 } from '../sql/journal.js';
 
 /**
@@ -128,6 +128,12 @@ export class Journal {
     if (policies.length === 0 || !(await this.exists(client))) return new Map();
     const r = await client.query<{ policy: string; analyzed: number | null; changed: number | null }>(parentAnalysisSql(this.#table), [policies]);
     return new Map(r.rows.map((x) => [x.policy, { analyzedAtMs: x.analyzed, changedAtMs: x.changed }]));
+  }
+
+  /** A conversion of `table` swapped it in and has yet to validate its re-pointed foreign keys (convert-finish). */
+  async convertFinishPending(client: pg.Client, policy: string, table: { schema: string; name: string }): Promise<boolean> {
+    if (!(await this.exists(client))) return false;
+    return (await client.query<{ pending: boolean }>(convertFinishPendingSql(this.#table), [policy, table.schema, table.name])).rows[0]!.pending;
   }
 
   async exists(client: pg.Client): Promise<boolean> {

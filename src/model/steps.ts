@@ -17,7 +17,14 @@ export type StepName =
   | 'drop' // DROP TABLE of a detached table (fenced by OID; for archives, after proving it unchanged)
   | 'drop-guard' // DROP CONSTRAINT of a guard an interrupted run left on DEFAULT
   | 'repair' // owner, grants, replica identity, storage parameters of an existing partition set back to the parent's: one transaction
-  | 'analyze'; // ANALYZE of tables whose rows a relocation moved, or of the parent (SHARE UPDATE EXCLUSIVE: writes go on)
+  | 'analyze' // ANALYZE of tables whose rows a relocation moved, or of the parent (SHARE UPDATE EXCLUSIVE: writes go on)
+  // partwarden convert (planner/convert-plan.ts), in this order:
+  | 'convert-index' // CREATE UNIQUE INDEX CONCURRENTLY of the unique keys widened by the partition key (writes go on)
+  | 'convert-parent' // the new partitioned table under its work name, its indexes, constraints and first partitions: one transaction
+  | 'convert-check' // ADD CONSTRAINT ... CHECK (key < cutoff) NOT VALID on the old table (brief lock, no scan)
+  | 'convert-validate' // VALIDATE CONSTRAINT (scans the old table while writes go on)
+  | 'convert-swap' // rename, ATTACH as the historical partition (no scan), carry everything over: one short transaction
+  | 'convert-finish'; // VALIDATE the re-pointed foreign keys, ANALYZE the new parent (writes go on)
 
 export interface Step {
   readonly name: StepName;
@@ -51,6 +58,12 @@ export const steps = {
   dropGuard: (sql: string) => make('drop-guard', [sql]),
   analyze: (sql: string) => make('analyze', [sql]),
   repair: (sql: readonly string[]) => make('repair', sql, true),
+  convertIndex: (sql: readonly string[]) => make('convert-index', sql),
+  convertParent: (sql: readonly string[]) => make('convert-parent', sql, true),
+  convertCheck: (sql: string) => make('convert-check', [sql]),
+  convertValidate: (sql: string) => make('convert-validate', [sql]),
+  convertSwap: (sql: readonly string[]) => make('convert-swap', sql, true),
+  convertFinish: (sql: readonly string[]) => make('convert-finish', sql),
 };
 
 /** An action's program and the statements `plan` prints for it (all steps' `sql`, in order). */

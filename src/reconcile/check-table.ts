@@ -22,11 +22,15 @@ const RELKIND: Readonly<Record<string, string>> = {
 };
 
 /** Checks that the table matches its policy: partitioned, by that strategy and column, of a plannable type, manageable by this role. */
-export function checkTable(policy: Policy, t: ObservedTable): TableCheck {
+export function checkTable(policy: Policy, t: ObservedTable, configFile = 'partwarden.yaml'): TableCheck {
   const name = displayName(policy.table);
   const errors: string[] = [];
   const warnings: string[] = [];
   if (!t.exists) return { errors: [`table ${name} does not exist`], warnings };
+  if (t.relkind === 'r' && policy.strategy === 'range') {
+    const command = `partwarden convert --config ${configFile} --policy ${policy.name}`;
+    return { errors: [`${name} is a plain (not partitioned) table: ${command} turns it into a partitioned one online, without moving its rows (${command} --dry-run prints every statement first)`], warnings };
+  }
   if (t.relkind !== 'p') return { errors: [`${name} is ${RELKIND[t.relkind] ?? `relkind ${t.relkind}`}, not a partitioned table (PARTITION BY ${policy.strategy.toUpperCase()})`], warnings };
   if (t.strategy !== policy.strategy) {
     return { errors: [`${name} is partitioned by ${String(t.strategy).toUpperCase()}, but the policy says strategy: ${policy.strategy}`], warnings };
@@ -102,7 +106,7 @@ function checkRangeKey(policy: RangePolicy, t: ObservedTable, errors: string[]):
  * only, which end in 2038), a uuid column on a time interval (UUIDv7: its first 48 bits are the
  * millisecond it was made).
  */
-function encodedKeyType(plain: KeyType | undefined, type: string, policy: RangePolicy, error: (message: string) => void): KeyType | undefined {
+export function encodedKeyType(plain: KeyType | undefined, type: string, policy: RangePolicy, error: (message: string) => void): KeyType | undefined {
   const epoch = policy.range.epoch;
   if (epoch) {
     if (plain !== 'bigint' && plain !== 'integer') return error('range.epoch needs an integer column (bigint)'), undefined;

@@ -52,10 +52,10 @@ async function unionAllInChunks<T, R extends pg.QueryResultRow>(client: pg.Clien
  * Observes every policy of one database in a few queries, not one per table: one catalog query,
  * one journal query, and max(key) / DEFAULT row-count queries for 50 tables at a time.
  */
-export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal): Promise<PolicyObservation[]> {
+export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal, configFile?: string): Promise<PolicyObservation[]> {
   const tables = await readTables(client, policies.map((p) => p.table), policies.map((p) => p.template?.table));
   const elsewhere = await managedElsewhere(client, policies, tables[0]?.partmanSchema);
-  const checks = policies.map((p, i) => withWarning(checkTable(p, tables[i]!), elsewhere.get(p.name)));
+  const checks = policies.map((p, i) => withWarning(checkTable(p, tables[i]!, configFile), elsewhere.get(p.name)));
   const open = await journal.openWork(client, policies.map((p) => p.name));
   const analysis = await journal.parentAnalysis(client, policies.filter((p) => p.analyze.parent).map((p) => p.name));
   const intPolicies = policies

@@ -143,7 +143,7 @@ async function reconcileDatabase(req: ReconcileRequest, database: string, polici
     clock = await clockOf(client, req, log);
     const removal = { allowMassRemoval: req.allowMassRemoval === true, ...(clock.doubt ? { clockDoubt: clock.doubt } : {}) };
     const run: DatabaseRun = { req, database, db, client, log, journal, version, nowMs: clock.nowMs, removal, runId: newId(), archive: archiveRuntime(req.config, log), ran: 0 };
-    const observed = await observe(client, policies, journal);
+    const observed = await observe(client, policies, journal, req.config.file);
     for (const o of observed) {
       const plan = await planPolicy(client, o, version, run.nowMs, removal);
       plans.push(plan);
@@ -199,7 +199,7 @@ async function executePlan(run: DatabaseRun, policy: Policy, plan: PolicyPlan): 
 async function assessAfter(run: DatabaseRun, policies: readonly Policy[], before: { observed: PolicyObservation[]; plans: readonly PolicyPlan[] }, outcomes: readonly ActionOutcome[]) {
   let current = before;
   if (outcomes.some((x) => x.status === 'done')) {
-    const again = await observe(run.client, policies, run.journal);
+    const again = await observe(run.client, policies, run.journal, run.req.config.file);
     const plans: PolicyPlan[] = [];
     for (const o of again) plans.push(await planPolicy(run.client, o, run.version, run.nowMs, run.removal));
     current = { observed: again, plans };

@@ -39,7 +39,7 @@ export function matchesSql(t: PartitionRef, predicates: readonly string[]): stri
  * A table's grants other than its owner's (aclexplode of relacl): as [grantee or null for PUBLIC,
  * privilege, grant option] JSON, and as a sorted text array to compare two tables' (grantors aside).
  */
-const grantsJson = (rel: string) =>
+export const grantsJson = (rel: string) =>
   `(SELECT coalesce(json_agg(json_build_array(CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable)), '[]')
                                   FROM aclexplode(${rel}.relacl) a WHERE a.grantee <> ${rel}.relowner)`;
 const grantKeys = (rel: string) =>

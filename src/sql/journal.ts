@@ -131,3 +131,13 @@ export const parentAnalysisSql = (t: string): string => `SELECT policy,
   FROM ${t}
  WHERE policy = ANY($1) AND status = 'done' AND final AND started_at > now() - interval '30 days'
  GROUP BY policy`;
+
+/**
+ * $1 policy, $2 schema, $3 table. Whether a conversion swapped the table in and its finish step
+ * (validate the re-pointed foreign keys, ANALYZE) has not completed since.
+ */
+export const convertFinishPendingSql = (t: string): string => `SELECT EXISTS (
+  SELECT 1 FROM ${t} s
+   WHERE s.policy = $1 AND s.partition_schema = $2 AND s.partition_name = $3 AND s.action = 'convert' AND s.step = ${step('convert-swap')} AND s.status = 'done'
+     AND NOT EXISTS (SELECT 1 FROM ${t} f WHERE f.policy = s.policy AND f.partition_schema = s.partition_schema AND f.partition_name = s.partition_name
+                        AND f.action = 'convert' AND f.step = ${step('convert-finish')} AND f.status = 'done' AND f.id > s.id)) AS pending`;

@@ -32,11 +32,12 @@ describe('validate --db', () => {
     const cfg = writeProject(db.url, policies);
     const r = await runCli(['validate', '--config', cfg, '--db']);
     expect(r.code).toBe(1);
-    const lines = r.stderr.trim().split('\n').map((l) => l.replace(/\(\/[^)]*\/policies\//, '(policies/'));
+    const lines = r.stderr.trim().split('\n').map((l) => l.replace(/\(\/[^)]*\/policies\//, '(policies/').replaceAll(cfg, 'CFG'));
     expect(r.stdout).toMatch(/policy good \(.*1\.yaml:4:9\), table public\.good: ok/);
     expect(lines).toEqual([
       'policy missing (policies/2.yaml:4:9), table public.nope: table public.nope does not exist',
-      'policy plain (policies/3.yaml:4:9), table public.plain: public.plain is a plain (not partitioned) table, not a partitioned table (PARTITION BY RANGE)',
+      // a plain table: the way to partition it, with this very config file
+      'policy plain (policies/3.yaml:4:9), table public.plain: public.plain is a plain (not partitioned) table: partwarden convert --config CFG --policy plain turns it into a partitioned one online, without moving its rows (partwarden convert --config CFG --policy plain --dry-run prints every statement first)',
       'policy list (policies/4.yaml:4:9), table public.by_list: public.by_list is partitioned by LIST, but the policy says strategy: range',
       'policy two (policies/5.yaml:4:9), table public.two_cols: public.two_cols has a multi-column partition key (a, ts); partwarden manages single-column range keys only',
       'policy wrongcol (policies/6.yaml:4:9), table public.good2: public.good2 is partitioned on column "other", but the policy says column: ts',

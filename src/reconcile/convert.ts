@@ -1,0 +1,118 @@
+import type pg from 'pg';
+import { readKeyStats, readPlainTable, type KeyStats, type PlainTable } from '../catalog/plain-table.js';
+import type { Config, RangePolicy } from '../config/types.js';
+import { displayName } from '../config/qualified-name.js';
+import { connect } from '../db/connect.js';
+import { executeAction, type ActionOutcome } from '../executor/execute.js';
+import { Journal, newId } from '../executor/journal.js';
+import type { Logger } from '../log.js';
+import { steps as make, type Step } from '../model/steps.js';
+import type { Action } from '../planner/actions.js';
+import { convertNames, type ConvertNames } from '../planner/convert-names.js';
+import { planConvert, type ConvertPlan } from '../planner/convert-plan.js';
+import { keyTypeOf, type KeyType } from '../planner/keys.js';
+import { analyzeSql, validateConstraintSql } from '../sql/ddl.js';
+import { encodedKeyType } from './check-table.js';
+import { readClock } from './db-clock.js';
+
+export interface ConvertRequest {
+  readonly config: Config;
+  readonly policy: RangePolicy;
+  /** --dry-run: plan only. */
+  readonly dryRun: boolean;
+  readonly cutoff?: string;
+  readonly historyName?: string;
+  readonly log: Logger;
+}
+
+export interface ConvertReport {
+  /** 'planned' (dry run), 'converted', 'already' (partitioned, nothing left), 'refused', 'failed'. */
+  readonly status: 'planned' | 'converted' | 'already' | 'refused' | 'failed';
+  readonly plan?: ConvertPlan;
+  readonly outcomes: readonly ActionOutcome[];
+  readonly error?: string;
+}
+
+/** Steps one run may take; a conversion has six kinds, each done once (a guard against a plan that never settles). */
+const MAX_STEPS = 12;
+
+/**
+ * `partwarden convert`: observe -> plan -> run the first remaining step, again and again, so each
+ * step is planned from what the catalog shows right before it (a kill -9 anywhere resumes there).
+ * Every step is an action of kind `convert` through the executor: journaled, lock_timeout, retries.
+ */
+export async function convert(req: ConvertRequest): Promise<ConvertReport> {
+  const db = req.config.databases.get(req.policy.database)!;
+  const client = await connect(db, 'partwarden-convert');
+  const log = req.log.child({ database: db.name, policy: req.policy.name });
+  client.on('notice', (n) => log.debug({ severity: n.severity, notice: n.message }, 'server notice'));
+  const journal = new Journal(req.config.stateSchema);
+  const names = convertNames(req.policy.table.name, req.historyName);
+  const outcomes: ActionOutcome[] = [];
+  try {
+    if (!req.dryRun) await journal.ensure(client);
+    let stats: Promise<KeyStats> | undefined;
+    for (let n = 0; n < MAX_STEPS; n++) {
+      const table = await readPlainTable(client, req.policy.table, names);
+      if (!table) return { status: 'refused', plan: refused(`table ${displayName(req.policy.table)} does not exist`), outcomes };
+      const next = await nextStep(client, req, journal, table, names, () => (stats ??= readStats(client, req.policy, table)));
+      if (next.plan?.refusals.length) return { status: 'refused', plan: next.plan, outcomes };
+      if (req.dryRun) return { status: next.plan ? 'planned' : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
+      const step = next.step;
+      if (!step) return { status: outcomes.length > 0 ? 'converted' : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
+      log.info({ step: step.name, statements: step.sql.length }, `convert ${displayName(req.policy.table)}: ${step.name}`);
+      const outcome = await executeAction(
+        { client, db, journal, runId: newId(), parent: req.policy.table, log, database: db.name, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs } },
+        actionOf(req.policy, step, next.plan?.boundSql ?? ''),
+      );
+      outcomes.push(outcome);
+      if (outcome.status !== 'done') return { status: 'failed', ...(next.plan ? { plan: next.plan } : {}), outcomes, ...(outcome.error ? { error: outcome.error } : {}) };
+    }
+    return { status: 'failed', outcomes, error: `the conversion did not settle after ${MAX_STEPS} steps` };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const refused = (message: string): ConvertPlan => ({ refusals: [message], warnings: [], summary: [], steps: [] });
+
+/** What to do next: the plan (with its first step) for a plain table, the finish step of a swapped one, or nothing. */
+async function nextStep(
+  client: pg.Client, req: ConvertRequest, journal: Journal, table: PlainTable, names: ConvertNames, stats: () => Promise<KeyStats>,
+): Promise<{ plan?: ConvertPlan; step?: Step }> {
+  const { policy } = req;
+  if (table.relkind === 'p') {
+    if (!(await journal.convertFinishPending(client, policy.name, policy.table))) return {};
+    const finish = make.convertFinish([...table.incoming.filter((f) => !f.validated).map((f) => validateConstraintSql(f.table, f.name)), analyzeSql([policy.table])]);
+    return { step: finish };
+  }
+  const key = keyTypeFor(policy, table);
+  if ('problem' in key) return { plan: refused(key.problem) };
+  const clock = await readClock(client, { source: 'database', requestedMs: Date.now(), processClock: () => Date.now(), toleranceMs: Infinity });
+  const plan = planConvert({
+    policy, table, keyType: key.keyType, stats: await stats(), nowMs: clock.nowMs, names, ...(req.cutoff !== undefined ? { cutoff: req.cutoff } : {}),
+  });
+  return { plan, ...(plan.steps[0] ? { step: plan.steps[0] } : {}) };
+}
+
+/** The key's type as the planner knows it, or why it cannot be planned. */
+function keyTypeFor(policy: RangePolicy, table: PlainTable): { keyType: KeyType } | { problem: string } {
+  const column = table.columns.find((c) => c.name === policy.range.column);
+  if (!column) return { problem: `${displayName(policy.table)} has no column "${policy.range.column}" (the policy's range.column)` };
+  const type = column.baseType ?? column.type;
+  let problem: string | undefined;
+  const k = encodedKeyType(keyTypeOf(type), type, policy, (e) => (problem = e));
+  if (problem) return { problem: `column ${column.name} is ${column.type}: ${problem}` };
+  return k ? { keyType: k } : { problem: `column ${column.name} is ${column.type}, which convert cannot partition by range (time or integer keys)` };
+}
+
+function readStats(client: pg.Client, policy: RangePolicy, table: PlainTable): Promise<KeyStats> {
+  if (!table.columns.some((c) => c.name === policy.range.column)) return Promise.resolve({ lo: null, hi: null, nulls: false });
+  const uuid = table.columns.find((c) => c.name === policy.range.column)!.type === 'uuid';
+  return readKeyStats(client, policy.table, policy.range.column, uuid);
+}
+
+/** One convert step as an executor action (journaled as action `convert` on the table itself). */
+function actionOf(policy: RangePolicy, step: Step, boundSql: string): Action {
+  return { kind: 'convert', policy: policy.name, partition: policy.table, boundSql, bounds: '', reason: `convert ${displayName(policy.table)}: ${step.name}`, steps: [step], sql: step.sql };
+}
