@@ -5,6 +5,7 @@ import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import type { PartitionRef } from '../model/refs.js';
 import type { Step, StepName } from '../model/steps.js';
 import { progressLogger } from '../progress.js';
+import { failpoint } from '../testing/faults.js';
 import { lockTableSql } from '../sql/copy.js';
 import { anyRowSql } from '../sql/catalog.js';
 import { dropSql, finalizeSql } from '../sql/ddl.js';
@@ -220,6 +221,7 @@ const oneTransaction = (name: StepName): StepHandler => (r, step, final) =>
   runStep(r, name, step.sql.join(';\n'), { final }, () =>
     inTx(r, async () => {
       for (const statement of step.sql) await r.client.query(statement);
+      failpoint(`mid:${name}`); // a kill -9 before COMMIT: PostgreSQL rolls all of it back
     }),
   ).then(() => undefined);
 

@@ -13,7 +13,10 @@ import { dressStatements } from './dress.js';
 /**
  * The swap: one transaction under lock_timeout (retried whole), catalog changes only, so the
  * table's writers wait for a few milliseconds of work once every lock is held. In order:
- * 1. lock what it changes: referencing tables and views first, the table itself last;
+ * 1. lock what it changes, the table first: the order its writers take locks in (a DELETE that
+ *    cascades locks the table, then the referencing one), so a writer and the swap do not wait
+ *    for each other; whatever waits, lock_timeout (shorter than deadlock_timeout) ends the
+ *    swap's attempt first and it is retried;
  * 2. the identity sequence of the new parent carries on from the old one;
  * 3. the old indexes take their historical names (a widened twin replaces a key without the
  *    partition key), the table becomes the historical partition by name, the new parent and its
@@ -31,7 +34,7 @@ export function swapStatements(inp: ConvertInputs, temp: PartitionRef, boundSql:
   const others = [...new Map([...t.incoming.map((f) => f.table), ...t.views.map((v) => v.ref)].map((r) => [`${r.schema}.${r.name}`, r])).values()];
   const identity = t.columns.filter((c) => c.identity !== '' && c.sequence);
   return [
-    lockTablesSql([...others, ref]),
+    lockTablesSql([ref, ...others]),
     ...identity.map((c) => carrySequenceSql(temp, c.name, c.sequence!)),
     ...renames(inp, history),
     ...(t.columns.find((c) => c.name === policy.range.column)?.notNull ? [] : [setNotNullSql(history, policy.range.column)]),

@@ -64,7 +64,7 @@ export function createIndexOnSql(index: string, t: PartitionRef, unique: boolean
   return `CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(index)} ON ${q(t)} USING ${tail}`;
 }
 
-/** The swap's first statement: every table it changes, the converted one last (its writers wait the least). */
+/** The swap's first statement: every table it changes, in the order given. */
 export function lockTablesSql(tables: readonly PartitionRef[]): string {
   return `LOCK TABLE ${tables.map(q).join(', ')} IN ACCESS EXCLUSIVE MODE`;
 }

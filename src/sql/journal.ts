@@ -138,6 +138,8 @@ export const parentAnalysisSql = (t: string): string => `SELECT policy,
  */
 export const convertFinishPendingSql = (t: string): string => `SELECT EXISTS (
   SELECT 1 FROM ${t} s
-   WHERE s.policy = $1 AND s.partition_schema = $2 AND s.partition_name = $3 AND s.action = 'convert' AND s.step = ${step('convert-swap')} AND s.status = 'done'
+   WHERE s.policy = $1 AND s.partition_schema = $2 AND s.partition_name = $3 AND s.action = 'convert' AND s.step = ${step('convert-swap')}
+     -- 'running': killed after its COMMIT, before the journal knew (the table is partitioned: it committed)
+     AND s.status IN ('done', 'running')
      AND NOT EXISTS (SELECT 1 FROM ${t} f WHERE f.policy = s.policy AND f.partition_schema = s.partition_schema AND f.partition_name = s.partition_name
                         AND f.action = 'convert' AND f.step = ${step('convert-finish')} AND f.status = 'done' AND f.id > s.id)) AS pending`;
