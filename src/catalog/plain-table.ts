@@ -37,8 +37,8 @@ export interface PlainTable {
   readonly functions: readonly string[];
   readonly publications: ReadonlyArray<{ readonly name: string; readonly viaRoot: boolean }>;
   readonly subscriptions: readonly string[];
-  readonly children: readonly string[];
-  readonly parents: readonly string[];
+  readonly children: readonly PartitionRef[];
+  readonly parents: readonly PartitionRef[];
   readonly statistics: readonly string[];
   /** The table convert builds next to it (its work name), when a conversion is under way. */
   readonly tempParent?: { readonly schema: string; readonly name: string; readonly partitioned: boolean; readonly comment: string | null; readonly partitions: readonly string[] };
@@ -152,7 +152,7 @@ interface Row {
   policies: Array<Omit<PlainPolicy, 'withCheck'> & { with_check: string | null }>;
   views: Array<{ schema: string; name: string; kind: string; def: string; options: string[] | null; can_manage: boolean }>;
   rules: string[]; functions: string[]; publications: Array<{ name: string; via_root: boolean }>; subscriptions: string[];
-  children: string[]; parents: string[]; statistics: string[];
+  children: Array<[string, string]>; parents: Array<[string, string]>; statistics: string[];
   temp_parent: { schema: string; name: string; partitioned: boolean; comment: string | null; partitions: string[] } | null;
   history_taken: boolean;
 }
@@ -175,11 +175,13 @@ export async function readPlainTable(client: pg.Client, t: PartitionRef, names: 
     policies: row.policies.map(({ with_check, ...p }) => ({ ...p, withCheck: with_check })),
     views: row.views.map((v) => ({ ref: { schema: v.schema, name: v.name }, kind: v.kind, def: v.def, options: v.options ?? [], canManage: v.can_manage })),
     rules: row.rules, functions: row.functions, publications: row.publications.map((p) => ({ name: p.name, viaRoot: p.via_root })),
-    subscriptions: row.subscriptions, children: row.children, parents: row.parents, statistics: row.statistics,
+    subscriptions: row.subscriptions, children: row.children.map(ref), parents: row.parents.map(ref), statistics: row.statistics,
     ...(row.temp_parent ? { tempParent: row.temp_parent } : {}),
     historyTaken: row.history_taken,
   };
 }
+
+const ref = ([schema, name]: [string, string]): PartitionRef => ({ schema, name });
 
 /** min/max of the key and whether it has NULLs (see keyStatsSql). */
 export async function readKeyStats(client: pg.Client, t: PartitionRef, column: string, uuid: boolean): Promise<KeyStats> {

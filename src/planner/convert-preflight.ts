@@ -45,8 +45,8 @@ function dependents(t: PlainTable, name: string): string[] {
   for (const v of t.views.filter((v) => v.kind === 'm')) out.push(`materialized view ${displayName(v.ref)} depends on ${name}: drop it and create it again after the conversion`);
   for (const v of t.views.filter((v) => v.kind === 'v' && !v.canManage)) out.push(`view ${displayName(v.ref)} depends on ${name} and this role cannot replace it: run convert as its owner`);
   for (const f of t.functions) out.push(`function ${f} refers to ${name} in a BEGIN ATOMIC body: it would keep pointing at the historical partition; drop it and create it again afterwards`);
-  if (t.parents.length > 0) out.push(`${name} inherits from ${t.parents.join(', ')}: a table in an inheritance tree cannot become partitioned`);
-  if (t.children.length > 0) out.push(`${t.children.join(', ')} inherit from ${name}: a table in an inheritance tree cannot become partitioned`);
+  if (t.parents.length > 0) out.push(`${name} inherits from ${t.parents.map(displayName).join(', ')}: a table in an inheritance tree cannot become partitioned`);
+  if (t.children.length > 0) out.push(`${t.children.map(displayName).join(', ')} ${t.children.length === 1 ? 'inherits' : 'inherit'} from ${name}: a table in an inheritance tree cannot become partitioned`);
   for (const s of t.subscriptions) out.push(`subscription ${s} replicates into ${name}: disable it (ALTER SUBSCRIPTION ${quoteIdent(s)} DISABLE) and convert the table on the publisher's side first`);
   for (const g of t.triggers.filter((g) => g.row && g.transition)) out.push(`row trigger ${g.name} on ${name} uses transition tables (REFERENCING), which partitions cannot have: make it a statement trigger first`);
   return out;

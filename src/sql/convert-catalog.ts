@@ -74,8 +74,10 @@ SELECT c.oid::int8 AS oid, c.relkind::text AS relkind, c.relpersistence::text AS
        (SELECT coalesce(json_agg(json_build_object('name', pb.pubname, 'via_root', pb.pubviaroot) ORDER BY pb.pubname), '[]')
           FROM pg_publication_rel pr JOIN pg_publication pb ON pb.oid = pr.prpubid WHERE pr.prrelid = c.oid) AS publications,
        (SELECT coalesce(json_agg(s.subname ORDER BY s.subname), '[]') FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid WHERE sr.srrelid = c.oid) AS subscriptions,
-       (SELECT coalesce(json_agg(i.inhrelid::regclass::text ORDER BY 1), '[]') FROM pg_inherits i WHERE i.inhparent = c.oid) AS children,
-       (SELECT coalesce(json_agg(i.inhparent::regclass::text ORDER BY 1), '[]') FROM pg_inherits i WHERE i.inhrelid = c.oid) AS parents,
+       (SELECT coalesce(json_agg(json_build_array(kn.nspname, k.relname) ORDER BY kn.nspname, k.relname), '[]')
+          FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid JOIN pg_namespace kn ON kn.oid = k.relnamespace WHERE i.inhparent = c.oid) AS children,
+       (SELECT coalesce(json_agg(json_build_array(kn.nspname, k.relname) ORDER BY kn.nspname, k.relname), '[]')
+          FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhparent JOIN pg_namespace kn ON kn.oid = k.relnamespace WHERE i.inhrelid = c.oid) AS parents,
        (SELECT coalesce(json_agg(s.stxname ORDER BY s.stxname), '[]') FROM pg_statistic_ext s WHERE s.stxrelid = c.oid) AS statistics,
        (SELECT json_build_object('schema', qn.nspname, 'name', q.relname, 'partitioned', q.relkind = 'p', 'comment', obj_description(q.oid, 'pg_class'),
                                  'partitions', (SELECT coalesce(json_agg(pc.relname ORDER BY pc.relname), '[]') FROM pg_inherits pi JOIN pg_class pc ON pc.oid = pi.inhrelid WHERE pi.inhparent = q.oid))
@@ -93,6 +95,7 @@ export function keyStatsSql(t: PartitionRef, column: string, uuid: boolean): str
   const table = quoteQualified(t.schema, t.name);
   // a UUIDv7's first 48 bits are its millisecond: the bound of that millisecond reads back as a key
   const shown = uuid ? `substr(${col}::text, 1, 13) || '-7000-8000-000000000000'` : `${col}::text`;
-  const end = (dir: string) => `(SELECT ${shown} FROM ${table} WHERE ${col} IS NOT NULL ORDER BY ${col} ${dir} LIMIT 1)`;
+  // the output is named k: ORDER BY "col" would otherwise sort by the text (an output column of that name wins)
+  const end = (dir: string) => `(SELECT ${shown} AS k FROM ${table} WHERE ${col} IS NOT NULL ORDER BY ${table}.${col} ${dir} LIMIT 1)`;
   return `SELECT ${end('ASC')} AS lo, ${end('DESC')} AS hi, EXISTS (SELECT 1 FROM ${table} WHERE ${col} IS NULL) AS nulls`;
 }

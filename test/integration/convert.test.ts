@@ -217,4 +217,67 @@ describe('partwarden convert', () => {
     const steps = await db.sql.query<{ step: string }>(`SELECT DISTINCT step FROM partwarden.journal WHERE partition_name = $1 AND action = 'convert' AND status IN ('done', 'running')`, [t]);
     expect(steps.rows.map((r) => r.step).sort()).toEqual([...STEPS].sort());
   });
+
+  it('refuses before anything changes, naming the object and what to do', async () => {
+    const setup = [
+      `CREATE TABLE public.rf (id bigserial PRIMARY KEY, ts timestamptz, v int)`,
+      `INSERT INTO public.rf (ts, v) SELECT now() - g * interval '1 hour', g FROM generate_series(1, 100) g`,
+      `INSERT INTO public.rf (ts, v) VALUES (NULL, 0)`,
+      `CREATE TABLE public.rf_ref (rf_id bigint REFERENCES public.rf (id))`,
+      `CREATE RULE rf_log AS ON DELETE TO public.rf DO ALSO NOTHING`,
+      `CREATE MATERIALIZED VIEW public.rf_mv AS SELECT count(*) FROM public.rf`,
+      `CREATE TABLE public.rf_child () INHERITS (public.rf)`,
+      `ALTER TABLE public.rf ADD CONSTRAINT rf_v_excl EXCLUDE USING btree (v WITH =)`,
+    ];
+    for (const q of setup) await db.sql.query(q);
+    const before = await db.sql.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`);
+    const constraints = async () => (await db.sql.query(`SELECT conname FROM pg_constraint WHERE conrelid = 'public.rf'::regclass ORDER BY 1`)).rows;
+    const declared = await constraints();
+    const cfg = writeProject(db.url, policy('rf'));
+    for (const extra of [['--dry-run'], []]) {
+      const r = await runCli(['convert', '--config', cfg, '--policy', 'rf', ...extra]);
+      expect(r.code).toBe(1);
+      const refusals = r.stderr.split('\n').filter((l) => l.startsWith('refused: '));
+      const text = refusals.join('\n');
+      expect(text).toMatch(/rows where ts IS NULL: .*SELECT count\(\*\) FROM "public"."rf" WHERE "ts" IS NULL/);
+      expect(text).toMatch(/foreign key rf_ref_rf_id_fkey on public\.rf_ref references public\.rf \(id\), which does not include ts: .*reference \(id, ts\)/);
+      expect(text).toMatch(/rule rf_log on public\.rf/);
+      expect(text).toMatch(/materialized view public\.rf_mv depends on public\.rf/);
+      expect(text).toMatch(/public\.rf_child inherits from public\.rf/);
+      expect(text).toMatch(/exclusion constraint rf_v_excl/);
+    }
+    // nothing changed
+    expect(await relkind('public.rf')).toBe('r');
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`)).rows[0].n).toBe(before.rows[0].n);
+    expect(await constraints()).toEqual(declared);
+  });
+
+  it('an integer key needs --cutoff (its growth rate is the DBA\'s to know); quoted names, serial ids and a replica identity index come along', async () => {
+    for (const q of [
+      `CREATE TABLE public."Order Events ✓" ("Id" serial PRIMARY KEY, "Seq No" bigint NOT NULL, body text)`,
+      `CREATE UNIQUE INDEX "Order Events ✓ replica" ON public."Order Events ✓" ("Id")`,
+      `ALTER TABLE public."Order Events ✓" REPLICA IDENTITY USING INDEX "Order Events ✓ replica"`,
+      `INSERT INTO public."Order Events ✓" ("Seq No", body) SELECT g, 'b' FROM generate_series(1, 4999) g`,
+    ]) await db.sql.query(q);
+    const cfg = writeProject(db.url, { 'oe.yaml': rangePolicy({ name: 'oe', table: 'public."Order Events ✓"', column: '"Seq No"', interval: 1000, premake: 2 }) });
+    const no = await runCli(['convert', '--config', cfg, '--policy', 'oe', '--dry-run']);
+    expect(no.code).toBe(1);
+    expect(no.stderr).toMatch(/refused: .*integer key: choose the cutoff.*largest now: 4999\), e\.g\. --cutoff 14000/);
+    const odd = await runCli(['convert', '--config', cfg, '--policy', 'oe', '--cutoff', '6500']);
+    expect(odd.stderr).toMatch(/--cutoff 6500 is not a boundary of the policy's partitions; the nearest are 6000 and 7000/);
+    const r = await runCli(['convert', '--config', cfg, '--policy', 'oe', '--cutoff', '6000']);
+    expect(r.stderr).not.toMatch(/refused|stopped/);
+    expect(r.code).toBe(0);
+    expect(await relkind('public."Order Events ✓"')).toBe('p');
+    const parts = await db.sql.query(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS b, c.relreplident::text AS ri FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public."Order Events ✓"'::regclass ORDER BY 2`);
+    expect(parts.rows[0]).toEqual({ relname: 'Order Events ✓_history', b: "FOR VALUES FROM ('0') TO ('6000')", ri: 'i' });
+    expect(parts.rows.slice(1).map((p) => p.b)).toEqual(["FOR VALUES FROM ('6000') TO ('7000')"]);
+    expect(parts.rows.every((p) => p.ri === 'i')).toBe(true);
+    // the serial's sequence goes with the new table, and keeps counting
+    expect((await db.sql.query(`SELECT pg_get_serial_sequence('public."Order Events ✓"', 'Id') AS s`)).rows[0].s).toBe('public."Order Events ✓_Id_seq"');
+    const plan = await runCli(['plan', '--config', cfg, '--output', 'json']);
+    expect((JSON.parse(plan.stdout) as { databases: Array<{ policies: Array<{ actions: unknown[] }> }> }).databases[0]!.policies[0]!.actions).toEqual([]);
+    const id = await db.sql.query(`INSERT INTO public."Order Events ✓" ("Seq No", body) VALUES (6001, 'new') RETURNING "Id"`);
+    expect(id.rows[0].Id).toBe(5000);
+  });
 });
