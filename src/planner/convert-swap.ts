@@ -4,7 +4,7 @@ import type { PartitionRef } from '../model/refs.js';
 import { attachSql, commentSql, dropConstraintSql } from '../sql/ddl.js';
 import {
   addForeignKeyNotValidSql, carrySequenceSql, constraintUsingIndexSql, createPolicySql, dropIdentitySql, dropIndexSql, dropTriggerSql, lockTablesSql,
-  publicationTableSql, renameIndexSql, renameTableSql, replaceViewSql, rowSecuritySql, sequenceOwnedBySql, setNotNullSql, triggerStateSql, clearCommentSql, replicaIdentityIndexSql,
+  publicationTableSql, renameIndexSql, renameTableSql, replaceViewSql, rowSecuritySql, sequenceOwnedBySql, setNotNullSql, triggerStateSql, clearCommentSql, replicaIdentityIndexSql, renameIdentitySequenceSql,
 } from '../sql/convert-ddl.js';
 import { BOUND_CHECK } from './convert-names.js';
 import { carriedIndexes, indexesToWiden, type ConvertInputs } from './convert-inputs.js';
@@ -40,6 +40,7 @@ export function swapStatements(inp: ConvertInputs, temp: PartitionRef, boundSql:
     ...(t.columns.find((c) => c.name === policy.range.column)?.notNull ? [] : [setNotNullSql(history, policy.range.column)]),
     ...identity.map((c) => dropIdentitySql(history, c.name)),
     attachSql(ref, history, boundSql),
+    ...identity.map((c) => renameIdentitySequenceSql(ref, c.name, c.sequence!.name)),
     dropConstraintSql(history, BOUND_CHECK),
     ...t.columns.filter((c) => c.identity === '' && c.sequence).map((c) => sequenceOwnedBySql(c.sequence!, ref, c.name)),
     t.comment !== null ? commentSql(ref, t.comment) : clearCommentSql(ref),

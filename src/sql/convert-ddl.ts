@@ -168,3 +168,11 @@ export function clearCommentSql(t: PartitionRef): string {
 export function replicaIdentityIndexSql(t: PartitionRef, index: string): string {
   return `ALTER TABLE ${q(t)} REPLICA IDENTITY USING INDEX ${quoteIdent(index)}`;
 }
+
+/**
+ * The new parent's identity sequence takes the old one's name (DROP IDENTITY dropped that one):
+ * its own name came from the work name, and only the server knows it, hence the DO block.
+ */
+export function renameIdentitySequenceSql(t: PartitionRef, column: string, to: string): string {
+  return `DO $partwarden$ BEGIN EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', pg_get_serial_sequence(${quoteLiteral(q(t))}, ${quoteLiteral(column)}), ${quoteLiteral(to)}); END $partwarden$`;
+}

@@ -118,6 +118,7 @@ describe('partwarden convert', () => {
     // identity carries on, the trigger fires, FKs both ways work, the view sees new rows
     const added = await db.sql.query<{ id: string; note: string }>(`INSERT INTO public.ev (ts, account) VALUES (now(), 1) RETURNING id, note`);
     expect(Number(added.rows[0]!.id)).toBeGreaterThan(maxId);
+    expect((await db.sql.query(`SELECT pg_get_serial_sequence('public.ev', 'id') AS s`)).rows[0].s).toBe('public.ev_id_seq');
     expect(added.rows[0]!.note).toBe('stamped');
     await db.sql.query(`INSERT INTO public.ev_notes (event_id, event_ts, body) SELECT id, ts, 'new' FROM public.ev WHERE id = $1`, [added.rows[0]!.id]);
     await expect(db.sql.query(`INSERT INTO public.ev_notes (event_id, event_ts, body) VALUES (-1, now(), 'orphan')`)).rejects.toThrow(/foreign key/);
