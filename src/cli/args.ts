@@ -16,6 +16,7 @@ export const COMMON_OPTIONS = {
   'allow-mass-removal': { type: 'boolean' },
   cutoff: { type: 'string' },
   'history-name': { type: 'string' },
+  undo: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,6 +34,7 @@ export type ParsedOptions = {
   'allow-mass-removal'?: boolean;
   cutoff?: string;
   'history-name'?: string;
+  undo?: boolean;
   help?: boolean;
 };
 

@@ -26,7 +26,7 @@ Usage:
   partwarden archive list [--config F] [--policy NAME] [--output text|json]
   partwarden restore  [--config F] --policy NAME --partition NAME [--as SCHEMA.TABLE] [--attach]
   partwarden import pg-partman [--config F] [--db NAME] [--table SCHEMA.TABLE]
-  partwarden convert  [--config F] --policy NAME [--dry-run] [--cutoff KEY] [--history-name NAME]
+  partwarden convert  [--config F] --policy NAME [--dry-run] [--cutoff KEY] [--history-name NAME] [--undo]
 
 The config file defaults to ./partwarden.yaml (or $PARTWARDEN_CONFIG).
 Exit codes: 0 ok, 1 invalid config / error / work left undone, 2 violations (status).`;

@@ -244,4 +244,5 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   'convert-validate': eachRetried('convert-validate'),
   'convert-swap': oneTransaction('convert-swap'),
   'convert-finish': eachRetried('convert-finish'),
+  'convert-undo': eachRetried('convert-undo'),
 };

@@ -24,7 +24,8 @@ export type StepName =
   | 'convert-check' // ADD CONSTRAINT ... CHECK (key < cutoff) NOT VALID on the old table (brief lock, no scan)
   | 'convert-validate' // VALIDATE CONSTRAINT (scans the old table while writes go on)
   | 'convert-swap' // rename, ATTACH as the historical partition (no scan), carry everything over: one short transaction
-  | 'convert-finish'; // VALIDATE the re-pointed foreign keys, ANALYZE the new parent (writes go on)
+  | 'convert-finish' // VALIDATE the re-pointed foreign keys, ANALYZE the new parent (writes go on)
+  | 'convert-undo'; // convert --undo before the swap: the work objects go (the new parent only if it holds no row), the table is as it was
 
 export interface Step {
   readonly name: StepName;
@@ -64,6 +65,7 @@ export const steps = {
   convertValidate: (sql: string) => make('convert-validate', [sql]),
   convertSwap: (sql: readonly string[]) => make('convert-swap', sql, true),
   convertFinish: (sql: readonly string[]) => make('convert-finish', sql),
+  convertUndo: (sql: readonly string[]) => make('convert-undo', sql, false, true),
 };
 
 /** An action's program and the statements `plan` prints for it (all steps' `sql`, in order). */

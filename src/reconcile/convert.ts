@@ -10,6 +10,7 @@ import { steps as make, type Step } from '../model/steps.js';
 import type { Action } from '../planner/actions.js';
 import { convertNames, type ConvertNames } from '../planner/convert-names.js';
 import { planConvert, type ConvertPlan } from '../planner/convert-plan.js';
+import { planUndo } from '../planner/convert-undo.js';
 import { keyTypeOf, type KeyType } from '../planner/keys.js';
 import { analyzeSql, validateConstraintSql } from '../sql/ddl.js';
 import { encodedKeyType } from './check-table.js';
@@ -22,12 +23,14 @@ export interface ConvertRequest {
   readonly dryRun: boolean;
   readonly cutoff?: string;
   readonly historyName?: string;
+  /** --undo: take back a conversion that has not swapped yet. */
+  readonly undo?: boolean;
   readonly log: Logger;
 }
 
 export interface ConvertReport {
-  /** 'planned' (dry run), 'converted', 'already' (partitioned, nothing left), 'refused', 'failed'. */
-  readonly status: 'planned' | 'converted' | 'already' | 'refused' | 'failed';
+  /** 'planned' (dry run), 'converted', 'undone', 'already' (nothing left to do), 'refused', 'failed'. */
+  readonly status: 'planned' | 'converted' | 'undone' | 'already' | 'refused' | 'failed';
   readonly plan?: ConvertPlan;
   readonly outcomes: readonly ActionOutcome[];
   readonly error?: string;
@@ -57,9 +60,9 @@ export async function convert(req: ConvertRequest): Promise<ConvertReport> {
       if (!table) return { status: 'refused', plan: refused(`table ${displayName(req.policy.table)} does not exist`), outcomes };
       const next = await nextStep(client, req, journal, table, names, () => (stats ??= readStats(client, req.policy, table)));
       if (next.plan?.refusals.length) return { status: 'refused', plan: next.plan, outcomes };
-      if (req.dryRun) return { status: next.plan ? 'planned' : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
+      if (req.dryRun) return { status: next.plan?.steps.length ? 'planned' : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
       const step = next.step;
-      if (!step) return { status: outcomes.length > 0 ? 'converted' : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
+      if (!step) return { status: outcomes.length > 0 ? (req.undo ? 'undone' : 'converted') : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
       log.info({ step: step.name, statements: step.sql.length }, `convert ${displayName(req.policy.table)}: ${step.name}`);
       const outcome = await executeAction(
         { client, db, journal, runId: newId(), parent: req.policy.table, log, database: db.name, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs } },
@@ -81,6 +84,10 @@ async function nextStep(
   client: pg.Client, req: ConvertRequest, journal: Journal, table: PlainTable, names: ConvertNames, stats: () => Promise<KeyStats>,
 ): Promise<{ plan?: ConvertPlan; step?: Step }> {
   const { policy } = req;
+  if (req.undo) {
+    const plan = planUndo(policy.table, table, names);
+    return { plan, ...(plan.steps[0] ? { step: plan.steps[0] } : {}) };
+  }
   if (table.relkind === 'p') {
     if (!(await journal.convertFinishPending(client, policy.name, policy.table))) return {};
     const finish = make.convertFinish([...table.incoming.filter((f) => !f.validated).map((f) => validateConstraintSql(f.table, f.name)), analyzeSql([policy.table])]);

@@ -176,3 +176,8 @@ export function replicaIdentityIndexSql(t: PartitionRef, index: string): string 
 export function renameIdentitySequenceSql(t: PartitionRef, column: string, to: string): string {
   return `DO $partwarden$ BEGIN EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', pg_get_serial_sequence(${quoteLiteral(q(t))}, ${quoteLiteral(column)}), ${quoteLiteral(to)}); END $partwarden$`;
 }
+
+/** DROP TABLE of convert's new parent (and its partitions), in the same statement as the proof that it holds no row. */
+export function dropEmptyTableSql(t: PartitionRef): string {
+  return `DO $partwarden$ BEGIN IF EXISTS (SELECT 1 FROM ${q(t)}) THEN RAISE EXCEPTION '% holds rows; not dropping it', ${quoteLiteral(q(t))}; END IF; DROP TABLE ${q(t)}; END $partwarden$`;
+}

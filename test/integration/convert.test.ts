@@ -281,4 +281,29 @@ describe('partwarden convert', () => {
     const id = await db.sql.query(`INSERT INTO public."Order Events ✓" ("Seq No", body) VALUES (6001, 'new') RETURNING "Id"`);
     expect(id.rows[0].Id).toBe(5000);
   });
+
+  it('--undo before the swap: the table is exactly as it was; after the swap it says what to do instead', async () => {
+    await productionTable('ud', 2000);
+    const shape = async () => (await db.sql.query(`SELECT (SELECT array_agg(conname ORDER BY conname) FROM pg_constraint WHERE conrelid = 'public.ud'::regclass) AS cons,
+      (SELECT array_agg(relname ORDER BY relname) FROM pg_class WHERE relname LIKE 'ud%') AS rels`)).rows[0];
+    const before = { rows: await fingerprint('ud'), shape: await shape() };
+    const cfg = writeProject(db.url, policy('ud'));
+    const killed = await runCli(['convert', '--config', cfg, '--policy', 'ud'], { PARTWARDEN_FAILPOINT: 'after:convert-validate' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect((await shape()).rels).toContain('ud_pw_new');
+    const dry = await runCli(['convert', '--config', cfg, '--policy', 'ud', '--undo', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('ALTER TABLE "public"."ud" DROP CONSTRAINT IF EXISTS "partwarden_convert_bound";');
+    const undo = await runCli(['convert', '--config', cfg, '--policy', 'ud', '--undo']);
+    expect(undo.stderr).not.toMatch(/refused|stopped/);
+    expect(undo.code).toBe(0);
+    expect(undo.stdout).toMatch(/undone: public\.ud is the plain table it was/);
+    expect({ rows: await fingerprint('ud'), shape: await shape() }).toEqual(before);
+    expect((await runCli(['convert', '--config', cfg, '--policy', 'ud', '--undo'])).stdout).toMatch(/no conversion under way; nothing to undo/);
+    // converted for real: --undo refuses and names the way back
+    expect((await runCli(['convert', '--config', cfg, '--policy', 'ud'])).code).toBe(0);
+    const late = await runCli(['convert', '--config', cfg, '--policy', 'ud', '--undo']);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/refused: public\.ud was converted already/);
+  });
 });
