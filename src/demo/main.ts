@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { planCommand } from '../cli/plan.js';
+import { convertCommand } from '../cli/convert.js';
 import { runCommand } from '../cli/run.js';
 import type { CommandIO } from '../cli/io.js';
 import { createLogger } from '../log.js';
@@ -73,6 +74,9 @@ async function main(): Promise<void> {
       log: createLogger(),
       now: () => Date.now(),
     };
+    say('== partwarden convert --policy audit-log (a plain table becomes partitioned, online, no row copied) ==');
+    await convertCommand(['--config', configFile, '--policy', 'audit-log'], io);
+    say('');
     say('== partwarden plan (what it is about to do) ==');
     await planCommand(['--config', configFile], io);
     say('');

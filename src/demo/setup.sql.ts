@@ -33,4 +33,11 @@ export const DEMO_SETUP: readonly string[] = [
   `CREATE TABLE "Analytics"."Page Views default" PARTITION OF "Analytics"."Page Views" DEFAULT`,
   // rows for this month and the next sit in DEFAULT: partwarden moves them when it creates those months
   `INSERT INTO "Analytics"."Page Views" SELECT (date_trunc('month', now() AT TIME ZONE 'Europe/Paris') + (g % 50) * interval '1 day')::date, '/page/' || (g % 20), g FROM generate_series(1, 2000) g`,
+
+  // a plain table that grew for weeks: the demo converts it online (partwarden convert) before the daemon starts
+  `CREATE TABLE public.audit_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, logged_at timestamptz NOT NULL DEFAULT now(), actor text NOT NULL, action text NOT NULL)`,
+  `CREATE INDEX audit_log_logged_at_idx ON public.audit_log (logged_at)`,
+  `CREATE VIEW public.audit_log_today AS SELECT id, logged_at, actor, action FROM public.audit_log WHERE logged_at >= date_trunc('day', now())`,
+  `COMMENT ON TABLE public.audit_log IS 'who did what, and when'`,
+  `INSERT INTO public.audit_log (logged_at, actor, action) SELECT now() - g * interval '1 minute', 'user' || (g % 17), 'login' FROM generate_series(1, 20000) g`,
 ];

@@ -55,21 +55,24 @@ export async function convert(req: ConvertRequest): Promise<ConvertReport> {
   try {
     if (!req.dryRun) await journal.ensure(client);
     let stats: Promise<KeyStats> | undefined;
+    // the report shows the plan as it was when this run began (later ones are what remains of it)
+    let first: ConvertPlan | undefined;
     for (let n = 0; n < MAX_STEPS; n++) {
       const table = await readPlainTable(client, req.policy.table, names);
       if (!table) return { status: 'refused', plan: refused(`table ${displayName(req.policy.table)} does not exist`), outcomes };
       const next = await nextStep(client, req, journal, table, names, () => (stats ??= readStats(client, req.policy, table)));
       if (next.plan?.refusals.length) return { status: 'refused', plan: next.plan, outcomes };
+      first ??= next.plan;
       if (req.dryRun) return { status: next.plan?.steps.length ? 'planned' : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
       const step = next.step;
-      if (!step) return { status: outcomes.length > 0 ? (req.undo ? 'undone' : 'converted') : 'already', ...(next.plan ? { plan: next.plan } : {}), outcomes };
+      if (!step) return { status: outcomes.length > 0 ? (req.undo ? 'undone' : 'converted') : 'already', ...(first ? { plan: first } : {}), outcomes };
       log.info({ step: step.name, statements: step.sql.length }, `convert ${displayName(req.policy.table)}: ${step.name}`);
       const outcome = await executeAction(
         { client, db, journal, runId: newId(), parent: req.policy.table, log, database: db.name, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs } },
         actionOf(req.policy, step, next.plan?.boundSql ?? ''),
       );
       outcomes.push(outcome);
-      if (outcome.status !== 'done') return { status: 'failed', ...(next.plan ? { plan: next.plan } : {}), outcomes, ...(outcome.error ? { error: outcome.error } : {}) };
+      if (outcome.status !== 'done') return { status: 'failed', ...(first ? { plan: first } : {}), outcomes, ...(outcome.error ? { error: outcome.error } : {}) };
     }
     return { status: 'failed', outcomes, error: `the conversion did not settle after ${MAX_STEPS} steps` };
   } finally {
