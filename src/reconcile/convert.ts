@@ -15,6 +15,7 @@ import { keyTypeOf, type KeyType } from '../planner/keys.js';
 import { analyzeSql, validateConstraintSql } from '../sql/ddl.js';
 import { encodedKeyType } from './check-table.js';
 import { readClock } from './db-clock.js';
+import { withIndexProgress } from './convert-progress.js';
 
 export interface ConvertRequest {
   readonly config: Config;
@@ -46,13 +47,18 @@ const MAX_STEPS = 12;
  */
 export async function convert(req: ConvertRequest): Promise<ConvertReport> {
   const db = req.config.databases.get(req.policy.database)!;
-  const client = await connect(db, 'partwarden-convert');
+  // statement_timeout off: an index build or a validating scan of a big table takes as long as it takes
+  // (lock waits are still bounded by lock_timeout)
+  const client = await connect({ ...db, statementTimeoutMs: 0 }, 'partwarden-convert');
   const log = req.log.child({ database: db.name, policy: req.policy.name });
   client.on('notice', (n) => log.debug({ severity: n.severity, notice: n.message }, 'server notice'));
   const journal = new Journal(req.config.stateSchema);
   const names = convertNames(req.policy.table.name, req.historyName);
   const outcomes: ActionOutcome[] = [];
   try {
+    // one convert of a table at a time (a second one would race this one's renames)
+    const locked = (await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext('partwarden convert ' || $1)) AS ok`, [`${req.policy.table.schema}.${req.policy.table.name}`])).rows[0]!.ok;
+    if (!locked) return { status: 'refused', plan: refused(`another partwarden convert of ${displayName(req.policy.table)} is running; wait for it (or stop it: the next convert resumes its work)`), outcomes };
     if (!req.dryRun) await journal.ensure(client);
     let stats: Promise<KeyStats> | undefined;
     // the report shows the plan as it was when this run began (later ones are what remains of it)
@@ -67,10 +73,11 @@ export async function convert(req: ConvertRequest): Promise<ConvertReport> {
       const step = next.step;
       if (!step) return { status: outcomes.length > 0 ? (req.undo ? 'undone' : 'converted') : 'already', ...(first ? { plan: first } : {}), outcomes };
       log.info({ step: step.name, statements: step.sql.length }, `convert ${displayName(req.policy.table)}: ${step.name}`);
-      const outcome = await executeAction(
+      const run = () => executeAction(
         { client, db, journal, runId: newId(), parent: req.policy.table, log, database: db.name, retry: { attempts: db.lockRetries, baseDelayMs: db.retryDelayMs } },
         actionOf(req.policy, step, next.plan?.boundSql ?? ''),
       );
+      const outcome = step.name === 'convert-index' ? await withIndexProgress(db, client, log, run) : await run();
       outcomes.push(outcome);
       if (outcome.status !== 'done') return { status: 'failed', ...(first ? { plan: first } : {}), outcomes, ...(outcome.error ? { error: outcome.error } : {}) };
     }
