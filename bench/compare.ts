@@ -19,14 +19,13 @@
  * Prints tables, writes bench/results/<date>.json and the chart docs/bench-compare.svg (other
  * sizes and --quick: bench/results/<date>-<N>-tables.{json,svg}).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { load, type Loaded } from '../src/config/load.js';
-import { freePort } from '../src/dev/embedded-pg.js';
-import { startRawPostgres } from '../src/dev/raw-postgres.js';
+import { BENCH_PASSWORD, PARTMAN_BIN, startPartmanServer } from './partman-server.js';
 import { silentLogger } from '../src/log.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { dailyPolicies } from './fixtures.js';
@@ -44,12 +43,10 @@ for (const part of PARTS) if (!['reconcile', 'gentleness', 'archive'].includes(p
 const PACE = process.env.PACE ?? '20ms';
 const TABLES = Number(process.env.TABLES ?? (QUICK ? 100 : 1000));
 const RUNS = Math.max(5, Number(process.env.RUNS ?? 5));
-const BIN = process.env.PG_PARTMAN_BIN ?? '/usr/lib/postgresql/15/bin';
 const RATE = Number(process.env.RATE ?? 200);
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? (QUICK ? 15 : 60));
 const ARCHIVE_MB = Number(process.env.ARCHIVE_MB ?? (QUICK ? 256 : 1024));
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PASSWORD = 'partwarden-bench';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -68,27 +65,10 @@ function project(url: string, premake: number, keep?: string, actionPause?: stri
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(path.join(BIN, 'postgres'))) throw new Error(`no PostgreSQL server in ${BIN}: apt-get install postgresql-15 postgresql-15-partman (or set PG_PARTMAN_BIN)`);
-  const port = await freePort();
-  const dataDir = path.join(os.tmpdir(), `pw-compare-pg-${port}`);
-  const server = await startRawPostgres({
-    binDir: BIN, dataDir, port, password: PASSWORD, log: process.env.BENCH_PG_LOG ? (l) => process.stderr.write(l) : () => undefined,
-    // maintenance of 1,000 tables in one transaction (run_maintenance) needs room in the lock table
-    flags: ['-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1', '-c', 'max_locks_per_transaction=1024', '-c', 'shared_buffers=256MB', ...(process.env.BENCH_PG_LOG ? ['-c', `log_min_duration_statement=${process.env.BENCH_PG_LOG}`] : [])],
-  });
-  const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/bench`;
+  // maintenance of 1,000 tables in one transaction (run_maintenance) needs room in the lock table
+  const server = await startPartmanServer(['-c', 'max_locks_per_transaction=1024']);
+  const { url, port, sql, version, partmanVersion } = server;
   try {
-    const admin = new pg.Client(`postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`);
-    await admin.connect();
-    await admin.query('CREATE DATABASE bench');
-    await admin.end();
-    const sql = new pg.Client(url);
-    await sql.connect();
-    await sql.query("SET TimeZone = 'UTC'");
-    const version = (await sql.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
-    await sql.query('CREATE SCHEMA partman');
-    await sql.query('CREATE EXTENSION pg_partman SCHEMA partman');
-    const partmanVersion = (await sql.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'pg_partman'")).rows[0]!.v;
     await sql.query('CREATE SCHEMA pm');
     await sql.query('CREATE SCHEMA pw');
 
@@ -205,7 +185,7 @@ async function main(): Promise<void> {
     const sampler = new pg.Client(url);
     await sampler.connect();
     const load = (schema: string, during?: () => Promise<unknown>) =>
-      insertLoad({ pgbench: path.join(BIN, 'pgbench'), port, password: PASSWORD, database: 'bench', schema, tables: TABLES, rate: RATE, seconds: LOAD_SECONDS }, sampler, during);
+      insertLoad({ pgbench: path.join(PARTMAN_BIN, 'pgbench'), port, password: BENCH_PASSWORD, database: 'bench', schema, tables: TABLES, rate: RATE, seconds: LOAD_SECONDS }, sampler, during);
     gentleness.baseline = await load('pw');
     gentleness.partwarden = await load('pw', () => pw(more, TABLES));
     await dropNewest('pw');
@@ -219,7 +199,6 @@ async function main(): Promise<void> {
     await sql.query(`UPDATE partman.part_config SET premake = premake - 1`);
     await sampler.end();
     }
-    await sql.end();
 
     let archive: ArchiveBenchResult | undefined;
     if (PARTS.has('archive')) {

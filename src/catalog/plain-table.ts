@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PartitionRef } from '../model/refs.js';
 import { keyStatsSql, PLAIN_TABLE_SQL } from '../sql/convert-catalog.js';
+import type { PolicyDef } from '../sql/convert-ddl.js';
 import { toGrants, type RawGrant } from './read-tables.js';
 import type { AclGrant } from './types.js';
 
@@ -44,6 +45,8 @@ export interface PlainTable {
   readonly tempParent?: { readonly schema: string; readonly name: string; readonly partitioned: boolean; readonly comment: string | null; readonly partitions: readonly string[] };
   /** A relation already has the historical partition's name. */
   readonly historyTaken: boolean;
+  /** A partitioned table's partitions (a converted table: the historical one among them). */
+  readonly partitions: ReadonlyArray<{ readonly name: string; readonly bound: string; readonly comment: string | null; readonly indexes: readonly string[] }>;
 }
 
 export interface PlainColumn {
@@ -114,14 +117,8 @@ export interface PlainTrigger {
   readonly enabled: string;
 }
 
-export interface PlainPolicy {
-  readonly name: string;
-  readonly permissive: string;
-  readonly cmd: string;
-  readonly roles: readonly string[];
-  readonly qual: string | null;
-  readonly withCheck: string | null;
-}
+/** A row level security policy as pg_policies shows it (the swap recreates it on the new table). */
+export type PlainPolicy = PolicyDef;
 
 export interface DependentView {
   readonly ref: PartitionRef;
@@ -155,6 +152,7 @@ interface Row {
   children: Array<[string, string]>; parents: Array<[string, string]>; statistics: string[];
   temp_parent: { schema: string; name: string; partitioned: boolean; comment: string | null; partitions: string[] } | null;
   history_taken: boolean;
+  partitions: PlainTable['partitions'];
 }
 
 /** The table `t` and what depends on it; undefined when it does not exist. `names`: convert's work name for the new parent, the historical partition's name. */
@@ -178,6 +176,7 @@ export async function readPlainTable(client: pg.Client, t: PartitionRef, names: 
     subscriptions: row.subscriptions, children: row.children.map(ref), parents: row.parents.map(ref), statistics: row.statistics,
     ...(row.temp_parent ? { tempParent: row.temp_parent } : {}),
     historyTaken: row.history_taken,
+    partitions: row.partitions,
   };
 }
 

@@ -245,4 +245,5 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   'convert-swap': oneTransaction('convert-swap'),
   'convert-finish': eachRetried('convert-finish'),
   'convert-undo': eachRetried('convert-undo'),
+  'convert-unswap': oneTransaction('convert-unswap'),
 };

@@ -25,7 +25,8 @@ export type StepName =
   | 'convert-validate' // VALIDATE CONSTRAINT (scans the old table while writes go on)
   | 'convert-swap' // rename, ATTACH as the historical partition (no scan), carry everything over: one short transaction
   | 'convert-finish' // VALIDATE the re-pointed foreign keys, ANALYZE the new parent (writes go on)
-  | 'convert-undo'; // convert --undo before the swap: the work objects go (the new parent only if it holds no row), the table is as it was
+  | 'convert-undo' // convert --undo before the swap: the work objects go (the new parent only if it holds no row), the table is as it was
+  | 'convert-unswap'; // convert --undo after the swap: the historical partition, with the rows written since, is the plain table again: one transaction
 
 export interface Step {
   readonly name: StepName;
@@ -66,6 +67,7 @@ export const steps = {
   convertSwap: (sql: readonly string[]) => make('convert-swap', sql, true),
   convertFinish: (sql: readonly string[]) => make('convert-finish', sql),
   convertUndo: (sql: readonly string[]) => make('convert-undo', sql, false, true),
+  convertUnswap: (sql: readonly string[]) => make('convert-unswap', sql, true, true),
 };
 
 /** An action's program and the statements `plan` prints for it (all steps' `sql`, in order). */

@@ -12,6 +12,14 @@ export const BOUND_CHECK = 'partwarden_convert_bound';
 /** What the new parent's comment says while it is being built (the bound the old table will get). */
 export const PARENT_MARKER = 'partwarden convert: the historical partition goes ';
 
+/** What the historical partition's comment says after the swap: the record `convert --undo` needs. */
+export const UNDO_MARKER = 'partwarden convert: the old table; undo record ';
+
+/** The unique keys the conversion widened (to build them back), as the undo record keeps them. */
+export interface UndoRecord {
+  readonly widened: ReadonlyArray<{ readonly index: string; readonly constraint: string | null; readonly primary: boolean; readonly columns: readonly string[]; readonly deferrable: boolean; readonly deferred: boolean }>;
+}
+
 /** `base` + `suffix` within 63 bytes: `base` shortened on a character boundary, with a hash of it. */
 export function fitName(base: string, suffix: string): string {
   const full = base + suffix;
@@ -33,6 +41,10 @@ export interface ConvertNames {
   parentIndex(index: string): string;
   /** An old index's name once its table is the historical partition. */
   historyIndex(index: string): string;
+  /** convert --undo: a widened key's narrow original, built again on the old table. */
+  narrow(index: string): string;
+  /** convert --undo: the partitioned table while it is taken apart. */
+  oldParent: string;
 }
 
 export function convertNames(table: string, history?: string): ConvertNames {
@@ -43,5 +55,7 @@ export function convertNames(table: string, history?: string): ConvertNames {
     widened: (index) => fitName(index, '_pw_wide'),
     parentIndex: (index) => fitName(index, '_pw_new'),
     historyIndex: (index) => (index.startsWith(`${table}_`) ? fitName(h, index.slice(table.length)) : fitName(`${h}_${index}`, '')),
+    narrow: (index) => fitName(index, '_pw_narrow'),
+    oldParent: fitName(table, '_pw_old'),
   };
 }

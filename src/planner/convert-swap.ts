@@ -6,7 +6,7 @@ import {
   addForeignKeyNotValidSql, carrySequenceSql, constraintUsingIndexSql, createPolicySql, dropIdentitySql, dropIndexSql, dropTriggerSql, lockTablesSql,
   publicationTableSql, renameIndexSql, renameTableSql, replaceViewSql, rowSecuritySql, sequenceOwnedBySql, setNotNullSql, triggerStateSql, clearCommentSql, replicaIdentityIndexSql, renameIdentitySequenceSql,
 } from '../sql/convert-ddl.js';
-import { BOUND_CHECK } from './convert-names.js';
+import { BOUND_CHECK, UNDO_MARKER, type UndoRecord } from './convert-names.js';
 import { carriedIndexes, indexesToWiden, type ConvertInputs } from './convert-inputs.js';
 import { dressStatements } from './dress.js';
 
@@ -44,6 +44,7 @@ export function swapStatements(inp: ConvertInputs, temp: PartitionRef, boundSql:
     dropConstraintSql(history, BOUND_CHECK),
     ...t.columns.filter((c) => c.identity === '' && c.sequence).map((c) => sequenceOwnedBySql(c.sequence!, ref, c.name)),
     t.comment !== null ? commentSql(ref, t.comment) : clearCommentSql(ref),
+    commentSql(history, UNDO_MARKER + JSON.stringify(undoRecord(inp))),
     ...dress(t, ref, [ref, ...premade], history, inp),
     ...rowSecurity(t, ref),
     ...t.triggers.flatMap((g) => [dropTriggerSql(history, g.name), g.def, ...optional(triggerStateSql(ref, g.name, g.enabled))]),
@@ -102,4 +103,13 @@ function rowSecurity(t: PlainTable, ref: PartitionRef): string[] {
     ...(t.rlsForced ? [rowSecuritySql(ref, true)] : []),
     ...t.policies.map((p) => createPolicySql(ref, p)),
   ];
+}
+
+/** What convert --undo cannot read from the catalog afterwards: the unique keys before widening. */
+function undoRecord(inp: ConvertInputs): UndoRecord {
+  return {
+    widened: indexesToWiden(inp.table, inp.policy.range.column).filter((x) => x.valid).map((x) => ({
+      index: x.name, constraint: x.constraint, primary: x.primary, columns: x.columns as string[], deferrable: x.deferrable, deferred: x.deferred,
+    })),
+  };
 }

@@ -95,7 +95,8 @@ async function nextStep(
 ): Promise<{ plan?: ConvertPlan; step?: Step }> {
   const { policy } = req;
   if (req.undo) {
-    const plan = planUndo(policy.table, table, names);
+    const key = keyTypeFor(policy, table);
+    const plan = planUndo(policy.table, table, names, 'keyType' in key ? { column: policy.range.column, type: key.keyType } : undefined);
     return { plan, ...(plan.steps[0] ? { step: plan.steps[0] } : {}) };
   }
   if (table.relkind === 'p') {

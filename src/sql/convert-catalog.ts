@@ -82,7 +82,12 @@ SELECT c.oid::int8 AS oid, c.relkind::text AS relkind, c.relpersistence::text AS
        (SELECT json_build_object('schema', qn.nspname, 'name', q.relname, 'partitioned', q.relkind = 'p', 'comment', obj_description(q.oid, 'pg_class'),
                                  'partitions', (SELECT coalesce(json_agg(pc.relname ORDER BY pc.relname), '[]') FROM pg_inherits pi JOIN pg_class pc ON pc.oid = pi.inhrelid WHERE pi.inhparent = q.oid))
           FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1 AND q.relname = $3) AS temp_parent,
-       EXISTS (SELECT 1 FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1 AND q.relname = $4) AS history_taken
+       EXISTS (SELECT 1 FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1 AND q.relname = $4) AS history_taken,
+       -- once converted: its partitions (the historical one carries the undo record in its comment)
+       (SELECT coalesce(json_agg(json_build_object('name', pc.relname, 'bound', pg_get_expr(pc.relpartbound, pc.oid), 'comment', obj_description(pc.oid, 'pg_class'),
+                 'indexes', (SELECT coalesce(json_agg(xc.relname ORDER BY xc.relname), '[]') FROM pg_index x JOIN pg_class xc ON xc.oid = x.indexrelid WHERE x.indrelid = pc.oid AND x.indisvalid))
+                 ORDER BY pc.relname), '[]')
+          FROM pg_inherits pi JOIN pg_class pc ON pc.oid = pi.inhrelid WHERE pi.inhparent = c.oid AND c.relkind = 'p') AS partitions
 FROM t c`;
 
 /**

@@ -181,3 +181,23 @@ export function renameIdentitySequenceSql(t: PartitionRef, column: string, to: s
 export function dropEmptyTableSql(t: PartitionRef): string {
   return `DO $partwarden$ BEGIN IF EXISTS (SELECT 1 FROM ${q(t)}) THEN RAISE EXCEPTION '% holds rows; not dropping it', ${quoteLiteral(q(t))}; END IF; DROP TABLE ${q(t)}; END $partwarden$`;
 }
+
+export function renameSequenceSql(sequence: PartitionRef, to: string): string {
+  return `ALTER SEQUENCE ${q(sequence)} RENAME TO ${quoteIdent(to)}`;
+}
+
+/** An identity column again (convert --undo), on a sequence of the given name. */
+export function addIdentitySql(t: PartitionRef, column: string, always: boolean, sequence: PartitionRef): string {
+  return `ALTER TABLE ${q(t)} ALTER COLUMN ${quoteIdent(column)} ADD GENERATED ${always ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY (SEQUENCE NAME ${q(sequence)})`;
+}
+
+/** Every row of `from` into `to`, identity values as they are. */
+export function copyRowsSql(from: PartitionRef, to: PartitionRef, columns: readonly string[]): string {
+  return `INSERT INTO ${q(to)} (${cols(columns)}) OVERRIDING SYSTEM VALUE SELECT ${cols(columns)} FROM ${q(from)}`;
+}
+
+/** Raises unless `to` holds as many rows outside `[bounds]` as `from` holds: the proof before `from` is dropped. */
+export function rowsArrivedSql(from: PartitionRef, to: PartitionRef, inBounds: string): string {
+  return `DO $partwarden$ BEGIN IF (SELECT count(*) FROM ${q(from)}) <> (SELECT count(*) FROM ${q(to)} WHERE NOT (${inBounds})) ` +
+    `THEN RAISE EXCEPTION 'not every row of % reached %; nothing is changed', ${quoteLiteral(q(from))}, ${quoteLiteral(q(to))}; END IF; END $partwarden$`;
+}

@@ -282,7 +282,7 @@ describe('partwarden convert', () => {
     expect(id.rows[0].Id).toBe(5000);
   });
 
-  it('--undo before the swap: the table is exactly as it was; after the swap it says what to do instead', async () => {
+  it('--undo before the swap: the table is exactly as it was', async () => {
     await productionTable('ud', 2000);
     const shape = async () => (await db.sql.query(`SELECT (SELECT array_agg(conname ORDER BY conname) FROM pg_constraint WHERE conrelid = 'public.ud'::regclass) AS cons,
       (SELECT array_agg(relname ORDER BY relname) FROM pg_class WHERE relname LIKE 'ud%') AS rels`)).rows[0];
@@ -300,10 +300,48 @@ describe('partwarden convert', () => {
     expect(undo.stdout).toMatch(/undone: public\.ud is the plain table it was/);
     expect({ rows: await fingerprint('ud'), shape: await shape() }).toEqual(before);
     expect((await runCli(['convert', '--config', cfg, '--policy', 'ud', '--undo'])).stdout).toMatch(/no conversion under way; nothing to undo/);
-    // converted for real: --undo refuses and names the way back
-    expect((await runCli(['convert', '--config', cfg, '--policy', 'ud'])).code).toBe(0);
-    const late = await runCli(['convert', '--config', cfg, '--policy', 'ud', '--undo']);
-    expect(late.code).toBe(1);
-    expect(late.stderr).toMatch(/refused: public\.ud was converted already/);
+  });
+
+  it('--undo after the swap: the old table is the plain table again, with every row written since, its keys, identity, FKs, views and triggers', async () => {
+    await productionTable('uw', 3000);
+    const cfg = writeProject(db.url, policy('uw'));
+    expect((await runCli(['convert', '--config', cfg, '--policy', 'uw'])).code).toBe(0);
+    // rows written after the swap: one in the historical partition, one in a new partition beyond the cutoff
+    const cutoff = (await db.sql.query(`SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO [(]''([^'']+)'''))[1] AS t FROM pg_class c WHERE c.relname = 'uw_history'`)).rows[0].t as string;
+    await db.sql.query(`INSERT INTO public.uw (ts, account, note) VALUES (now(), 2, 'after'), ($1::timestamptz + interval '1 hour', 3, 'beyond')`, [cutoff]);
+    await db.sql.query(`INSERT INTO public.uw_notes (event_id, event_ts, body) SELECT id, ts, 'on a new row' FROM public.uw WHERE note = 'beyond'`);
+    const before = await fingerprint('uw');
+    const maxId = Number((await db.sql.query(`SELECT max(id) AS m FROM public.uw`)).rows[0].m);
+    const dry = await runCli(['convert', '--config', cfg, '--policy', 'uw', '--undo', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('CREATE UNIQUE INDEX CONCURRENTLY "uw_pkey_pw_narrow" ON "public"."uw_history" USING btree ("id");');
+    // killed inside the undo's transaction: still the partitioned table, every row there; the next --undo finishes
+    const killed = await runCli(['convert', '--config', cfg, '--policy', 'uw', '--undo'], { PARTWARDEN_FAILPOINT: 'mid:convert-unswap' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await relkind('public.uw')).toBe('p');
+    expect(await fingerprint('uw')).toEqual(before);
+    const undo = await runCli(['convert', '--config', cfg, '--policy', 'uw', '--undo']);
+    expect(undo.stderr).not.toMatch(/refused|stopped/);
+    expect(undo.code).toBe(0);
+    expect(await relkind('public.uw')).toBe('r');
+    expect(await fingerprint('uw')).toEqual(before);
+    const cons = await db.sql.query(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'public.uw'::regclass AND contype IN ('p', 'u') ORDER BY 1`);
+    expect(cons.rows).toEqual([{ conname: 'uw_id_ts_key', def: 'UNIQUE (id, ts)' }, { conname: 'uw_pkey', def: 'PRIMARY KEY (id)' }]);
+    const idx = await db.sql.query(`SELECT relname FROM pg_class WHERE oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'public.uw'::regclass) ORDER BY 1`);
+    expect(idx.rows.map((x) => x.relname)).toEqual(['uw_account_idx', 'uw_id_ts_key', 'uw_pkey', 'uw_ts_idx']);
+    // identity, trigger, view, foreign keys both ways, publication, comment
+    const added = await db.sql.query<{ id: string; note: string }>(`INSERT INTO public.uw (ts, account) VALUES (now(), 1) RETURNING id, note`);
+    expect(Number(added.rows[0]!.id)).toBeGreaterThan(maxId);
+    expect(added.rows[0]!.note).toBe('stamped');
+    expect((await db.sql.query(`SELECT pg_get_serial_sequence('public.uw', 'id') AS s`)).rows[0].s).toBe('public.uw_id_seq');
+    expect(Number((await db.sql.query(`SELECT count(*) AS n FROM public.uw_recent WHERE id = $1`, [added.rows[0]!.id])).rows[0].n)).toBe(1);
+    expect((await db.sql.query(`SELECT conname, confrelid::regclass::text AS ref, convalidated FROM pg_constraint WHERE conname = 'uw_notes_event_fk'`)).rows).toEqual([{ conname: 'uw_notes_event_fk', ref: 'uw', convalidated: true }]);
+    await expect(db.sql.query(`INSERT INTO public.uw (ts, account) VALUES (now(), 999)`)).rejects.toThrow(/foreign key/);
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM pg_publication_rel WHERE prrelid = 'public.uw'::regclass`)).rows[0].n).toBe(1);
+    expect((await db.sql.query(`SELECT obj_description('public.uw'::regclass, 'pg_class') AS c`)).rows[0].c).toBe('every event');
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'uw%pw_%'`)).rows[0].n).toBe(0);
+    // and it converts again
+    expect((await runCli(['convert', '--config', cfg, '--policy', 'uw'])).code).toBe(0);
+    expect(await fingerprint('uw')).toEqual(await fingerprint('uw_history'));
   });
 });

@@ -5,7 +5,7 @@ import { convertNames, fitName, PARENT_MARKER } from '../../src/planner/convert-
 import { planConvert, type ConvertInputs } from '../../src/planner/convert-plan.js';
 import {
   addForeignKeyNotValidSql, carrySequenceSql, constraintUsingIndexSql, createIndexConcurrentlySql, createParentSql, createPolicySql, lockTablesSql, replaceViewSql,
-  triggerStateSql, withinBoundsSql,
+  copyRowsSql, rowsArrivedSql, triggerStateSql, withinBoundsSql,
 } from '../../src/sql/convert-ddl.js';
 import { keyStatsSql } from '../../src/sql/convert-catalog.js';
 import { parseCalendarInterval } from '../../src/time/duration.js';
@@ -37,6 +37,13 @@ describe('convert SQL', () => {
     expect(addForeignKeyNotValidSql(ev, 'fk', 'FOREIGN KEY (a) REFERENCES x(a) NOT VALID')).toBe('ALTER TABLE "public"."Events" ADD CONSTRAINT "fk" FOREIGN KEY (a) REFERENCES x(a) NOT VALID');
     expect(triggerStateSql(ev, 't', 'D')).toBe('ALTER TABLE "public"."Events" DISABLE TRIGGER "t"');
     expect(triggerStateSql(ev, 't', 'O')).toBeUndefined();
+    // undo after the swap: the rows written since, copied with their identity values, then the proof they all arrived
+    const hist = { schema: 'public', name: 'Events_history' };
+    expect(copyRowsSql(ev, hist, ['id', 'Created At'])).toBe('INSERT INTO "public"."Events_history" ("id", "Created At") OVERRIDING SYSTEM VALUE SELECT "id", "Created At" FROM "public"."Events"');
+    expect(rowsArrivedSql(ev, hist, '"ts" >= 1 AND "ts" < 2')).toBe(
+      `DO $partwarden$ BEGIN IF (SELECT count(*) FROM "public"."Events") <> (SELECT count(*) FROM "public"."Events_history" WHERE NOT ("ts" >= 1 AND "ts" < 2)) ` +
+        `THEN RAISE EXCEPTION 'not every row of % reached %; nothing is changed', '"public"."Events"', '"public"."Events_history"'; END IF; END $partwarden$`,
+    );
     // the output column is not named like the key: ORDER BY sorts by the column, not by its text
     expect(keyStatsSql(ev, 'Seq No', false)).toBe(
       'SELECT (SELECT "Seq No"::text AS k FROM "public"."Events" WHERE "Seq No" IS NOT NULL ORDER BY "public"."Events"."Seq No" ASC LIMIT 1) AS lo, ' +
@@ -79,7 +86,7 @@ function plain(extra: Partial<PlainTable> = {}): PlainTable {
       { name: 'ts', type: 'timestamp with time zone', notNull: true, identity: '', generated: '', comment: null, sequence: null },
     ],
     indexes: [pk], checks: [], outgoing: [], incoming: [], triggers: [], policies: [], views: [], rules: [], functions: [], publications: [], subscriptions: [],
-    children: [], parents: [], statistics: [], historyTaken: false, ...extra,
+    children: [], parents: [], statistics: [], historyTaken: false, partitions: [], ...extra,
   };
 }
 
