@@ -61,6 +61,8 @@ export interface PlainColumn {
   readonly comment: string | null;
   /** The sequence of an identity or a serial column (pg_get_serial_sequence). */
   readonly sequence: PartitionRef | null;
+  /** Column privileges (pg_attribute.attacl), for grantees other than the owner. */
+  readonly grants: readonly AclGrant[];
 }
 
 export interface PlainIndex {
@@ -140,7 +142,7 @@ interface Row {
   oid: string; relkind: string; persistence: string; owner: string; current_role: string; can_manage: boolean; can_create: boolean;
   server_version_num: number; comment: string | null; replident: PlainTable['replicaIdentity']; rls: boolean; rls_forced: boolean;
   grants: RawGrant[];
-  columns: Array<{ name: string; type: string; base: string | null; not_null: boolean; identity: string; generated: string; comment: string | null; sequence: [string, string] | null }>;
+  columns: Array<{ name: string; type: string; base: string | null; not_null: boolean; identity: string; generated: string; comment: string | null; sequence: [string, string] | null; grants: RawGrant[] }>;
   indexes: Array<Omit<PlainIndex, 'replicaIdentity' | 'contype'> & { replident: boolean; contype: PlainIndex['contype'] }>;
   checks: Array<Omit<PlainCheck, 'noInherit'> & { no_inherit: boolean }>;
   outgoing: PlainForeignKey[];
@@ -164,7 +166,7 @@ export async function readPlainTable(client: pg.Client, t: PartitionRef, names: 
     oid: Number(row.oid), relkind: row.relkind, persistence: row.persistence, owner: row.owner, currentRole: row.current_role,
     canManage: row.can_manage, canCreateInSchema: row.can_create, serverVersionNum: row.server_version_num, comment: row.comment,
     replicaIdentity: row.replident, rls: row.rls, rlsForced: row.rls_forced, grants: toGrants(row.grants),
-    columns: row.columns.map((c) => ({ name: c.name, type: c.type, ...(c.base ? { baseType: c.base } : {}), notNull: c.not_null, identity: c.identity, generated: c.generated, comment: c.comment, sequence: c.sequence ? { schema: c.sequence[0], name: c.sequence[1] } : null })),
+    columns: row.columns.map((c) => ({ name: c.name, type: c.type, ...(c.base ? { baseType: c.base } : {}), notNull: c.not_null, identity: c.identity, generated: c.generated, comment: c.comment, sequence: c.sequence ? { schema: c.sequence[0], name: c.sequence[1] } : null, grants: toGrants(c.grants) })),
     indexes: row.indexes.map(({ replident, ...x }) => ({ ...x, replicaIdentity: replident })),
     checks: row.checks.map(({ no_inherit, ...c }) => ({ ...c, noInherit: no_inherit })),
     outgoing: row.outgoing,

@@ -4,7 +4,7 @@ import type { PartitionRef } from '../model/refs.js';
 import { attachSql, commentSql, dropConstraintSql } from '../sql/ddl.js';
 import {
   addForeignKeyNotValidSql, carrySequenceSql, constraintUsingIndexSql, createPolicySql, dropIdentitySql, dropIndexSql, dropTriggerSql, lockTablesSql,
-  publicationTableSql, renameIndexSql, renameTableSql, replaceViewSql, rowSecuritySql, sequenceOwnedBySql, setNotNullSql, triggerStateSql, clearCommentSql, replicaIdentityIndexSql, renameIdentitySequenceSql,
+  publicationTableSql, renameIndexSql, renameTableSql, replaceViewSql, rowSecuritySql, sequenceOwnedBySql, setNotNullSql, triggerStateSql, clearCommentSql, replicaIdentityIndexSql, renameIdentitySequenceSql, columnGrantSql,
 } from '../sql/convert-ddl.js';
 import { BOUND_CHECK, UNDO_MARKER, type UndoRecord } from './convert-names.js';
 import { carriedIndexes, indexesToWiden, type ConvertInputs } from './convert-inputs.js';
@@ -46,6 +46,7 @@ export function swapStatements(inp: ConvertInputs, temp: PartitionRef, boundSql:
     t.comment !== null ? commentSql(ref, t.comment) : clearCommentSql(ref),
     commentSql(history, UNDO_MARKER + JSON.stringify(undoRecord(inp))),
     ...dress(t, ref, [ref, ...premade], history, inp),
+    ...t.columns.flatMap((c) => c.grants.map((g) => columnGrantSql(ref, c.name, g.privilege, g.grantee, g.grantable))),
     ...rowSecurity(t, ref),
     ...t.triggers.flatMap((g) => [dropTriggerSql(history, g.name), g.def, ...optional(triggerStateSql(ref, g.name, g.enabled))]),
     ...t.views.filter((v) => v.kind === 'v').map((v) => replaceViewSql(v.ref, v.options, v.def)),

@@ -25,6 +25,9 @@ SELECT c.oid::int8 AS oid, c.relkind::text AS relkind, c.relpersistence::text AS
                  'base', (SELECT format_type(bt.typbasetype, bt.typtypmod) FROM pg_type bt WHERE bt.oid = a.atttypid AND bt.typtype = 'd'),
                  'not_null', a.attnotnull, 'identity', a.attidentity::text, 'generated', a.attgenerated::text,
                  'comment', col_description(c.oid, a.attnum),
+                 -- column privileges (GRANT SELECT (col) ...): LIKE does not copy them
+                 'grants', (SELECT coalesce(json_agg(json_build_array(CASE WHEN g.grantee = 0 THEN NULL ELSE pg_get_userbyid(g.grantee) END, g.privilege_type, g.is_grantable)), '[]')
+                              FROM aclexplode(a.attacl) g WHERE g.grantee <> c.relowner),
                  'sequence', (SELECT json_build_array(sn.nspname, s.relname) FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace
                                WHERE s.oid = pg_get_serial_sequence(quote_ident($1) || '.' || quote_ident($2), a.attname)::regclass)) ORDER BY a.attnum), '[]')
           FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,

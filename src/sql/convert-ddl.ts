@@ -28,10 +28,6 @@ export function addCheckNotValidSql(t: PartitionRef, name: string, predicate: st
   return `ALTER TABLE ${q(t)} ADD CONSTRAINT ${quoteIdent(name)} CHECK (${predicate}) NOT VALID`;
 }
 
-export function commentOnConstraintSql(t: PartitionRef, name: string, comment: string): string {
-  return `COMMENT ON CONSTRAINT ${quoteIdent(name)} ON ${q(t)} IS ${quoteLiteral(comment)}`;
-}
-
 /** `key IS NOT NULL AND key >= oldest AND key < cutoff`: what the historical partition's bound FROM (oldest) TO (cutoff) means. */
 export function withinBoundsSql(column: string, fromLiteral: string, toLiteral: string): string {
   const c = quoteIdent(column);
@@ -200,4 +196,10 @@ export function copyRowsSql(from: PartitionRef, to: PartitionRef, columns: reado
 export function rowsArrivedSql(from: PartitionRef, to: PartitionRef, inBounds: string): string {
   return `DO $partwarden$ BEGIN IF (SELECT count(*) FROM ${q(from)}) <> (SELECT count(*) FROM ${q(to)} WHERE NOT (${inBounds})) ` +
     `THEN RAISE EXCEPTION 'not every row of % reached %; nothing is changed', ${quoteLiteral(q(from))}, ${quoteLiteral(q(to))}; END IF; END $partwarden$`;
+}
+
+/** A column privilege: GRANT SELECT ("col") ON TABLE t TO role. */
+export function columnGrantSql(t: PartitionRef, column: string, privilege: string, grantee: string | null, grantable: boolean): string {
+  if (!/^[A-Z]+$/.test(privilege)) throw new Error(`not a privilege: ${JSON.stringify(privilege)}`);
+  return `GRANT ${privilege} (${quoteIdent(column)}) ON TABLE ${q(t)} TO ${grantee === null ? 'PUBLIC' : quoteIdent(grantee)}${grantable ? ' WITH GRANT OPTION' : ''}`;
 }

@@ -32,6 +32,7 @@ async function productionTable(t: string, rows: number): Promise<void> {
     `CREATE VIEW public.${t}_recent WITH (security_barrier = true) AS SELECT id, ts, note FROM public.${t} WHERE account = 1`,
     `GRANT SELECT ON public.${t} TO pw_conv_reader`,
     `GRANT SELECT, INSERT, UPDATE ON public.${t} TO pw_conv_writer`,
+    `GRANT UPDATE (note) ON public.${t} TO pw_conv_reader`,
     `COMMENT ON TABLE public.${t} IS 'every event'`,
     `COMMENT ON COLUMN public.${t}.note IS 'free text'`,
     `CREATE TRIGGER ${t}_stamp BEFORE INSERT ON public.${t} FOR EACH ROW EXECUTE FUNCTION public.stamp()`,
@@ -92,6 +93,13 @@ describe('partwarden convert', () => {
     const maxId = Number((await db.sql.query(`SELECT max(id) AS m FROM public.ev`)).rows[0].m);
     const cfg = writeProject(db.url, policy('ev'));
 
+    // plan (and apply) leave a plain table alone and point at convert
+    const plainPlan = await runCli(['plan', '--config', cfg]);
+    expect(`${plainPlan.stdout}${plainPlan.stderr}`).toContain(`public.ev is a plain (not partitioned) table: partwarden convert --config ${cfg} --policy ev turns it into a partitioned one online`);
+    const applied = await runCli(['apply', '--config', cfg]);
+    expect(applied.code).toBe(1);
+    expect(await relkind('public.ev')).toBe('r');
+
     // --dry-run: every statement in order, nothing changed
     const dry = await runCli(['convert', '--config', cfg, '--policy', 'ev', '--dry-run']);
     expect(dry.stderr).not.toMatch(/refused/);
@@ -137,6 +145,8 @@ describe('partwarden convert', () => {
     expect(idx.rows.map((x) => x.relname)).toEqual(['ev_account_idx', 'ev_id_ts_key', 'ev_pkey', 'ev_ts_idx']);
     const priv = await db.sql.query(`SELECT has_table_privilege('pw_conv_reader', 'public.ev', 'SELECT') AS r, has_table_privilege('pw_conv_writer', 'public.ev', 'INSERT') AS w, has_table_privilege('pw_conv_reader', 'public.ev', 'INSERT') AS no`);
     expect(priv.rows[0]).toEqual({ r: true, w: true, no: false });
+    const col = await db.sql.query(`SELECT has_column_privilege('pw_conv_reader', 'public.ev', 'note', 'UPDATE') AS note, has_column_privilege('pw_conv_reader', 'public.ev', 'ts', 'UPDATE') AS ts`);
+    expect(col.rows[0]).toEqual({ note: true, ts: false });
     const meta = await db.sql.query(`SELECT obj_description('public.ev'::regclass, 'pg_class') AS t, col_description('public.ev'::regclass, 3 + 1) AS c, relrowsecurity AS rls FROM pg_class WHERE oid = 'public.ev'::regclass`);
     expect(meta.rows[0]).toEqual({ t: 'every event', c: 'free text', rls: true });
     expect((await db.sql.query(`SELECT policyname FROM pg_policies WHERE tablename = 'ev'`)).rows).toEqual([{ policyname: 'ev_readers' }]);

@@ -82,8 +82,8 @@ function plain(extra: Partial<PlainTable> = {}): PlainTable {
     oid: 1, relkind: 'r', persistence: 'p', owner: 'app', currentRole: 'app', canManage: true, canCreateInSchema: true, serverVersionNum: 180000, comment: null,
     replicaIdentity: 'd', rls: false, rlsForced: false, grants: [],
     columns: [
-      { name: 'id', type: 'bigint', notNull: true, identity: 'a', generated: '', comment: null, sequence: { schema: 'public', name: 'events_id_seq' } },
-      { name: 'ts', type: 'timestamp with time zone', notNull: true, identity: '', generated: '', comment: null, sequence: null },
+      { name: 'id', type: 'bigint', notNull: true, identity: 'a', generated: '', comment: null, sequence: { schema: 'public', name: 'events_id_seq' }, grants: [] },
+      { name: 'ts', type: 'timestamp with time zone', notNull: true, identity: '', generated: '', comment: null, sequence: null, grants: [] },
     ],
     indexes: [pk], checks: [], outgoing: [], incoming: [], triggers: [], policies: [], views: [], rules: [], functions: [], publications: [], subscriptions: [],
     children: [], parents: [], statistics: [], historyTaken: false, partitions: [], ...extra,
