@@ -93,9 +93,9 @@ function chooseCutoff(inp: ConvertInputs, grid: Grid): { cutoff?: bigint; oldest
   if (marker?.startsWith(PARENT_MARKER)) {
     const bound = parseRangeBound(marker.slice(PARENT_MARKER.length), keyType);
     const to = bound?.to;
-    if (to == null || bound?.from == null) return { refusal: `the comment of ${inp.names.tempParent} does not name a cutoff (${marker}); drop that table to start over` };
-    if (hi !== null && hi >= to) return { refusal: `rows at or above the cutoff ${displayKey(to, keyType)} the conversion under way chose were written meanwhile (up to ${inp.stats.hi}): drop ${inp.names.tempParent}${inp.table.checks.some((c) => c.name === BOUND_CHECK) ? ` and the constraint ${BOUND_CHECK}` : ''} to start over` };
-    if (isTimeKey(keyType) && to <= grid.next(grid.floor(now))) return { refusal: `the conversion under way chose the cutoff ${displayKey(to, keyType)}, which is less than an interval away: the CHECK would soon reject new rows; drop ${inp.names.tempParent}${inp.table.checks.some((c) => c.name === BOUND_CHECK) ? ` and the constraint ${BOUND_CHECK}` : ''} to start over` };
+    if (to == null || bound?.from == null) return { refusal: `the comment of ${inp.names.tempParent} does not name a cutoff (${marker}); partwarden convert --undo drops that table to start over` };
+    if (hi !== null && hi >= to) return { refusal: `rows at or above the cutoff ${displayKey(to, keyType)} the conversion under way chose were written meanwhile (up to ${inp.stats.hi}): partwarden convert --undo starts over (it drops ${inp.names.tempParent}${inp.table.checks.some((c) => c.name === BOUND_CHECK) ? ` and the constraint ${BOUND_CHECK}` : ''})` };
+    if (isTimeKey(keyType) && to <= grid.next(grid.floor(now))) return { refusal: `the conversion under way chose the cutoff ${displayKey(to, keyType)}, which is less than an interval away: the CHECK would soon reject new rows; partwarden convert --undo starts over (it drops ${inp.names.tempParent}${inp.table.checks.some((c) => c.name === BOUND_CHECK) ? ` and the constraint ${BOUND_CHECK}` : ''})` };
     return { cutoff: to, oldest: bound.from, source: 'chosen when this conversion began' };
   }
   if (inp.cutoff !== undefined) return givenCutoff(inp, grid, hi, now);

@@ -122,6 +122,6 @@ describe('convert plan', () => {
     expect(p.steps.map((s) => s.name)).toEqual(['convert-swap', 'convert-finish']);
     // a day later the chosen cutoff is less than an interval away: the CHECK would soon refuse rows
     const late = planConvert(inputs({ table: t, nowMs: Date.parse('2026-12-01T12:00:00Z') }));
-    expect(late.refusals).toEqual([expect.stringMatching(/chose the cutoff 2026-12-02 00:00:00\+00, which is less than an interval away.*drop events_pw_new and the constraint partwarden_convert_bound/)]);
+    expect(late.refusals).toEqual([expect.stringMatching(/chose the cutoff 2026-12-02 00:00:00\+00, which is less than an interval away.*partwarden convert --undo starts over \(it drops events_pw_new and the constraint partwarden_convert_bound\)/)]);
   });
 });
