@@ -156,10 +156,6 @@ const detach: StepHandler = async (r, step, final) => {
   });
 };
 
-const finalize: StepHandler = (r, step, final) => runStep(r, 'finalize', only(step), { final }, () => retried(r, only(step))).then(() => undefined);
-
-const dropGuard: StepHandler = (r, step, final) => runStep(r, 'drop-guard', only(step), { final }, () => retried(r, only(step))).then(() => undefined);
-
 /** DROP of a detached table, fenced by OID: only the very table that was detached, and only if it is not attached again. */
 const drop: StepHandler = async (r, step, final) => {
   const statement = only(step);
@@ -179,17 +175,6 @@ const drop: StepHandler = async (r, step, final) => {
   });
 };
 
-/** ANALYZE: a lock (SHARE UPDATE EXCLUSIVE) that waits for no writer, retried like DDL. */
-const analyze: StepHandler = (r, step, final) => runStep(r, 'analyze', only(step), { final, relid: r.oid }, () => retried(r, only(step))).then(() => undefined);
-
-/** A drift repair: short catalog changes in one transaction, each lock under lock_timeout, retried. */
-const repair: StepHandler = (r, step, final) =>
-  runStep(r, 'repair', step.sql.join(';\n'), { final, relid: relidOf(r) }, () =>
-    inTx(r, async () => {
-      for (const statement of step.sql) await r.client.query(statement);
-    }),
-  ).then(() => undefined);
-
 /**
  * convert-index: pairs of DROP INDEX CONCURRENTLY IF EXISTS + CREATE UNIQUE INDEX CONCURRENTLY. A
  * CREATE that failed (a lock not granted, a kill) leaves an INVALID index: the pair is retried
@@ -208,17 +193,21 @@ const convertIndex: StepHandler = (r, step, final) =>
     return { value: undefined, attempts: Math.max(1, attempts) };
   });
 
-/** Statements that each take their lock under lock_timeout, retried one by one, outside a transaction. */
-const eachRetried = (name: StepName): StepHandler => (r, step, final) =>
-  runStep(r, name, step.sql.join(';\n'), { final }, async () => {
+/**
+ * Statements that each take their lock under lock_timeout, retried one by one, outside a
+ * transaction (finalize, drop-guard, ANALYZE: SHARE UPDATE EXCLUSIVE waits for no writer, the
+ * convert steps that scan or validate while writes go on).
+ */
+const eachRetried = (name: StepName, relidFor: (r: ActionRun) => number | undefined = relidOf): StepHandler => (r, step, final) =>
+  runStep(r, name, step.sql.join(';\n'), { final, relid: relidFor(r) }, async () => {
     let attempts = 1;
     for (const statement of step.sql) attempts = Math.max(attempts, (await retried(r, statement)).attempts);
     return { value: undefined, attempts };
   });
 
-/** Statements in one transaction under lock_timeout, retried whole when a lock is not granted. */
+/** Statements in one transaction under lock_timeout, retried whole when a lock is not granted (a drift repair, convert's parent, swap, unswap). */
 const oneTransaction = (name: StepName): StepHandler => (r, step, final) =>
-  runStep(r, name, step.sql.join(';\n'), { final }, () =>
+  runStep(r, name, step.sql.join(';\n'), { final, relid: relidOf(r) }, () =>
     inTx(r, async () => {
       for (const statement of step.sql) await r.client.query(statement);
       failpoint(`mid:${name}`); // a kill -9 before COMMIT: PostgreSQL rolls all of it back
@@ -233,11 +222,11 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   'move-rows': moveRows,
   attach,
   detach,
-  finalize,
+  finalize: eachRetried('finalize'),
   drop,
-  'drop-guard': dropGuard,
-  analyze,
-  repair,
+  'drop-guard': eachRetried('drop-guard'),
+  analyze: eachRetried('analyze', (r) => r.oid),
+  repair: oneTransaction('repair'),
   'convert-index': convertIndex,
   'convert-parent': oneTransaction('convert-parent'),
   'convert-check': eachRetried('convert-check'),

@@ -20,6 +20,9 @@ export interface UndoRecord {
   readonly widened: ReadonlyArray<{ readonly index: string; readonly constraint: string | null; readonly primary: boolean; readonly columns: readonly string[]; readonly deferrable: boolean; readonly deferred: boolean }>;
 }
 
+/** The suffix of the widened twins convert builds next to a unique key that lacks the partition key. */
+export const WIDE_SUFFIX = '_pw_wide';
+
 /** `base` + `suffix` within 63 bytes: `base` shortened on a character boundary, with a hash of it. */
 export function fitName(base: string, suffix: string): string {
   const full = base + suffix;
@@ -52,7 +55,7 @@ export function convertNames(table: string, history?: string): ConvertNames {
   return {
     tempParent: fitName(table, '_pw_new'),
     history: h,
-    widened: (index) => fitName(index, '_pw_wide'),
+    widened: (index) => fitName(index, WIDE_SUFFIX),
     parentIndex: (index) => fitName(index, '_pw_new'),
     historyIndex: (index) => (index.startsWith(`${table}_`) ? fitName(h, index.slice(table.length)) : fitName(`${h}_${index}`, '')),
     narrow: (index) => fitName(index, '_pw_narrow'),

@@ -36,6 +36,9 @@ export interface ConvertPlan {
 
 const DAY_US = 86_400_000_000n;
 
+/** A plan that does nothing and says why. */
+export const refusedPlan = (message: string): ConvertPlan => ({ refusals: [message], warnings: [], summary: [], steps: [] });
+
 export function planConvert(inp: ConvertInputs): ConvertPlan {
   const { policy, table: t, names } = inp;
   const ref = policy.table;

@@ -7,7 +7,7 @@ import {
   publicationTableSql, renameIndexSql, renameTableSql, replaceViewSql, rowSecuritySql, sequenceOwnedBySql, setNotNullSql, triggerStateSql, clearCommentSql, replicaIdentityIndexSql, renameIdentitySequenceSql, columnGrantSql,
 } from '../sql/convert-ddl.js';
 import { BOUND_CHECK, UNDO_MARKER, type UndoRecord } from './convert-names.js';
-import { carriedIndexes, indexesToWiden, type ConvertInputs } from './convert-inputs.js';
+import { alongside, carriedIndexes, identityColumns, indexesToWiden, optional, type ConvertInputs } from './convert-inputs.js';
 import { dressStatements } from './dress.js';
 
 /**
@@ -31,10 +31,9 @@ export function swapStatements(inp: ConvertInputs, temp: PartitionRef, boundSql:
   const { table: t, policy, names } = inp;
   const ref = policy.table;
   const history: PartitionRef = { schema: ref.schema, name: names.history };
-  const others = [...new Map([...t.incoming.map((f) => f.table), ...t.views.map((v) => v.ref)].map((r) => [`${r.schema}.${r.name}`, r])).values()];
-  const identity = t.columns.filter((c) => c.identity !== '' && c.sequence);
+  const identity = identityColumns(t);
   return [
-    lockTablesSql([ref, ...others]),
+    lockTablesSql([ref, ...alongside(t)]),
     ...identity.map((c) => carrySequenceSql(temp, c.name, c.sequence!)),
     ...renames(inp, history),
     ...(t.columns.find((c) => c.name === policy.range.column)?.notNull ? [] : [setNotNullSql(history, policy.range.column)]),
@@ -55,7 +54,6 @@ export function swapStatements(inp: ConvertInputs, temp: PartitionRef, boundSql:
   ];
 }
 
-const optional = (s: string | undefined): string[] => (s === undefined ? [] : [s]);
 
 /** Step 3: old indexes to their historical names, the table to the historical name, the new ones to the old names. */
 function renames(inp: ConvertInputs, history: PartitionRef): string[] {

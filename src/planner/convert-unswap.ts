@@ -9,6 +9,7 @@ import {
   withinBoundsSql,
 } from '../sql/convert-ddl.js';
 import { parseRangeBound } from './bounds.js';
+import { alongside, identityColumns, optional } from './convert-inputs.js';
 import { fitName, UNDO_MARKER, type ConvertNames, type UndoRecord } from './convert-names.js';
 import { keyLiteral, type KeyType } from './keys.js';
 
@@ -40,12 +41,11 @@ function unswapStatements(ref: PartitionRef, t: PlainTable, names: ConvertNames,
   const at = (name: string): PartitionRef => ({ schema: ref.schema, name });
   const old = at(names.oldParent);
   const columns = t.columns.filter((c) => c.generated === '').map((c) => c.name);
-  const identity = t.columns.filter((c) => c.identity !== '' && c.sequence);
+  const identity = identityColumns(t);
   const undoSeq = (seq: PartitionRef): PartitionRef => ({ schema: seq.schema, name: fitName(seq.name, '_pw_undo') });
   const widened = new Map(record.widened.map((w) => [w.index, w]));
-  const others = [...new Map([...t.incoming.map((f) => f.table), ...t.views.map((v) => v.ref)].map((r) => [`${r.schema}.${r.name}`, r])).values()];
   return [
-    lockTablesSql([ref, ...others]),
+    lockTablesSql([ref, ...alongside(t)]),
     // foreign keys into the table go first: DETACH would otherwise check every referencing row
     ...t.incoming.map((f) => dropConstraintSql(f.table, f.name)),
     detachSql(ref, history, false),
@@ -78,7 +78,6 @@ function unswapStatements(ref: PartitionRef, t: PlainTable, names: ConvertNames,
   ];
 }
 
-const optional = (s: string | undefined): string[] => (s === undefined ? [] : [s]);
 
 /** After an undo: the foreign keys it re-pointed at the plain table are validated (writes go on). */
 export function undoFinish(ref: PartitionRef, t: PlainTable): Step[] {

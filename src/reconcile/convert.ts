@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { steps as make, type Step } from '../model/steps.js';
 import type { Action } from '../planner/actions.js';
 import { convertNames, type ConvertNames } from '../planner/convert-names.js';
-import { planConvert, type ConvertPlan } from '../planner/convert-plan.js';
+import { planConvert, refusedPlan, type ConvertPlan } from '../planner/convert-plan.js';
 import { planUndo } from '../planner/convert-undo.js';
 import { keyTypeOf, type KeyType } from '../planner/keys.js';
 import { analyzeSql, validateConstraintSql } from '../sql/ddl.js';
@@ -58,14 +58,14 @@ export async function convert(req: ConvertRequest): Promise<ConvertReport> {
   try {
     // one convert of a table at a time (a second one would race this one's renames)
     const locked = (await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext('partwarden convert ' || $1)) AS ok`, [`${req.policy.table.schema}.${req.policy.table.name}`])).rows[0]!.ok;
-    if (!locked) return { status: 'refused', plan: refused(`another partwarden convert of ${displayName(req.policy.table)} is running; wait for it (or stop it: the next convert resumes its work)`), outcomes };
+    if (!locked) return { status: 'refused', plan: refusedPlan(`another partwarden convert of ${displayName(req.policy.table)} is running; wait for it (or stop it: the next convert resumes its work)`), outcomes };
     if (!req.dryRun) await journal.ensure(client);
     let stats: Promise<KeyStats> | undefined;
     // the report shows the plan as it was when this run began (later ones are what remains of it)
     let first: ConvertPlan | undefined;
     for (let n = 0; n < MAX_STEPS; n++) {
       const table = await readPlainTable(client, req.policy.table, names);
-      if (!table) return { status: 'refused', plan: refused(`table ${displayName(req.policy.table)} does not exist`), outcomes };
+      if (!table) return { status: 'refused', plan: refusedPlan(`table ${displayName(req.policy.table)} does not exist`), outcomes };
       const next = await nextStep(client, req, journal, table, names, () => (stats ??= readStats(client, req.policy, table)));
       if (next.plan?.refusals.length) return { status: 'refused', plan: next.plan, outcomes };
       first ??= next.plan;
@@ -87,8 +87,6 @@ export async function convert(req: ConvertRequest): Promise<ConvertReport> {
   }
 }
 
-const refused = (message: string): ConvertPlan => ({ refusals: [message], warnings: [], summary: [], steps: [] });
-
 /** What to do next: the plan (with its first step) for a plain table, the finish step of a swapped one, or nothing. */
 async function nextStep(
   client: pg.Client, req: ConvertRequest, journal: Journal, table: PlainTable, names: ConvertNames, stats: () => Promise<KeyStats>,
@@ -105,7 +103,7 @@ async function nextStep(
     return { step: finish };
   }
   const key = keyTypeFor(policy, table);
-  if ('problem' in key) return { plan: refused(key.problem) };
+  if ('problem' in key) return { plan: refusedPlan(key.problem) };
   const clock = await readClock(client, { source: 'database', requestedMs: Date.now(), processClock: () => Date.now(), toleranceMs: Infinity });
   const plan = planConvert({
     policy, table, keyType: key.keyType, stats: await stats(), nowMs: clock.nowMs, names, ...(req.cutoff !== undefined ? { cutoff: req.cutoff } : {}),
@@ -125,9 +123,9 @@ function keyTypeFor(policy: RangePolicy, table: PlainTable): { keyType: KeyType 
 }
 
 function readStats(client: pg.Client, policy: RangePolicy, table: PlainTable): Promise<KeyStats> {
-  if (!table.columns.some((c) => c.name === policy.range.column)) return Promise.resolve({ lo: null, hi: null, nulls: false });
-  const uuid = table.columns.find((c) => c.name === policy.range.column)!.type === 'uuid';
-  return readKeyStats(client, policy.table, policy.range.column, uuid);
+  const column = table.columns.find((c) => c.name === policy.range.column);
+  if (!column) return Promise.resolve({ lo: null, hi: null, nulls: false });
+  return readKeyStats(client, policy.table, column.name, (column.baseType ?? column.type) === 'uuid');
 }
 
 /** One convert step as an executor action (journaled as action `convert` on the table itself). */

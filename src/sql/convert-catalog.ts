@@ -39,13 +39,13 @@ SELECT c.oid::int8 AS oid, c.relkind::text AS relkind, c.relpersistence::text AS
                                FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) WHERE k.ord <= x.indnkeyatts),
                  'partial', x.indpred IS NOT NULL, 'expressions', x.indexprs IS NOT NULL, 'condef', pg_get_constraintdef(con.oid),
                  -- a plain btree on columns (nothing else: no opclass, order, INCLUDE, predicate): one that can be widened by the key
-                 'simple', pg_get_indexdef(x.indexrelid) = 'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(xc.relname) || ' ON ' ||
-                           quote_ident($1) || '.' || quote_ident($2) || ' USING btree (' ||
-                           (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum) || ')',
-                 'tail', substr(pg_get_indexdef(x.indexrelid), length('CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' ||
-                                quote_ident(xc.relname) || ' ON ' || quote_ident($1) || '.' || quote_ident($2) || ' USING ') + 1)) ORDER BY xc.relname), '[]')
+                 'simple', d.def = d.head || 'btree (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                                                           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum) || ')',
+                 'tail', substr(d.def, length(d.head) + 1)) ORDER BY xc.relname), '[]')
           FROM pg_index x JOIN pg_class xc ON xc.oid = x.indexrelid
+          -- the definition, and its head as pg_get_indexdef writes it for this table
+          CROSS JOIN LATERAL (SELECT pg_get_indexdef(x.indexrelid) AS def, 'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' ||
+                                     quote_ident(xc.relname) || ' ON ' || quote_ident($1) || '.' || quote_ident($2) || ' USING ' AS head) d
           LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = c.oid AND con.contype IN ('p', 'u', 'x')
          WHERE x.indrelid = c.oid) AS indexes,
        (SELECT coalesce(json_agg(json_build_object('name', con.conname, 'def', pg_get_constraintdef(con.oid), 'validated', con.convalidated,
