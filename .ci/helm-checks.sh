@@ -9,7 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HELM_VERSION=v3.21.4
-PROMETHEUS_VERSION=v0.313.5          # the Go module version of Prometheus 3.x's promtool
 KUBERNETES_VALIDATE_VERSION=1.37.0
 KUBERNETES_VERSION=1.33.0            # schemas the manifests are checked against
 tools="${XDG_CACHE_HOME:-$HOME/.cache}/partwarden-tools"
@@ -20,16 +19,6 @@ if [ ! -x "$tools/bin/helm-$HELM_VERSION" ]; then
   GOBIN="$tools/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   mv "$tools/bin/helm" "$tools/bin/helm-$HELM_VERSION"
 fi
-if [ ! -x "$tools/bin/promtool-$PROMETHEUS_VERSION" ]; then
-  # Prometheus' go.mod has replace/exclude directives, which `go install pkg@version` refuses:
-  # build promtool inside a copy of the module (from the Go module proxy), as the main module
-  echo "=== building promtool $PROMETHEUS_VERSION (go build from the module proxy)"
-  src=$(go mod download -json "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')
-  build=$(mktemp -d)
-  cp -r "$src/." "$build/" && chmod -R u+w "$build"
-  (cd "$build" && GOWORK=off go build -o "$tools/bin/promtool-$PROMETHEUS_VERSION" ./cmd/promtool)
-  rm -rf "$build"
-fi
 venv="$tools/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION"
 if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   echo "=== installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (pip)"
@@ -37,7 +26,7 @@ if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   "$venv/bin/pip" install -q "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 fi
 helm="$tools/bin/helm-$HELM_VERSION"
-promtool="$tools/bin/promtool-$PROMETHEUS_VERSION"
+promtool=$(bash .ci/promtool.sh --path)   # built once, cached
 kv="$venv/bin/kubernetes-validate"
 chart=helm/partwarden
 out=$(mktemp -d)
@@ -45,7 +34,19 @@ trap 'rm -rf "$out"' EXIT
 
 echo "=== helm lint"
 "$helm" lint --strict "$chart"
-for v in "$chart"/ci/*-values.yaml; do "$helm" lint --strict "$chart" -f "$v"; done
+# helm lint knows no cluster and takes no --api-versions: the monitoring objects, which need the
+# Prometheus operator's kinds, are linted off here and rendered with --api-versions below
+nomon=(--set serviceMonitor.enabled=false --set podMonitor.enabled=false --set prometheusRule.enabled=false)
+for v in "$chart"/ci/*-values.yaml; do "$helm" lint --strict "$chart" -f "$v" "${nomon[@]}"; done
+monitoring=(--api-versions monitoring.coreos.com/v1/ServiceMonitor --api-versions monitoring.coreos.com/v1/PodMonitor --api-versions monitoring.coreos.com/v1/PrometheusRule)
+
+echo "=== a monitoring object on a cluster without the Prometheus operator: one message naming the value"
+for pair in serviceMonitor:ServiceMonitor podMonitor:PodMonitor prometheusRule:PrometheusRule; do
+  value=${pair%%:*}; kind=${pair##*:}
+  if "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" --set "$value.enabled=true" >/dev/null 2>"$out/err"; then echo "$value.enabled=true rendered without the $kind kind"; exit 1; fi
+  grep -q "$value.enabled=true, but this cluster has no $kind" "$out/err" && grep -q "set $value.enabled=false" "$out/err" || { echo "unexpected error for $value:"; cat "$out/err"; exit 1; }
+  echo "$value.enabled=true without $kind: $(grep -m1 -o "but this cluster has no [A-Za-z]*" "$out/err")"
+done
 
 echo "=== values.schema.json: helm refuses a mistyped --set"
 for bad in replicaCont=3 mode=deploymnet serviceMonitor.enabeld=true; do
@@ -56,7 +57,7 @@ done
 
 echo "=== helm template + Kubernetes $KUBERNETES_VERSION schemas"
 "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" > "$out/default.yaml"
-for v in "$chart"/ci/*-values.yaml; do "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" -f "$v" > "$out/$(basename "$v" -values.yaml).yaml"; done
+for v in "$chart"/ci/*-values.yaml; do "$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" "${monitoring[@]}" -f "$v" > "$out/$(basename "$v" -values.yaml).yaml"; done
 for f in "$out"/*.yaml; do
   echo "--- $(basename "$f"): $(grep -c '^kind:' "$f") objects"
   # the Prometheus Operator kinds are CRDs (no bundled schema: reported and skipped); promtool checks the rules below
@@ -70,13 +71,13 @@ const kinds = (f) => parseAllDocuments(fs.readFileSync(f, "utf8")).map((d) => d.
 const expect = (f, k) => { const got = kinds(f); if (got !== k) { console.error(`${f}: ${got}, expected ${k}`); process.exit(1); } console.log(`${require("path").basename(f)}: ${got}`); };
 const d = process.argv[1];
 expect(d + "/default.yaml", "ConfigMap,ConfigMap,Deployment,Pod,PodDisruptionBudget,Service,ServiceAccount");
-expect(d + "/deployment.yaml", "ConfigMap,ConfigMap,Deployment,NetworkPolicy,Pod,PodDisruptionBudget,PrometheusRule,Service,ServiceAccount,ServiceMonitor");
+expect(d + "/deployment.yaml", "ConfigMap,ConfigMap,ConfigMap,Deployment,NetworkPolicy,Pod,PodDisruptionBudget,PrometheusRule,Role,RoleBinding,Service,ServiceAccount,ServiceMonitor");
 expect(d + "/cronjob.yaml", "ConfigMap,CronJob,NetworkPolicy,ServiceAccount");
 expect(d + "/sidecar.yaml", "ConfigMap,ConfigMap,PodMonitor,PrometheusRule,ServiceAccount,StatefulSet");
 ' "$out"
 
 echo "=== promtool check rules + test rules"
-"$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml > "$out/prometheusrule.yaml"
+"$helm" template pw "$chart" --kube-version "$KUBERNETES_VERSION" "${monitoring[@]}" --set prometheusRule.enabled=true --show-only templates/prometheusrule.yaml > "$out/prometheusrule.yaml"
 mkdir -p "$out/promtool"
 node -e '
 const fs = require("fs"); const { parse, stringify } = require("yaml");

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configDocument, type ConfigDocument } from './config-schema.js';
+import { configDocument, defaultLease, type ConfigDocument } from './config-schema.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { listPolicyFiles } from './files.js';
 import { checkPolicy, type RulesContext } from './policy-rules.js';
 import { policyDocument } from './policy-schema.js';
 import { resolvePolicy } from './resolve-policy.js';
-import type { Config, DatabaseConfig, Policy } from './types.js';
+import type { Config, DatabaseConfig, LeaderElectionConfig, Policy } from './types.js';
 import { parseYamlDocuments, valuePos } from './yaml-docs.js';
 import { readDocument } from './read-document.js';
 
@@ -74,6 +74,17 @@ function toConfig(file: string, c: ConfigDocument): Config {
     listen: c.server.listen,
     stateSchema: c.stateSchema,
     clockSkewToleranceMs: c.clockSkewTolerance,
+    leaderElection: leaderElectionOf(c.leaderElection),
+  });
+}
+
+function leaderElectionOf(e: ConfigDocument['leaderElection']): LeaderElectionConfig {
+  const mode = typeof e === 'string' ? e : e.mode;
+  if (mode === 'advisory-lock') return Object.freeze({ mode: 'advisory-lock' });
+  const { name, namespace, identity, duration, renewDeadline, retryPeriod } = typeof e === 'string' ? defaultLease() : e.lease;
+  return Object.freeze({
+    mode: 'lease',
+    lease: Object.freeze({ name, durationMs: duration, renewDeadlineMs: renewDeadline, retryPeriodMs: retryPeriod, ...(namespace ? { namespace } : {}), ...(identity ? { identity } : {}) }),
   });
 }
 

@@ -26,6 +26,19 @@ export interface StorageConfig {
   readonly checksumAlgorithm?: string;
 }
 
+/** The Kubernetes Lease of leader election mode "lease". */
+export interface LeaseConfig {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly identity?: string;
+  readonly durationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+/** Which replica acts: the holder of each database's advisory lock, or the holder of a Kubernetes Lease (and the lock, as a fence). */
+export type LeaderElectionConfig = { readonly mode: 'advisory-lock' } | { readonly mode: 'lease'; readonly lease: LeaseConfig };
+
 export interface Config {
   readonly file: string;
   readonly databases: ReadonlyMap<string, DatabaseConfig>;
@@ -39,6 +52,7 @@ export interface Config {
   readonly stateSchema: string;
   /** Process vs database clock difference tolerated before a warning (and, at a fixed time, before removals wait). */
   readonly clockSkewToleranceMs?: number;
+  readonly leaderElection?: LeaderElectionConfig;
 }
 
 /** Where in which file a policy was declared, for error messages. */

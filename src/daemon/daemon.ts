@@ -7,7 +7,8 @@ import { statusJson, type StatusJson } from '../reconcile/status-report.js';
 import type { Logger } from '../log.js';
 import { reconcile, type DatabaseReport } from '../reconcile/reconcile.js';
 import { startHttpServer } from './http.js';
-import { LeaderLease } from './leader.js';
+import { KubeLease } from './kube-lease.js';
+import { LeaderLease, type LeaderGate } from './leader.js';
 import { Metrics } from './metrics.js';
 import { ConfigWatcher } from './reload.js';
 import { Scheduler } from './scheduler.js';
@@ -49,6 +50,9 @@ export class Daemon {
   #http: { port: number; close(): Promise<void> } | undefined;
   #watcher: ConfigWatcher | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
+  /** leaderElection: lease — the Kubernetes Lease that decides which replica acts. */
+  #kubeLease: KubeLease | undefined;
+  #gate: LeaderGate | undefined;
   readonly #abort = new AbortController();
   #stopping: Promise<void> | undefined;
 
@@ -71,6 +75,7 @@ export class Daemon {
       status: () => this.status(),
       trigger: () => void this.trigger('POST /reconcile'),
     }, log);
+    await this.#openKubeLease();
     this.#apply(this.#loaded);
     await this.#probeStorage();
     this.#watcher = new ConfigWatcher(this.#opts.configFile, this.#loaded.config, () => void this.reload('file change'), log);
@@ -103,6 +108,7 @@ export class Daemon {
       return false;
     }
     if (next.config.listen !== this.#loaded.config.listen) log.warn({ listen: next.config.listen }, 'server.listen changed: takes effect on restart');
+    if (JSON.stringify(next.config.leaderElection) !== JSON.stringify(this.#loaded.config.leaderElection)) log.warn({ leaderElection: next.config.leaderElection }, 'leaderElection changed: takes effect on restart');
     const old = this.#scheduler;
     this.#loaded = next;
     this.#apply(next);
@@ -126,7 +132,7 @@ export class Daemon {
         this.#metrics.setLeader(name, false);
       }
     }
-    for (const name of names) if (!this.#leases.has(name)) this.#leases.set(name, new LeaderLease(name, config.databases.get(name)!, config.stateSchema, this.#opts.log, (leader) => this.#metrics.setLeader(name, leader)));
+    for (const name of names) if (!this.#leases.has(name)) this.#leases.set(name, new LeaderLease(name, config.databases.get(name)!, config.stateSchema, this.#opts.log, (leader) => this.#metrics.setLeader(name, leader), this.#gate));
     const loadedNames = new Set(policies.map((p) => p.name));
     for (const k of [...this.#statuses.keys()]) if (!loadedNames.has(k)) this.#statuses.delete(k);
     for (const k of [...this.#reports.keys()]) if (!names.includes(k)) this.#reports.delete(k);
@@ -143,6 +149,20 @@ export class Daemon {
     this.#inFlight.add(p);
     void p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
     return p;
+  }
+
+  /** Lease mode: the Lease is tried at once and every retryPeriod; gaining or losing it re-checks every database's lock at once. */
+  async #openKubeLease(): Promise<void> {
+    const election = this.#loaded.config.leaderElection;
+    if (election?.mode !== 'lease') return;
+    const kube = await KubeLease.open(election.lease, this.#opts.log, (held) => {
+      this.#metrics.setLeaseHeld(kube.state().lease, held);
+      void this.#checkLeases();
+    });
+    this.#kubeLease = kube;
+    this.#gate = { open: () => kube.held, why: () => kube.state().reason };
+    this.#metrics.setLeaseHeld(kube.state().lease, false);
+    kube.start();
   }
 
   /** Says clearly at startup when archive storage is unreachable; creation goes on meanwhile. */
@@ -228,8 +248,9 @@ export class Daemon {
       ...r,
       health: names.map((n) => this.#statuses.get(n)).filter((s): s is PolicyStatus => s !== undefined && s.database === r.database),
     }));
-    const leaders = new Map([...this.#leases].map(([n, l]) => [n, l.isLeader] as const));
-    return statusJson(reports, new Date(this.#lastCycleAt).toISOString(), leaders);
+    const leaders = new Map([...this.#leases].map(([n, l]) => [n, { leader: l.isLeader, reason: l.reason }] as const));
+    const leaderElection = this.#kubeLease ? { mode: 'lease' as const, ...this.#kubeLease.state() } : { mode: 'advisory-lock' as const };
+    return statusJson(reports, new Date(this.#lastCycleAt).toISOString(), { leaders, leaderElection });
   }
 
   /**
@@ -249,7 +270,9 @@ export class Daemon {
         new Promise<boolean>((r) => setTimeout(() => r(false), SHUTDOWN_GRACE_MS).unref()),
       ]);
       if (!waited) log.warn('the running step did not finish in time; it resumes on the next start (journaled)');
+      // the advisory locks first, then the Lease: a successor that takes the Lease finds the locks free
       for (const lease of this.#leases.values()) await lease.release();
+      await this.#kubeLease?.stop();
       await this.#http?.close();
     })();
     return this.#stopping;

@@ -24,6 +24,14 @@ export class LeaderLostError extends Error {
   }
 }
 
+/** What must hold, besides the advisory lock, before this replica acts (leaderElection: lease). */
+export interface LeaderGate {
+  /** Whether this replica may act now. */
+  open(): boolean;
+  /** Why not, when it may not (e.g. "pod-b holds the Lease"). */
+  why(): string;
+}
+
 /**
  * Leader election for one database: a session advisory lock held on a dedicated connection
  * (never a pooled one). Losing the connection is losing leadership; the lock is re-checked on
@@ -39,6 +47,8 @@ export class LeaderLease {
   /** Set when the URL goes through a transaction-pooling proxy: never leader, said once. */
   #pooled: string | undefined;
   #standby = false;
+  /** Why this replica is not the leader (or "" when it is), for /status. */
+  #reason = 'not connected yet';
 
   constructor(
     readonly database: string,
@@ -47,7 +57,15 @@ export class LeaderLease {
     readonly log: Logger,
     /** Called whenever leadership is gained or lost, at once (the partwarden_leader gauge must not lag). */
     readonly onChange?: (leader: boolean) => void,
+    /** Lease mode: the advisory lock is only taken (and kept) while the gate is open. */
+    readonly gate?: LeaderGate,
   ) {}
+
+  /** Why this replica leads the database or not, in a sentence (/status). */
+  get reason(): string {
+    if (this.#held) return this.gate ? 'holds the Kubernetes Lease and the advisory lock' : 'holds the advisory lock';
+    return this.#pooled ?? (this.#client ? this.#reason : `not connected${this.#error ? `: ${this.#error}` : ''}`);
+  }
 
   get isLeader(): boolean {
     return this.#held;
@@ -98,9 +116,19 @@ export class LeaderLease {
         this.log.info({ database: this.database, standby }, standby ? 'the server is a standby (in recovery): assessing only, never changing anything' : 'the server is a primary');
       }
       if (standby) {
+        this.#reason = 'the server is a standby (in recovery)';
         if (this.#held) {
           await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
           this.#lost({ kind: 'lock', detail: 'the server is in recovery' });
+        }
+        return false;
+      }
+      if (this.gate && !this.gate.open()) {
+        this.#reason = this.gate.why();
+        // the lock may still be ours after a fence refused (the Lease went between two checks)
+        if (this.#held || (await this.#holds())) {
+          await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
+          this.#lost({ kind: 'lock', detail: `the Kubernetes Lease is not held (${this.#reason})` });
         }
         return false;
       }
@@ -108,6 +136,7 @@ export class LeaderLease {
         if (!(await this.#holds())) this.#lost({ kind: 'lock', detail: 'the lock is no longer held' });
       } else if (!this.#pooled) {
         const r = await this.#client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, hashtext($2)) AS ok', [LOCK_CLASS, this.stateSchema]);
+        this.#reason = this.gate ? 'holds the Kubernetes Lease; another session holds the advisory lock (a previous leader still connected?)' : 'another replica holds the advisory lock';
         if (r.rows[0]!.ok) {
           // belt and braces: the lock must be visible from our next statement
           if (!(await this.#holds())) {
@@ -129,7 +158,7 @@ export class LeaderLease {
 
   /** Fencing: throws unless this replica still holds the lock, checked on its own connection now. */
   async fence(): Promise<void> {
-    if (!this.#held || !this.#client || !(await this.#holds().catch(() => false))) {
+    if (!this.#held || (this.gate && !this.gate.open()) || !this.#client || !(await this.#holds().catch(() => false))) {
       this.#lost({ kind: 'lock', detail: 'fencing check failed' });
       throw new LeaderLostError(this.database);
     }

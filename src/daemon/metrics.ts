@@ -18,6 +18,7 @@ export class Metrics {
   readonly #leader = new Map<string, boolean>();
   readonly #up = new Map<string, boolean>();
   readonly #skew = new Map<string, number>();
+  readonly #leaseHeld = new Map<string, boolean>();
   readonly #actions: Counter<'policy' | 'action' | 'result'>;
   readonly #archiveBytes: Counter<'policy'>;
   readonly #archiveRows: Counter<'policy'>;
@@ -112,7 +113,14 @@ export class Metrics {
           for (const [db, v] of source) this.set({ database: db }, v ? 1 : 0);
         },
       });
-    perDatabase('partwarden_leader', '1 on the replica that holds the leader lock of the database, else 0.', this.#leader);
+    perDatabase('partwarden_leader', '1 on the replica that acts on the database (holds its advisory lock, and the Kubernetes Lease in lease mode), else 0.', this.#leader);
+    new Gauge({
+      name: 'partwarden_lease_held', help: '1 while this replica holds the Kubernetes Lease of leaderElection: lease (it then also needs each database\'s advisory lock to act), else 0.', labelNames: ['lease'], registers: register,
+      collect() {
+        this.reset();
+        for (const [lease, v] of self.#leaseHeld) this.set({ lease }, v ? 1 : 0);
+      },
+    });
     perDatabase('partwarden_database_up', '1 when the last connection to the database succeeded, else 0.', this.#up);
     new Gauge({
       name: 'partwarden_clock_skew_seconds', help: "This process's clock minus the database's, measured at the start of each reconcile (the database's clock decides premake and retention).", labelNames: ['database'], registers: register,
@@ -141,6 +149,11 @@ export class Metrics {
       for (const k of [...map.keys()]) if (!names.includes(k)) map.delete(k);
       for (const n of names) if (!map.has(n)) map.set(n, false);
     }
+  }
+
+  /** lease is namespace/name. */
+  setLeaseHeld(lease: string, held: boolean): void {
+    this.#leaseHeld.set(lease, held);
   }
 
   setLeader(database: string, leader: boolean): void {

@@ -24,11 +24,35 @@ export interface PolicyStatusJson {
   readonly notes: ReadonlyArray<{ rule: string; partition: string | null; message: string }>;
 }
 
+/** Who leads a database as one daemon replica sees it, and why (GET /status). */
+export interface LeadershipJson {
+  readonly leader: boolean;
+  readonly reason: string;
+}
+
+/** The Kubernetes Lease as this replica sees it (leaderElection: lease). */
+export interface LeaseJson {
+  readonly mode: 'lease';
+  readonly lease: string;
+  readonly identity: string;
+  readonly held: boolean;
+  readonly holder: string | null;
+  readonly reason: string;
+}
+
 export interface StatusJson {
   readonly at: string;
   readonly healthy: boolean;
-  readonly databases: ReadonlyArray<{ database: string; up: boolean; error: string | null; leader?: boolean }>;
+  readonly databases: ReadonlyArray<{ database: string; up: boolean; error: string | null; leader?: boolean; leaderReason?: string }>;
+  /** Daemon only: how leaders are elected (advisory-lock, or the Lease seen from this replica). */
+  readonly leaderElection?: { readonly mode: 'advisory-lock' } | LeaseJson;
   readonly policies: readonly PolicyStatusJson[];
+}
+
+/** What the daemon adds to the status document: leadership per database, and the election. */
+export interface DaemonStatus {
+  readonly leaders: ReadonlyMap<string, LeadershipJson>;
+  readonly leaderElection: { readonly mode: 'advisory-lock' } | LeaseJson;
 }
 
 const VIOLATION_RULES: ReadonlySet<string> = new Set(ALL_RULES);
@@ -58,10 +82,13 @@ export function policyStatusJson(s: PolicyStatus): PolicyStatusJson {
 }
 
 /** The status document of a set of reports (one cycle). */
-export function statusJson(reports: readonly DatabaseReport[], atIso: string, leaders?: ReadonlyMap<string, boolean>): StatusJson {
+export function statusJson(reports: readonly DatabaseReport[], atIso: string, daemon?: DaemonStatus): StatusJson {
   const policies = reports.flatMap((r) => (r.health ?? []).map(policyStatusJson));
-  const databases = reports.map((r) => ({ database: r.database, up: !r.error, error: r.error ?? null, ...(leaders?.has(r.database) ? { leader: leaders.get(r.database)! } : {}) }));
-  return { at: atIso, healthy: databases.every((d) => d.up) && policies.every((p) => p.healthy), databases, policies };
+  const databases = reports.map((r) => {
+    const l = daemon?.leaders.get(r.database);
+    return { database: r.database, up: !r.error, error: r.error ?? null, ...(l ? { leader: l.leader, leaderReason: l.reason } : {}) };
+  });
+  return { at: atIso, healthy: databases.every((d) => d.up) && policies.every((p) => p.healthy), databases, ...(daemon ? { leaderElection: daemon.leaderElection } : {}), policies };
 }
 
 /** `partwarden status`: one row per policy, then each violation on its own line. */

@@ -85,6 +85,15 @@ clockSkewTolerance: {{ .Values.clockSkewTolerance | toJson }}
 stateSchema: {{ .Values.stateSchema | toJson }}
 server:
   listen: 0.0.0.0:{{ .Values.service.port }}
+{{- if and (eq .Values.mode "deployment") (eq .Values.leaderElection.mode "lease") }}
+leaderElection:
+  mode: lease
+  lease:
+    name: {{ include "partwarden.fullname" . | toJson }}
+    duration: {{ .Values.leaderElection.leaseDuration | toJson }}
+    renewDeadline: {{ .Values.leaderElection.renewDeadline | toJson }}
+    retryPeriod: {{ .Values.leaderElection.retryPeriod | toJson }}
+{{- end }}
 {{- end }}
 
 {{/* The partwarden container: the same in the Deployment, the CronJob and the sidecar snippet. */}}
@@ -99,6 +108,15 @@ env:
     value: /etc/partwarden/config/partwarden.yaml
   - name: PARTWARDEN_LOG_LEVEL
     value: {{ $root.Values.logLevel | quote }}
+  # the replica's name in logs and in the Lease (leaderElection.mode=lease), and the Lease's namespace
+  - name: POD_NAME
+    valueFrom:
+      fieldRef:
+        fieldPath: metadata.name
+  - name: POD_NAMESPACE
+    valueFrom:
+      fieldRef:
+        fieldPath: metadata.namespace
 {{- range $name, $db := $root.Values.databases }}
   - name: {{ include "partwarden.dbEnv" $name }}
     valueFrom:
@@ -158,7 +176,7 @@ volumeMounts:
 
 {{- define "partwarden.podSpecCommon" -}}
 serviceAccountName: {{ include "partwarden.serviceAccountName" . }}
-automountServiceAccountToken: {{ .Values.serviceAccount.automountServiceAccountToken }}
+automountServiceAccountToken: {{ include "partwarden.automountToken" . }}
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
@@ -182,4 +200,21 @@ affinity:
 topologySpreadConstraints:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end }}
+
+{{/*
+A monitoring object needs its kind served by the cluster (the Prometheus operator's CRDs): without
+it the install stops here with the value to turn off, instead of Helm's "no matches for kind".
+`helm template` sees no cluster: pass --api-versions monitoring.coreos.com/v1/<Kind>.
+Call with (dict "root" . "kind" "ServiceMonitor" "value" "serviceMonitor.enabled").
+*/}}
+{{- define "partwarden.requireMonitoringKind" -}}
+{{- if not (.root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind)) }}
+{{- fail (printf "\n\n%s=true, but this cluster has no %s (monitoring.coreos.com/v1): the Prometheus operator's CRDs are not installed.\nInstall the operator (or just its CRDs) first, or set %s=false.\n(helm template knows no cluster: add --api-versions monitoring.coreos.com/v1/%s)" .value .kind .value .kind) }}
+{{- end }}
+{{- end }}
+
+{{/* Lease leader election: the ServiceAccount token is mounted (the daemon calls the API server), else the value decides. */}}
+{{- define "partwarden.automountToken" -}}
+{{- if and (eq .Values.mode "deployment") (eq .Values.leaderElection.mode "lease") }}true{{ else }}{{ .Values.serviceAccount.automountServiceAccountToken }}{{ end }}
 {{- end }}

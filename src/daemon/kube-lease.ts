@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { CoordinationV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
+import type { LeaseConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+
+/** Where an in-cluster pod finds its namespace (the service account's). */
+const NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** What this replica knows of the Lease: who holds it, and why this replica acts or not. */
+export interface LeaseState {
+  /** namespace/name of the Lease. */
+  readonly lease: string;
+  /** This replica's name in the Lease. */
+  readonly identity: string;
+  readonly held: boolean;
+  /** holderIdentity as last read (null: nobody, or not read yet). */
+  readonly holder: string | null;
+  readonly reason: string;
+}
+
+/** A request to the API server that does not answer in time fails (the loop tries again; a holder steps down at renewDeadline). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const statusOf = (err: unknown): number | undefined => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+};
+
+/** The namespace of the Lease: the config's, else the pod's ($POD_NAMESPACE, the service account's), the kubeconfig context's, "default". */
+export function leaseNamespace(config: LeaseConfig, kc: KubeConfig, env: NodeJS.ProcessEnv): string {
+  if (config.namespace) return config.namespace;
+  if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
+  try {
+    const ns = readFileSync(NAMESPACE_FILE, 'utf8').trim();
+    if (ns) return ns;
+  } catch {
+    // not in a pod
+  }
+  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+}
+
+/** This replica's name in the Lease: the config's, else $POD_NAME, else host-pid (two processes on one host differ). */
+export const leaseIdentity = (config: LeaseConfig, env: NodeJS.ProcessEnv): string => config.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`;
+
+/**
+ * Leader election through a Kubernetes Lease (coordination.k8s.io/v1), the algorithm of
+ * client-go's leaderelection: every `retryPeriod` a replica reads the Lease; it takes it when
+ * nobody holds it or when the holder has not renewed it for `duration` as seen on this
+ * replica's own (monotonic) clock, never the record's timestamps, so clock skew between nodes
+ * cannot hand the Lease to two replicas. Every write names the resourceVersion it read: of two
+ * replicas racing, one gets a conflict. The holder renews every `retryPeriod` and stops acting
+ * as soon as it has not renewed for `renewDeadline` (< duration), before anyone may take over.
+ * On shutdown the holder hands the Lease back (holder emptied) so a successor need not wait.
+ */
+export class KubeLease {
+  readonly #api: CoordinationV1Api;
+  readonly #name: string;
+  readonly #namespace: string;
+  readonly #identity: string;
+  readonly #config: LeaseConfig;
+  readonly #log: Logger;
+  readonly #onChange: (held: boolean) => void;
+  /** The record as last read, and when (monotonic ms) it last changed: the holder's liveness as we see it. */
+  #observed: { holder: string | null; renewTime: string | null; resourceVersion: string | undefined } | undefined;
+  #observedAtMs = 0;
+  /** When (monotonic ms) our last write of the Lease as holder succeeded. */
+  #renewedAtMs: number | undefined;
+  #reason = 'not tried yet';
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  private constructor(api: CoordinationV1Api, namespace: string, identity: string, config: LeaseConfig, log: Logger, onChange: (held: boolean) => void) {
+    this.#api = api;
+    this.#name = config.name;
+    this.#namespace = namespace;
+    this.#identity = identity;
+    this.#config = config;
+    this.#log = log.child({ lease: `${namespace}/${config.name}`, identity });
+    this.#onChange = onChange;
+  }
+
+  /** Loads the Kubernetes client configuration: $KUBECONFIG or ~/.kube/config, else the in-cluster service account. */
+  static async open(config: LeaseConfig, log: Logger, onChange: (held: boolean) => void, env: NodeJS.ProcessEnv = process.env): Promise<KubeLease> {
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromDefault();
+    if (!kc.getCurrentCluster()) throw new Error('leaderElection is "lease" but no Kubernetes API server is configured: run in a pod (service account token mounted) or set KUBECONFIG');
+    return new KubeLease(kc.makeApiClient(k8s.CoordinationV1Api), leaseNamespace(config, kc, env), leaseIdentity(config, env), config, log, onChange);
+  }
+
+  get #requestTimeoutMs(): number {
+    return Math.max(500, Math.floor(this.#config.renewDeadlineMs / 2));
+  }
+
+  /** Holds the Lease now: renewed within renewDeadline, as measured on this process's monotonic clock. */
+  get held(): boolean {
+    return this.#renewedAtMs !== undefined && performance.now() - this.#renewedAtMs < this.#config.renewDeadlineMs;
+  }
+
+  state(): LeaseState {
+    const held = this.held;
+    return { lease: `${this.#namespace}/${this.#name}`, identity: this.#identity, held, holder: held ? this.#identity : this.#observed?.holder ?? null, reason: this.#reason };
+  }
+
+  /** Tries at once, then every retryPeriod. */
+  start(): void {
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#running = this.#attempt().finally(() => {
+        if (!this.#stopped) this.#timer = setTimeout(tick, this.#config.retryPeriodMs);
+      });
+    };
+    tick();
+  }
+
+  /** One try to take or renew; a change of leadership is reported at once. */
+  async #attempt(): Promise<void> {
+    const was = this.held;
+    const ok = await this.#tryAcquireOrRenew().catch((err: unknown) => {
+      this.#reason = `the Kubernetes API server did not answer: ${messageOf(err)}`;
+      return false;
+    });
+    if (ok) {
+      this.#renewedAtMs = performance.now();
+      this.#reason = 'this replica holds the Lease';
+    } else if (this.#renewedAtMs !== undefined && !this.held) {
+      this.#renewedAtMs = undefined;
+    }
+    const now = this.held;
+    if (now !== was) {
+      if (now) this.#log.info('acquired the Kubernetes Lease');
+      else this.#log.warn({ why: this.#reason }, 'lost the Kubernetes Lease: not acting until it is held again');
+      this.#onChange(now);
+    }
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const nowIso = new Date();
+    let lease: V1Lease | undefined;
+    try {
+      lease = await within(this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace }), this.#requestTimeoutMs);
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    if (!lease) return this.#create(nowIso);
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity || null;
+    const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : null;
+    const seen = { holder, renewTime, resourceVersion: lease.metadata?.resourceVersion };
+    if (!this.#observed || this.#observed.holder !== seen.holder || this.#observed.renewTime !== seen.renewTime || this.#observed.resourceVersion !== seen.resourceVersion) {
+      this.#observed = seen;
+      this.#observedAtMs = performance.now();
+    }
+    const durationMs = (spec.leaseDurationSeconds ?? this.#config.durationMs / 1000) * 1000;
+    if (holder && holder !== this.#identity && performance.now() - this.#observedAtMs < durationMs) {
+      this.#reason = `${holder} holds the Lease`;
+      return false;
+    }
+    const mine = holder === this.#identity;
+    const k8s = await import('@kubernetes/client-node');
+    const body: V1Lease = {
+      ...lease,
+      spec: {
+        holderIdentity: this.#identity,
+        leaseDurationSeconds: Math.ceil(this.#config.durationMs / 1000),
+        acquireTime: mine && spec.acquireTime ? spec.acquireTime : new k8s.V1MicroTime(nowIso.getTime()),
+        renewTime: new k8s.V1MicroTime(nowIso.getTime()),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
+      },
+    };
+    try {
+      const written = await within(this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#namespace, body }), this.#requestTimeoutMs);
+      this.#observed = { holder: this.#identity, renewTime: new Date(written.spec!.renewTime!).toISOString(), resourceVersion: written.metadata?.resourceVersion };
+      this.#observedAtMs = performance.now();
+      if (!mine) this.#log.info({ previous: holder }, holder ? 'took over the Lease (its holder stopped renewing it)' : 'took the free Lease');
+      return true;
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+      this.#reason = 'another replica wrote the Lease first (conflict)';
+      return false;
+    }
+  }
+
+  async #create(now: Date): Promise<boolean> {
+    const k8s = await import('@kubernetes/client-node');
+    try {
+      const written = await within(this.#api.createNamespacedLease({
+        namespace: this.#namespace,
+        body: {
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+          metadata: { name: this.#name, namespace: this.#namespace, labels: { 'app.kubernetes.io/managed-by': 'partwarden' } },
+          spec: { holderIdentity: this.#identity, leaseDurationSeconds: Math.ceil(this.#config.durationMs / 1000), acquireTime: new k8s.V1MicroTime(now.getTime()), renewTime: new k8s.V1MicroTime(now.getTime()), leaseTransitions: 0 },
+        },
+      }), this.#requestTimeoutMs);
+      this.#observed = { holder: this.#identity, renewTime: new Date(written.spec!.renewTime!).toISOString(), resourceVersion: written.metadata?.resourceVersion };
+      this.#observedAtMs = performance.now();
+      this.#log.info('created the Lease');
+      return true;
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+      this.#reason = 'another replica created the Lease first';
+      return false;
+    }
+  }
+
+  /** Stops trying; a holder hands the Lease back (holder emptied) so another replica takes it at once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+    const wasHeld = this.held;
+    this.#renewedAtMs = undefined;
+    if (wasHeld) this.#onChange(false);
+    if (!wasHeld) return;
+    try {
+      const lease = await this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace });
+      if (lease.spec?.holderIdentity !== this.#identity) return;
+      await this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } } });
+      this.#log.info('released the Lease');
+    } catch (err) {
+      this.#log.warn({ err: messageOf(err) }, 'could not release the Lease: another replica takes it when it expires');
+    }
+  }
+}
