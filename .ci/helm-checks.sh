@@ -71,7 +71,7 @@ const kinds = (f) => parseAllDocuments(fs.readFileSync(f, "utf8")).map((d) => d.
 const expect = (f, k) => { const got = kinds(f); if (got !== k) { console.error(`${f}: ${got}, expected ${k}`); process.exit(1); } console.log(`${require("path").basename(f)}: ${got}`); };
 const d = process.argv[1];
 expect(d + "/default.yaml", "ConfigMap,ConfigMap,Deployment,Pod,PodDisruptionBudget,Service,ServiceAccount");
-expect(d + "/deployment.yaml", "ConfigMap,ConfigMap,ConfigMap,Deployment,NetworkPolicy,Pod,PodDisruptionBudget,PrometheusRule,Role,RoleBinding,Service,ServiceAccount,ServiceMonitor");
+expect(d + "/deployment.yaml", "ConfigMap,ConfigMap,ConfigMap,Deployment,Lease,NetworkPolicy,Pod,PodDisruptionBudget,PrometheusRule,Role,RoleBinding,Service,ServiceAccount,ServiceMonitor");
 expect(d + "/cronjob.yaml", "ConfigMap,CronJob,NetworkPolicy,ServiceAccount");
 expect(d + "/sidecar.yaml", "ConfigMap,ConfigMap,PodMonitor,PrometheusRule,ServiceAccount,StatefulSet");
 ' "$out"

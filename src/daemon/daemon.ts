@@ -157,7 +157,7 @@ export class Daemon {
     if (election?.mode !== 'lease') return;
     const kube = await KubeLease.open(election.lease, this.#opts.log, (held) => {
       this.#metrics.setLeaseHeld(kube.state().lease, held);
-      void this.#checkLeases();
+      if (!this.#stopping) void this.#checkLeases();
     });
     this.#kubeLease = kube;
     this.#gate = { open: () => kube.held, why: () => kube.state().reason };

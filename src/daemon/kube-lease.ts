@@ -76,6 +76,8 @@ export class KubeLease {
   #renewedAtMs: number | undefined;
   #reason = 'not tried yet';
   #timer: NodeJS.Timeout | undefined;
+  /** Fires when renewDeadline passes without a renewal: leadership ends on time even while a request hangs. */
+  #watchdog: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
@@ -133,15 +135,28 @@ export class KubeLease {
     if (ok) {
       this.#renewedAtMs = performance.now();
       this.#reason = 'this replica holds the Lease';
-    } else if (this.#renewedAtMs !== undefined && !this.held) {
-      this.#renewedAtMs = undefined;
+      clearTimeout(this.#watchdog);
+      this.#watchdog = setTimeout(() => this.#expired(), this.#config.renewDeadlineMs + 1);
+      this.#watchdog.unref();
     }
+    this.#report(was);
+  }
+
+  /** renewDeadline passed since the last renewal. */
+  #expired(): void {
+    if (this.#renewedAtMs === undefined || this.held) return;
+    if (!/did not answer|conflict/.test(this.#reason)) this.#reason = `the Lease was not renewed for ${this.#config.renewDeadlineMs} ms`;
+    this.#report(true);
+  }
+
+  /** Leadership changed since `was`: logged and reported at once. */
+  #report(was: boolean): void {
     const now = this.held;
-    if (now !== was) {
-      if (now) this.#log.info('acquired the Kubernetes Lease');
-      else this.#log.warn({ why: this.#reason }, 'lost the Kubernetes Lease: not acting until it is held again');
-      this.#onChange(now);
-    }
+    if (!now) this.#renewedAtMs = undefined;
+    if (now === was) return;
+    if (now) this.#log.info('acquired the Kubernetes Lease');
+    else this.#log.warn({ why: this.#reason }, 'lost the Kubernetes Lease: not acting until it is held again');
+    this.#onChange(now);
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
@@ -216,10 +231,12 @@ export class KubeLease {
   /** Stops trying; a holder hands the Lease back (holder emptied) so another replica takes it at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
+    clearTimeout(this.#watchdog);
     await this.#running?.catch(() => undefined);
     const wasHeld = this.held;
     this.#renewedAtMs = undefined;
+    this.#reason = 'this replica is stopping';
     if (wasHeld) this.#onChange(false);
     if (!wasHeld) return;
     try {

@@ -47,6 +47,8 @@ export class LeaderLease {
   /** Set when the URL goes through a transaction-pooling proxy: never leader, said once. */
   #pooled: string | undefined;
   #standby = false;
+  /** release() was called: never connects again (a late refresh must not keep the process alive). */
+  #released = false;
   /** Why this replica is not the leader (or "" when it is), for /status. */
   #reason = 'not connected yet';
 
@@ -87,6 +89,7 @@ export class LeaderLease {
 
   /** Connects if needed (with backoff), then takes or re-checks the lock. Returns isLeader. */
   async refresh(nowMs = Date.now()): Promise<boolean> {
+    if (this.#released) return false;
     if (!this.#client) {
       if (nowMs < this.#nextAttemptMs) return false;
       try {
@@ -127,8 +130,9 @@ export class LeaderLease {
         this.#reason = this.gate.why();
         // the lock may still be ours after a fence refused (the Lease went between two checks)
         if (this.#held || (await this.#holds())) {
-          await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
+          // said first (gauge at 0), then the lock goes: no moment where two replicas claim to lead
           this.#lost({ kind: 'lock', detail: `the Kubernetes Lease is not held (${this.#reason})` });
+          await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
         }
         return false;
       }
@@ -216,6 +220,7 @@ export class LeaderLease {
 
   /** Releases the lock and closes the connection (shutdown). */
   async release(): Promise<void> {
+    this.#released = true;
     const c = this.#client;
     this.#client = undefined;
     if (this.#held && c) await c.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]).catch(() => undefined);

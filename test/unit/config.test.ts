@@ -85,6 +85,19 @@ describe('config and policy loading', () => {
     expect(load({ configFile: project({ 'e.yaml': POLICY }, cfg), env: {} }).config.databases.get('main')!.url).toBe('postgres://u:pa$word@localhost/app');
   });
 
+  it('leaderElection: advisory-lock by default; "lease" alone takes every Lease default; a map sets them; bad timings are reported where written', () => {
+    const of = (extra: string) => load({ configFile: project({ 'events.yaml': POLICY }, CONFIG + extra), env: {} }).config.leaderElection;
+    expect(of('')).toEqual({ mode: 'advisory-lock' });
+    expect(of('leaderElection: lease\n')).toEqual({ mode: 'lease', lease: { name: 'partwarden', durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 } });
+    expect(of('leaderElection:\n  mode: lease\n  lease:\n    name: pw-prod\n    namespace: db\n    duration: 30s\n    renewDeadline: 20s\n    retryPeriod: 5s\n')).toEqual({
+      mode: 'lease', lease: { name: 'pw-prod', namespace: 'db', durationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 5000 },
+    });
+    expect(problemsOf(project({ 'events.yaml': POLICY }, CONFIG + 'leaderElection:\n  mode: lease\n  lease:\n    duration: 10s\n    renewDeadline: 10s\n'))).toEqual([
+      'partwarden.yaml:10:20: leaderElection.lease.renewDeadline: must be less than duration (the leader must stop acting before another replica may take over)',
+    ]);
+    expect(problemsOf(project({ 'events.yaml': POLICY }, CONFIG + 'leaderElection: kubernetes\n'))[0]).toBe('partwarden.yaml:6:17: leaderElection: must be one of "advisory-lock", "lease", got "kubernetes"');
+  });
+
   it('reports an unknown key with file:line:col and a did-you-mean hint', () => {
     const bad = POLICY.replace('    premake: 7', '    premkae: 7');
     expect(problemsOf(project({ 'events.yaml': bad }))).toEqual(['events.yaml:12:5: spec.range.premkae: unknown key "premkae" (did you mean "premake"?)']);
