@@ -65,10 +65,12 @@ K
 etcd --name ci --data-dir "$run/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
   --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" --initial-cluster "ci=http://127.0.0.1:$etcd_peer" \
   > "$run/logs/etcd.log" 2>&1 & pids+=($!)
+# WatchList off: kwok's client-go (v0.36) asks for watch lists, which need a newer etcd than Debian's
+# 3.4 (RequestWatchProgress); refused, its watches kept ending and pod deletions were seen a minute late
 "$bin/kube-apiserver-v$KUBERNETES_VERSION" --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
   --cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" --client-ca-file="$pki/ca.crt" \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-  --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true > "$run/logs/kube-apiserver.log" 2>&1 & pids+=($!)
+  --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true --feature-gates=WatchList=false > "$run/logs/kube-apiserver.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 240); do kubectl get --raw /readyz >/dev/null 2>&1 && break; sleep 0.5; done
 kubectl get --raw /readyz >/dev/null || fail "kube-apiserver not ready"
 "$bin/kube-controller-manager-v$KUBERNETES_VERSION" --kubeconfig="$KUBECONFIG" --authentication-kubeconfig="$KUBECONFIG" --authorization-kubeconfig="$KUBECONFIG" \
@@ -84,8 +86,7 @@ for f in pod-ready pod-complete pod-delete; do cat "$kwok_src/kustomize/stage/po
 sed -e 's/name: pod-complete/name: pod-helm-test-complete/' -e "s/- key: '.metadata.ownerReferences.\[\].kind'/- key: '.metadata.annotations[\"helm.sh\/hook\"]'/" -e "s/      - 'Job'/      - 'test'/" \
   "$kwok_src/kustomize/stage/pod/fast/pod-complete.yaml" >> "$stages"
 for f in fast/node-initialize heartbeat/node-heartbeat; do echo "---"; cat "$kwok_src/kustomize/stage/node/$f.yaml"; done >> "$stages"
-# its client-go (v0.36) asks for watch lists, which need a newer etcd than Debian's 3.4 (RequestWatchProgress)
-KUBE_FEATURE_WatchListClient=false "$bin/kwok-$KWOK_VERSION" --kubeconfig="$KUBECONFIG" --config="$stages" --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+"$bin/kwok-$KWOK_VERSION" --kubeconfig="$KUBECONFIG" --config="$stages" --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --cidr=10.244.0.1/24 --node-ip=127.0.0.1 --server-address="127.0.0.1:$kwok_port" > "$run/logs/kwok.log" 2>&1 & pids+=($!)
 kubectl apply -f - >/dev/null <<'N'
 apiVersion: v1
@@ -139,7 +140,14 @@ check_mode() { # mode crds(with|without)
   kubectl -n "$ns" create secret generic partwarden-localhost --from-literal=url=postgres://partwarden@127.0.0.1:5432/app >/dev/null
   kubectl -n "$ns" create secret generic partwarden-s3 --from-literal=AWS_ACCESS_KEY_ID=ci --from-literal=AWS_SECRET_ACCESS_KEY=ci >/dev/null
   kubectl -n "$ns" create secret generic postgres-example --from-literal=POSTGRES_PASSWORD=ci >/dev/null
-  [ "$mode" = cronjob ] && kubectl -n "$ns" create configmap my-partwarden-policies --from-literal=events.yaml="$events_policy" >/dev/null
+  # the example StatefulSet claims a volume: a PersistentVolume for it to bind (no provisioner here; kwok runs nothing on it)
+  [ "$mode" = sidecar ] && kubectl apply -f - >/dev/null <<V
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-$ns}
+spec: {capacity: {storage: 10Gi}, accessModes: [ReadWriteOnce], persistentVolumeReclaimPolicy: Delete, hostPath: {path: /tmp/pw-kube-unused-$ns}}
+V
+  [ "$mode" = cronjob ] && kubectl -n "$ns" create configmap my-partwarden-policies --save-config --from-literal=events.yaml="$events_policy" >/dev/null
   local args=(-n "$ns" -f "$values")
   if [ "$with" = without ]; then
     if grep -qE '^(serviceMonitor|podMonitor|prometheusRule):' "$values"; then
@@ -176,7 +184,13 @@ check_mode() { # mode crds(with|without)
   "$helm" uninstall pw -n "$ns" --wait --timeout 2m >/dev/null || fail "$mode: helm uninstall"
   for _ in $(seq 1 60); do [ -z "$(left_behind "$ns")" ] && break; sleep 1; done
   [ -z "$(left_behind "$ns")" ] || fail "$mode: helm uninstall left $(left_behind "$ns" | tr '\n' ' ')"
-  echo "helm uninstall: nothing left"
+  if [ "$mode" = sidecar ]; then
+    # the Postgres data of the example StatefulSet outlives the release (Kubernetes keeps volume claims of a deleted StatefulSet)
+    kubectl -n "$ns" get pvc data-pw-partwarden-postgres-0 >/dev/null || fail "sidecar: the example's data volume claim went with the release"
+    echo "helm uninstall: nothing left but the example's data volume claim (kept on purpose)"
+  else
+    echo "helm uninstall: nothing left"
+  fi
   kubectl delete namespace "$ns" --wait=false >/dev/null
 }
 
@@ -254,7 +268,7 @@ current-context: ci
 K
   echo "--- Lease suite (test/kube): two daemons, kubeconfig of ServiceAccount $ns/pw-partwarden"
   PW_KUBE=1 PW_KUBECONFIG="$run/sa-kubeconfig" PW_KUBE_LEASE="$ns/pw-partwarden" PW_KUBE_ADMIN_KUBECONFIG="$KUBECONFIG" \
-    npx vitest run --project kube --reporter=default --reporter=json --outputFile.json="$run/kube-report.json" || fail "the Lease suite failed"
+    npx vitest run --project kube --reporter=default --reporter=json --outputFile.json="${PW_KUBE_REPORT:-$run/kube-report.json}" || fail "the Lease suite failed"
 }
 
 if [ -n "${PW_KUBE_MODES:-}" ]; then modes=$PW_KUBE_MODES; else modes="deployment cronjob sidecar"; fi
