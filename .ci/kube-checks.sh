@@ -162,6 +162,9 @@ V
   fi
   "$helm" install pw "$chart" "${args[@]}" --wait --timeout 3m >"$run/out" 2>&1 || { cat "$run/out"; fail "$mode: helm install --wait"; }
   echo "helm install --wait: $(grep -m1 STATUS "$run/out")"
+  if [ "$mode" = deployment ]; then
+    grep -q "Leader election: the Lease $ns/pw-partwarden decides" "$run/out" && grep -q 'Grafana: the dashboard "partwarden"' "$run/out" || { cat "$run/out"; fail "deployment: NOTES do not say how the leader is elected / where the dashboard is"; }
+  fi
   check_objects "$mode" "$with" "$ns"
   # policies change: the ConfigMap changes, the pods are not restarted (partwarden reloads the mounted files)
   local before_gen=""; [ "$mode" = deployment ] && before_gen=$(kubectl -n "$ns" get deploy pw-partwarden -o jsonpath='{.metadata.generation}')

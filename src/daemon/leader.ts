@@ -90,74 +90,81 @@ export class LeaderLease {
   /** Connects if needed (with backoff), then takes or re-checks the lock. Returns isLeader. */
   async refresh(nowMs = Date.now()): Promise<boolean> {
     if (this.#released) return false;
-    if (!this.#client) {
-      if (nowMs < this.#nextAttemptMs) return false;
-      try {
-        this.#client = await connect(this.db, 'partwarden-leader');
-        this.#client.on('error', (err: Error) => this.#lost({ kind: 'connection', detail: `lock connection error: ${err.message}` }));
-        this.#client.on('end', () => this.#lost({ kind: 'connection', detail: 'lock connection closed' }));
-        this.#failures = 0;
-        this.#error = undefined;
-        if (await this.#sessionIsShared()) {
-          this.#pooled = this.#poolingMessage();
-          this.log.error({ database: this.database }, this.#pooled);
-          await this.#drop();
-          return false;
-        }
-      } catch (err) {
-        this.#failures++;
-        this.#nextAttemptMs = nowMs + Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.#failures - 1));
-        this.#error = messageOf(err);
-        return false;
-      }
-    }
+    if (!this.#client && !(await this.#connect(nowMs))) return false;
     try {
-      // advisory locks are not replicated: next to a standby every replica would "win" its own
-      const standby = (await this.#client!.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
-      if (standby !== this.#standby) {
-        this.#standby = standby;
-        this.log.info({ database: this.database, standby }, standby ? 'the server is a standby (in recovery): assessing only, never changing anything' : 'the server is a primary');
-      }
-      if (standby) {
-        this.#reason = 'the server is a standby (in recovery)';
-        if (this.#held) {
-          await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
-          this.#lost({ kind: 'lock', detail: 'the server is in recovery' });
-        }
-        return false;
-      }
-      if (this.gate && !this.gate.open()) {
-        this.#reason = this.gate.why();
-        // the lock may still be ours after a fence refused (the Lease went between two checks)
-        if (this.#held || (await this.#holds())) {
-          // said first (gauge at 0), then the lock goes: no moment where two replicas claim to lead
-          this.#lost({ kind: 'lock', detail: `the Kubernetes Lease is not held (${this.#reason})` });
-          await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
-        }
-        return false;
-      }
+      if (await this.#mayNotLead()) return false;
       if (this.#held) {
         if (!(await this.#holds())) this.#lost({ kind: 'lock', detail: 'the lock is no longer held' });
       } else if (!this.#pooled) {
-        const r = await this.#client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, hashtext($2)) AS ok', [LOCK_CLASS, this.stateSchema]);
-        this.#reason = this.gate ? 'holds the Kubernetes Lease; another session holds the advisory lock (a previous leader still connected?)' : 'another replica holds the advisory lock';
-        if (r.rows[0]!.ok) {
-          // belt and braces: the lock must be visible from our next statement
-          if (!(await this.#holds())) {
-            this.#pooled = this.#poolingMessage();
-            this.log.error({ database: this.database }, this.#pooled);
-            await this.#drop();
-            return false;
-          }
-          this.#held = true;
-          this.onChange?.(true);
-          this.log.info({ database: this.database }, 'became leader');
-        }
+        await this.#tryLock();
       }
     } catch (err) {
       await this.#drop({ kind: 'connection', detail: messageOf(err) });
     }
     return this.#held;
+  }
+
+  /** Opens the lock session (refusing a transaction pool); false when there is none (backoff). */
+  async #connect(nowMs: number): Promise<boolean> {
+    if (nowMs < this.#nextAttemptMs) return false;
+    try {
+      this.#client = await connect(this.db, 'partwarden-leader');
+      this.#client.on('error', (err: Error) => this.#lost({ kind: 'connection', detail: `lock connection error: ${err.message}` }));
+      this.#client.on('end', () => this.#lost({ kind: 'connection', detail: 'lock connection closed' }));
+      this.#failures = 0;
+      this.#error = undefined;
+      if (await this.#sessionIsShared()) {
+        this.#pooled = this.#poolingMessage();
+        this.log.error({ database: this.database }, this.#pooled);
+        await this.#drop();
+        return false;
+      }
+      return true;
+    } catch (err) {
+      this.#failures++;
+      this.#nextAttemptMs = nowMs + Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.#failures - 1));
+      this.#error = messageOf(err);
+      return false;
+    }
+  }
+
+  /**
+   * Whether this replica must not lead now: the server is a standby (advisory locks are not
+   * replicated: next to a standby every replica would "win" its own), or the gate (the Kubernetes
+   * Lease) is closed. A lock still held is given up: said first (the gauge at 0), then released,
+   * so two replicas never claim the database at the same moment.
+   */
+  async #mayNotLead(): Promise<boolean> {
+    const standby = (await this.#client!.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r;
+    if (standby !== this.#standby) {
+      this.#standby = standby;
+      this.log.info({ database: this.database, standby }, standby ? 'the server is a standby (in recovery): assessing only, never changing anything' : 'the server is a primary');
+    }
+    const closed = standby ? 'the server is a standby (in recovery)' : this.gate && !this.gate.open() ? this.gate.why() : undefined;
+    if (closed === undefined) return false;
+    this.#reason = closed;
+    // the lock may still be ours after a fence refused (the Lease went between two checks)
+    if (this.#held || (await this.#holds())) {
+      this.#lost({ kind: 'lock', detail: standby ? 'the server is in recovery' : `the Kubernetes Lease is not held (${closed})` });
+      await this.#client!.query('SELECT pg_advisory_unlock($1::int4, hashtext($2))', [LOCK_CLASS, this.stateSchema]);
+    }
+    return true;
+  }
+
+  async #tryLock(): Promise<void> {
+    const r = await this.#client!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, hashtext($2)) AS ok', [LOCK_CLASS, this.stateSchema]);
+    this.#reason = this.gate ? 'holds the Kubernetes Lease; another session holds the advisory lock (a previous leader still connected?)' : 'another replica holds the advisory lock';
+    if (!r.rows[0]!.ok) return;
+    // belt and braces: the lock must be visible from our next statement
+    if (!(await this.#holds())) {
+      this.#pooled = this.#poolingMessage();
+      this.log.error({ database: this.database }, this.#pooled);
+      await this.#drop();
+      return;
+    }
+    this.#held = true;
+    this.onChange?.(true);
+    this.log.info({ database: this.database }, 'became leader');
   }
 
   /** Fencing: throws unless this replica still holds the lock, checked on its own connection now. */

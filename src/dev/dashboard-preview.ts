@@ -81,7 +81,7 @@ for(const p of panels){const g=p.grid,el=document.createElement('div');const top
  if(p.type==='table'){const rows=p.series.map(x=>'<tr><td>'+x.label+'</td><td>'+x.points.at(-1)[1]+'</td></tr>').join('');el.insertAdjacentHTML('beforeend','<table><tr><th>series</th><th>value</th></tr>'+rows+'</table>');continue}
  const xs=[...new Set(p.series.flatMap(x=>x.points.map(q=>q[0])))].sort((a,b)=>a-b);const data=[xs,...p.series.map(x=>{const m=new Map(x.points);return xs.map(t=>m.has(t)?m.get(t):null)})];
  const div=document.createElement('div');el.appendChild(div);
- new uPlot({width:w-8,height:h-64,series:[{},...p.series.map((x,i)=>({label:x.label,stroke:colors[i%colors.length],width:1.5,fill:colors[i%colors.length]+'22',value:(u,v)=>fmt(v,p.unit)}))],
+ new uPlot({width:w-8,height:h-64,series:[{},...p.series.map((x,i)=>({label:x.label,stroke:colors[i%colors.length],width:1.5,points:{show:false},fill:colors[i%colors.length]+'22',value:(u,v)=>fmt(v,p.unit)}))],
   axes:[{stroke:'#8e8e8e',grid:{stroke:'#2c2e33'}},{stroke:'#8e8e8e',grid:{stroke:'#2c2e33'},size:70,values:(u,vals)=>vals.map(v=>fmt(v,p.unit))}],legend:{show:true},cursor:{show:false}},data,div)}
 grid.style.height=(maxY+10)+'px';`;
 
