@@ -69,13 +69,14 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { log } = this.#opts;
+    // first: a Lease that cannot work stops the start before anything listens
+    await this.#openKubeLease();
     this.#http = await startHttpServer(this.#loaded.config.listen, {
       metrics: async () => ({ contentType: this.#metrics.registry.contentType, body: await this.#metrics.registry.metrics() }),
       readiness: () => this.readiness(),
       status: () => this.status(),
       trigger: () => void this.trigger('POST /reconcile'),
     }, log);
-    await this.#openKubeLease();
     this.#apply(this.#loaded);
     await this.#probeStorage();
     this.#watcher = new ConfigWatcher(this.#opts.configFile, this.#loaded.config, () => void this.reload('file change'), log);

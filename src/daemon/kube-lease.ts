@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CoordinationV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { LeaseConfig } from '../config/types.js';
@@ -93,10 +94,19 @@ export class KubeLease {
 
   /** Loads the Kubernetes client configuration: $KUBECONFIG or ~/.kube/config, else the in-cluster service account. */
   static async open(config: LeaseConfig, log: Logger, onChange: (held: boolean) => void, env: NodeJS.ProcessEnv = process.env): Promise<KubeLease> {
+    // the client would fall back to http://localhost:8080 and never elect anyone: said at start instead
+    const files = (env.KUBECONFIG ?? path.join(homedir(), '.kube', 'config')).split(path.delimiter).filter(Boolean);
+    if (!env.KUBERNETES_SERVICE_HOST && !files.some((f) => existsSync(f))) {
+      throw new Error(`leaderElection is "lease" but no Kubernetes API server is configured: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig at ${files.join(', ') || '(KUBECONFIG empty)'}; run it in the chart (leaderElection.mode=lease mounts the token) or set KUBECONFIG`);
+    }
     const k8s = await import('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
-    kc.loadFromDefault();
-    if (!kc.getCurrentCluster()) throw new Error('leaderElection is "lease" but no Kubernetes API server is configured: run in a pod (service account token mounted) or set KUBECONFIG');
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      throw new Error(`leaderElection is "lease" but the Kubernetes client configuration cannot be loaded: ${messageOf(err)}`);
+    }
+    if (!kc.getCurrentCluster()) throw new Error('leaderElection is "lease" but the kubeconfig names no current cluster');
     return new KubeLease(kc.makeApiClient(k8s.CoordinationV1Api), leaseNamespace(config, kc, env), leaseIdentity(config, env), config, log, onChange);
   }
 
