@@ -237,9 +237,19 @@ check_objects() { # mode with ns
     local want; case $mode in deployment) want="servicemonitor prometheusrule";; sidecar) want="podmonitor prometheusrule";; *) want="";; esac
     for k in $want; do kubectl -n "$ns" get "$k" pw-partwarden >/dev/null || fail "$mode: no $k"; done
     if [ -n "$want" ]; then
-      # the PrometheusRule installed is the one promtool checks and tests (.ci/helm-checks.sh)
+      # the PrometheusRule as installed passes promtool; with the chart's default alert set (sidecar
+      # values) also its unit tests (helm/partwarden/promtool/alerts.test.yaml, as in helm-checks)
+      mkdir -p "$run/rules-$ns"
       kubectl -n "$ns" get prometheusrule pw-partwarden -o json | node -e '
-        let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const r=JSON.parse(s).spec.groups[0].rules;if(r.length<10){console.error("only",r.length,"rules");process.exit(1)}console.log(`PrometheusRule: ${r.length} alerts`)})'
+        let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const spec=JSON.parse(s).spec;require("fs").writeFileSync(process.argv[1],JSON.stringify(spec));console.log(`PrometheusRule: ${spec.groups[0].rules.length} alerts`)})' "$run/rules-$ns/rules.yaml"
+      bash .ci/promtool.sh check rules "$run/rules-$ns/rules.yaml" >/dev/null || fail "$mode: promtool refuses the installed PrometheusRule"
+      if [ "$mode" = sidecar ]; then
+        cp "$chart/promtool/alerts.test.yaml" "$run/rules-$ns/"
+        bash .ci/promtool.sh test rules "$run/rules-$ns/alerts.test.yaml" >/dev/null || fail "sidecar: promtool test rules fails on the installed PrometheusRule"
+        echo "installed PrometheusRule: promtool check rules + test rules pass"
+      else
+        echo "installed PrometheusRule: promtool check rules passes"
+      fi
       echo "monitoring objects: $want"
     fi
   fi

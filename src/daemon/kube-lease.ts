@@ -73,7 +73,7 @@ export class KubeLease {
   /** The record as last read, and when (monotonic ms) it last changed: the holder's liveness as we see it. */
   #observed: { holder: string | null; renewTime: string | null; resourceVersion: string | undefined } | undefined;
   #observedAtMs = 0;
-  /** When (monotonic ms) our last write of the Lease as holder succeeded. */
+  /** When (monotonic ms) our last successful write of the Lease as holder was sent. */
   #renewedAtMs: number | undefined;
   #reason = 'not tried yet';
   #timer: NodeJS.Timeout | undefined;
@@ -138,15 +138,17 @@ export class KubeLease {
   /** One try to take or renew; a change of leadership is reported at once. */
   async #attempt(): Promise<void> {
     const was = this.held;
+    // counted from before the request: the write may land at any moment until its answer, and others time the Lease from when they see it
+    const sentAtMs = performance.now();
     const ok = await this.#tryAcquireOrRenew().catch((err: unknown) => {
       this.#reason = `the Kubernetes API server did not answer: ${messageOf(err)}`;
       return false;
     });
     if (ok) {
-      this.#renewedAtMs = performance.now();
+      this.#renewedAtMs = sentAtMs;
       this.#reason = 'this replica holds the Lease';
       clearTimeout(this.#watchdog);
-      this.#watchdog = setTimeout(() => this.#expired(), this.#config.renewDeadlineMs + 1);
+      this.#watchdog = setTimeout(() => this.#expired(), Math.max(1, sentAtMs + this.#config.renewDeadlineMs - performance.now() + 1));
       this.#watchdog.unref();
     }
     this.#report(was);
