@@ -30,6 +30,10 @@ export default defineConfig({
       ...(process.env.PW_CONFORMANCE === '1'
         ? [{ test: { name: 'conformance', include: ['test/conformance/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000, sequence: { groupOrder: 2 } } }]
         : []),
+      // a real Citus cluster (Debian's PostgreSQL 15 + Citus built by .ci/citus-tools.sh): .ci/run runs it
+      ...(process.env.PW_CITUS === '1'
+        ? [{ test: { name: 'citus', include: ['test/citus/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000, sequence: { groupOrder: 4 } } }]
+        : []),
       // the Lease suite needs a Kubernetes API server: .ci/kube-checks.sh starts one and runs it
       ...(process.env.PW_KUBE === '1'
         ? [{ test: { name: 'kube', include: ['test/kube/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false, sequence: { groupOrder: 3 } } }]

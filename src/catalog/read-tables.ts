@@ -38,6 +38,7 @@ interface Row {
   referenced_by: string[];
   partition_fks: Array<[partition: string, from: string, constraint: string]>;
   partman_schema: string | null;
+  citus_version: string | null;
   dress: RawDress | null;
   template: { missing?: boolean; source?: string; is_template?: boolean; reloptions?: string[] | null; toast?: string[] | null; unlogged?: boolean; comment?: string | null } | null;
 }
@@ -117,6 +118,7 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     canCreateInSchema: row.can_create,
     referencedBy: row.referenced_by,
     ...(row.partman_schema ? { partmanSchema: row.partman_schema } : {}),
+    ...(row.citus_version ? { citusVersion: row.citus_version } : {}),
     partitionReferences: row.partition_fks.map(([partition, from, constraint]) => ({ partition, from, constraint })),
     ...(row.dress ? { dress: toDress(row.dress) } : {}),
     ...(row.template ? { template: toTemplate(row.template) } : {}),

@@ -94,6 +94,10 @@ export interface ObservedTable {
   readonly referencedBy: readonly string[];
   /** The schema of the pg_partman extension, when the database has it (the same for every table). */
   readonly partmanSchema?: string;
+  /** Citus' extension version, when the database has it (the same for every table). */
+  readonly citusVersion?: string;
+  /** How Citus holds the table (a Citus coordinator only; absent elsewhere). */
+  readonly citus?: CitusTable;
   /** Foreign keys of other tables that reference one partition itself (its DROP would fail). */
   readonly partitionReferences?: readonly { readonly partition: string; readonly from: string; readonly constraint: string }[];
   /** Where new partitions take what a parent cannot carry from (absent: no partition yet, no template). */
@@ -137,4 +141,17 @@ export interface TemplateSource {
   readonly toastOptions: readonly string[];
   readonly unlogged: boolean;
   readonly comment?: string;
+}
+
+/** A table in Citus' metadata (pg_dist_partition), as the coordinator sees it. */
+export interface CitusTable {
+  readonly version: string;
+  /** distributed (sharded by a column), reference (a copy on every node), local (on the coordinator), or none (not in Citus' metadata). */
+  readonly kind: 'distributed' | 'reference' | 'local' | 'none';
+  readonly distributionColumn: string | null;
+  readonly colocationId: number | null;
+  /** Shards of the parent itself (its shard_count). */
+  readonly shardCount: number;
+  /** Shards of all its partitions together (each partition has shardCount shards). */
+  readonly partitionShards: number;
 }

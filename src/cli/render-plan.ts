@@ -1,3 +1,4 @@
+import { describeCitus } from '../reconcile/citus.js';
 import type { ActionOutcome } from '../executor/execute.js';
 import type { DeferredRemoval, PolicyHealth, Problem } from '../planner/actions.js';
 import { describeSkew } from '../reconcile/db-clock.js';
@@ -45,6 +46,7 @@ export function renderPlanText(reports: readonly DatabaseReport[], atIso: string
     if (clock) out.push('', clock);
     for (const p of r.plans) {
       out.push('', `policy ${p.policy} (database ${p.database}, table ${p.table})${p.coverageEnd ? ` — covered up to ${p.coverageEnd} after apply` : ''}`);
+      if (p.citus) out.push(`  ${describeCitus(p.citus)}`);
       const health = healthLine(p.health);
       if (health) out.push(health);
       if (p.actions.length === 0) out.push('  nothing to do');
@@ -74,6 +76,7 @@ export function planJson(reports: readonly DatabaseReport[], atIso: string, outc
         table: p.table,
         coverageEnd: p.coverageEnd ?? null,
         health: p.health ?? null,
+        citus: p.citus ?? null,
         actions: p.actions.map((a) => {
           const o = outcomes?.find((x) => x.action === a);
           return {

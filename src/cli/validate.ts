@@ -5,6 +5,7 @@ import { connect } from '../db/connect.js';
 import { Journal } from '../executor/journal.js';
 import { checkTable } from '../reconcile/check-table.js';
 import { canonicalListValues } from '../reconcile/observe.js';
+import { describeCitus, withCitus } from '../reconcile/citus.js';
 import { managedElsewhere } from '../reconcile/managed-elsewhere.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -45,7 +46,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         io.err(`database ${name}: ${journalProblem}`);
         failed = true;
       }
-      const tables = await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table));
+      const tables = await withCitus(client, await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table)));
       const elsewhere = await managedElsewhere(client, mine, tables[0]?.partmanSchema);
       for (const [i, p] of mine.entries()) {
         const check = checkTable(p, tables[i]!, config.file);
@@ -64,7 +65,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         for (const e of errors) io.err(`${where}: ${e}`);
         for (const w of warnings) io.err(`${where}: warning: ${w}`);
         if (errors.length > 0) failed = true;
-        else io.out(`${where}: ok`);
+        else io.out(`${where}: ok${tables[i]!.citus ? ` (${describeCitus(tables[i]!.citus!)})` : ''}`);
       }
     } finally {
       await client.end().catch(() => undefined);

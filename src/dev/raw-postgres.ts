@@ -31,6 +31,8 @@ export async function startRawPostgres(o: {
   password: string;
   flags: readonly string[];
   log: (line: string) => void;
+  /** Loopback connections need no password (a Citus test cluster, whose nodes connect to each other). */
+  trust?: boolean;
 }): Promise<RawServer> {
   const ids = postgresUser();
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
@@ -40,7 +42,7 @@ export async function startRawPostgres(o: {
     const pwFile = path.join(os.tmpdir(), `pw-${process.pid}-${o.port}`);
     writeFileSync(pwFile, `${o.password}\n`, { mode: 0o644 });
     try {
-      execFileSync(path.join(o.binDir, 'initdb'), [`--pgdata=${o.dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C'], {
+      execFileSync(path.join(o.binDir, 'initdb'), [`--pgdata=${o.dataDir}`, o.trust ? '--auth=trust' : '--auth=password', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C'], {
         env,
         stdio: 'pipe',
         ...(ids ?? {}),

@@ -18,6 +18,7 @@ export type ViolationRule =
   | 'partition_drift'
   | 'retention_guard';
 
+import type { CitusTable } from '../catalog/types.js';
 import type { PartitionRef } from '../model/refs.js';
 import type { Step } from '../model/steps.js';
 
@@ -152,4 +153,6 @@ export interface PolicyPlan {
   readonly health?: PolicyHealth;
   /** Removals beyond retention.maxPerRun: planned, shown, done by the next runs. */
   readonly deferred?: readonly DeferredRemoval[];
+  /** On a Citus coordinator: how Citus holds the table. */
+  readonly citus?: CitusTable;
 }

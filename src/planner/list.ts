@@ -5,7 +5,7 @@ import { createChildSql, tableShape } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
+  archiveStepsFor, citusDetachNote, createAction, detachConcurrently, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
 import { program, steps } from '../model/steps.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
@@ -83,7 +83,7 @@ export function planList(inp: ListInputs): ListPlan {
   }
 
   // Partitions whose values are no longer declared.
-  const concurrently = inp.serverVersionNum >= 140000 && !defaultPart;
+  const concurrently = detachConcurrently(inp.serverVersionNum, inp.table, defaultPart !== undefined);
   const pendingFinalize = new Set(actions.filter((a) => a.kind === 'finalize').map((a) => a.partition.name));
   for (const part of children.undeclared) {
     if (pendingFinalize.has(part.name)) continue;
@@ -95,7 +95,7 @@ export function planList(inp: ListInputs): ListPlan {
     }
     const blocked = removalBlocker(policy, table, part.name, onRemoved);
     if (blocked) problems.push({ ...blocked, rule: 'list_partition_undeclared' });
-    else actions.push(removalAction(policy, part, onRemoved, concurrently, bounds, `values no longer declared (list.onRemoved: ${onRemoved})`, archiveSteps));
+    else actions.push(removalAction(policy, part, onRemoved, concurrently, bounds, `values no longer declared (list.onRemoved: ${onRemoved})${citusDetachNote(inp.table)}`, archiveSteps));
   }
 
   // The DEFAULT last: new partitions attach first, without a DEFAULT to scan.

@@ -1,7 +1,7 @@
 import { program, steps } from '../model/steps.js';
 import { dropSql } from '../sql/ddl.js';
 import { formatCalendarInterval } from '../time/duration.js';
-import { removalAction, removalBlocker } from './common.js';
+import { citusDetachNote, detachConcurrently, removalAction, removalBlocker } from './common.js';
 import { displayKey } from './keys.js';
 import { expiredByAge, expiredByCount, type FinitePartition } from './range-retention.js';
 import { fmtRange, type Existing, type RangeState } from './range-state.js';
@@ -21,9 +21,9 @@ export function planRetention(s: RangeState, w: RangeWindow, finalized: Readonly
   let needsOccupancy = false;
   if (w.cutoff !== undefined) expired = expiredByAge(candidates, w.cutoff);
   else if (retention.keepPartitions !== undefined) ({ expired, needsOccupancy } = expiredByCount(candidates, w.cur, retention.keepPartitions, s.inp.occupancy));
-  const concurrently = s.inp.serverVersionNum >= 140000 && !s.defaultPart;
+  const concurrently = detachConcurrently(s.inp.serverVersionNum, s.inp.table, s.defaultPart !== undefined);
   expired.sort((x, y) => (x.range.from < y.range.from ? -1 : 1));
-  const why = w.cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(retention.keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions holding rows`;
+  const why = (w.cutoff !== undefined ? `expired: upper bound <= now - ${formatCalendarInterval(retention.keep!)}` : `expired: older than the newest ${retention.keepPartitions} partitions holding rows`) + citusDetachNote(s.inp.table);
   for (const e of expired) {
     const blocked = removalBlocker(s.policy, s.inp.table, e.part.name, retention.action);
     if (blocked) s.problems.push(blocked);

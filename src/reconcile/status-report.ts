@@ -1,3 +1,4 @@
+import type { CitusTable } from '../catalog/types.js';
 import type { DatabaseReport } from './reconcile.js';
 import type { PolicyStatus } from './assess-health.js';
 import { ALL_RULES } from '../health/rules.js';
@@ -20,6 +21,8 @@ export interface PolicyStatusJson {
   readonly pendingActions: number;
   readonly probes: ReadonlyArray<{ name: string; builtin: boolean; scanned: number | null; maxPartitionsScanned: number; planningSeconds: number | null; error: string | null }>;
   readonly violations: ReadonlyArray<{ rule: string; partition: string | null; message: string }>;
+  /** On a Citus coordinator: how Citus holds the table (kind, distribution column, shards). */
+  readonly citus: CitusTable | null;
   /** Problems that are not violations (unmanaged partitions, naming): worth a look, no alert. */
   readonly notes: ReadonlyArray<{ rule: string; partition: string | null; message: string }>;
 }
@@ -73,6 +76,7 @@ export function policyStatusJson(s: PolicyStatus): PolicyStatusJson {
     defaultRows: h?.defaultRows ?? null,
     hashSkew: h?.hashSkew ?? null,
     pendingActions: s.plan.actions.length,
+    citus: s.plan.citus ?? null,
     probes: s.probes.map((p) => ({ name: p.name, builtin: p.builtin, scanned: p.scanned, maxPartitionsScanned: p.maxPartitionsScanned, planningSeconds: p.planningSeconds ?? null, error: p.error ?? null })),
     violations: s.violations.map((v) => ({ rule: v.rule, partition: v.partition ?? null, message: v.message })),
     notes: s.plan.problems

@@ -131,6 +131,8 @@ SELECT t.idx::int AS idx,
        coalesce(part_fks.fks, '[]') AS partition_fks,
        -- pg_partman's schema when it is installed (reconcile/managed-elsewhere.ts reads its part_config then)
        (SELECT en.nspname FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace WHERE e.extname = 'pg_partman') AS partman_schema,
+       -- Citus' version when it is installed (reconcile/citus.ts reads pg_dist_partition then)
+       (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'citus') AS citus_version,
        -- what a new partition must carry from the parent (planner/dress.ts)
        CASE WHEN c.oid IS NOT NULL THEN json_build_object(
          'owner', pg_get_userbyid(c.relowner),
