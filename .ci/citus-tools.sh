@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CITUS_VERSION=13.2.2
-vendor=$(cd ../shared/vendor && pwd)
+vendor=$(cd "${PW_SHARED:-../shared}/vendor" && pwd)   # the source release and its patch (../shared, present in CI)
 tools="${XDG_CACHE_HOME:-$HOME/.cache}/partwarden-tools"
 stage="$tools/citus-$CITUS_VERSION-pg15"
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
