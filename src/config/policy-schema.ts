@@ -176,6 +176,7 @@ const probe = section('A pruning probe.', {
 
 const health = section('Health rules.', {
   maxPartitions: whole('Attached partitions above this are a violation.', { min: 1 }).optional(),
+  maxShards: whole('Citus: shards of all partitions together (partitions x shard_count) above this are a violation (too_many_shards).', { min: 1 }).default(10000),
   probes: listOf('Queries whose plans must prune.', probe).default([]),
 });
 

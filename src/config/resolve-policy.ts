@@ -16,7 +16,7 @@ export function resolvePolicy(doc: PolicyDocument, origin: Origin): Policy {
     schedule: spec.schedule,
     default: Object.freeze({ ...DEFAULT_PARTITION, ...defined(spec.default ?? {}) }),
     retention: freeze(resolveRetention(spec)),
-    health: Object.freeze({ maxPartitions: spec.health.maxPartitions, probes: Object.freeze(spec.health.probes.map((p) => Object.freeze(p))) }),
+    health: Object.freeze({ maxPartitions: spec.health.maxPartitions, maxShards: spec.health.maxShards, probes: Object.freeze(spec.health.probes.map((p) => Object.freeze(p))) }),
     analyze: Object.freeze({ parent: spec.analyze === 'parent', minIntervalMs: approxMs(spec.analyzeMinInterval) }),
     ...(spec.template ? { template: Object.freeze(resolveTemplate(spec.template)) } : {}),
     drift: spec.drift,

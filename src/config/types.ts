@@ -115,6 +115,8 @@ export interface Probe {
 
 export interface HealthSpec {
   readonly maxPartitions?: number;
+  /** Citus: most shards of all partitions together (partitions x shard_count). */
+  readonly maxShards: number;
   readonly probes: readonly Probe[];
 }
 

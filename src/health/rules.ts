@@ -89,6 +89,15 @@ export const RULES: Readonly<Record<ViolationRule, Rule>> = {
     const n = i.plan.health?.partitions ?? 0;
     return max !== undefined && n > max ? [{ rule: 'too_many_partitions', message: `${s(n, 'partition')} attached, more than health.maxPartitions (${max}): planning time grows with every partition` }] : [];
   },
+  too_many_shards: (i) => {
+    const c = i.plan.citus;
+    if (c?.kind !== 'distributed') return [];
+    const n = (i.plan.health?.partitions ?? 0) * c.shardCount;
+    const max = i.policy.health.maxShards;
+    return n > max
+      ? [{ rule: 'too_many_shards', message: `${s(i.plan.health?.partitions ?? 0, 'partition')} x ${c.shardCount} shards = ${n} shards, more than health.maxShards (${max}): every shard costs the coordinator and the workers memory and planning time (fewer partitions, a longer interval, or a lower shard_count)` }]
+      : [];
+  },
   probe_not_pruned: (i) => [
     ...(i.pruningDisabled ? [{ rule: 'probe_not_pruned' as const, message: `partition pruning is off (${i.pruningDisabled}): every query scans every partition` }] : []),
     ...i.probes

@@ -5,6 +5,7 @@ export type ViolationRule =
   | 'default_rows'
   | 'coverage_gap'
   | 'too_many_partitions'
+  | 'too_many_shards'
   | 'hash_remainder_missing'
   | 'hash_modulus_mismatch'
   | 'list_partition_missing'

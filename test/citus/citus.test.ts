@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCitusCluster, type CitusCluster } from '../../src/dev/citus-cluster.js';
 import { rangePolicy, writeProject } from '../helpers/db.js';
-import { runCli } from '../helpers/partwarden.js';
+import { runCli, startCli } from '../helpers/partwarden.js';
+import { freePort } from '../../src/dev/embedded-pg.js';
 
 /*
  * A real Citus 13.2 cluster (coordinator + 2 workers on loopback, PostgreSQL 15 from Debian, Citus
@@ -76,5 +77,27 @@ describe.runIf(process.env.PW_CITUS === '1')('Citus: a distributed partitioned t
     expect(doc.healthy, r.stdout).toBe(true);
     expect(doc.policies[0]!.partitions).toBe(attached);
     expect(doc.policies[0]!.citus).toMatchObject({ kind: 'distributed', partitionShards: attached * 4 });
+  }, 60_000);
+
+  it('shards as metrics (partitions x shard_count), and too_many_shards above health.maxShards', async () => {
+    const limited = rangePolicy({ name: 'events', table: 'public.events', column: 'at', interval: '1 month', premake: 2, extra: '  health:\n    maxShards: 8\n' });
+    const port = await freePort();
+    const config = writeProject(url, { 'events.yaml': limited }, `server:\n  listen: 127.0.0.1:${port}\nscheduleJitter: 0s\n`);
+    const attached = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.events'::regclass`)).rows[0]!.n;
+    const status = JSON.parse((await runCli(['status', '--output', 'json', '--config', config])).stdout) as { policies: Array<{ violations: Array<{ rule: string; message: string }> }> };
+    expect(status.policies[0]!.violations).toContainEqual({ rule: 'too_many_shards', partition: null, message: expect.stringContaining(`${attached} partitions x 4 shards = ${attached * 4} shards, more than health.maxShards (8)`) });
+    const { child } = startCli(['run', '--config', config]);
+    try {
+      let text = '';
+      for (let i = 0; i < 100 && !/partwarden_citus_shards\{/.test(text); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+      }
+      expect(text).toContain(`partwarden_citus_shards{policy="events"} ${attached * 4}`);
+      expect(text).toContain('partwarden_citus_shards_per_partition{policy="events"} 4');
+      expect(text).toContain('partwarden_policy_violation{policy="events",rule="too_many_shards"} 1');
+    } finally {
+      child.kill('SIGTERM');
+    }
   }, 60_000);
 });

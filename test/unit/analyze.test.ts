@@ -8,7 +8,7 @@ const DAY = 86_400_000;
 const policy = (parent: boolean): RangePolicy => ({
   name: 'events', origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 'events' }, strategy: 'range',
   range: { column: 'ts', interval: { kind: 'calendar', interval: parseCalendarInterval('1 day')! }, premake: 1, timezone: 'UTC' },
-  default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, health: { probes: [] }, analyze: { parent, minIntervalMs: DAY }, drift: 'repair',
+  default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, health: { probes: [], maxShards: 10000 }, analyze: { parent, minIntervalMs: DAY }, drift: 'repair',
 });
 const create = { kind: 'create', policy: 'events', partition: { schema: 'public', name: 'events_p1' }, boundSql: '', bounds: '', reason: '', steps: [], sql: [], createSql: [] } as Action;
 const plan = (actions: Action[]): PolicyPlan => ({ policy: 'events', actions, problems: [] }) as unknown as PolicyPlan;

@@ -69,7 +69,7 @@ describe('convert SQL', () => {
 const policy: RangePolicy = {
   name: 'events', origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 'events' }, strategy: 'range',
   range: { column: 'ts', interval: { kind: 'calendar', interval: parseCalendarInterval('1 day')! }, premake: 2, timezone: 'UTC' },
-  default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, health: { probes: [] }, analyze: { parent: false, minIntervalMs: 0 }, drift: 'repair',
+  default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, health: { probes: [], maxShards: 10000 }, analyze: { parent: false, minIntervalMs: 0 }, drift: 'repair',
 };
 
 const pk: PlainIndex = {

@@ -7,11 +7,11 @@ import type { Action, PolicyHealth, PolicyPlan, Problem } from '../../src/planne
 
 const base = { origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 't' }, default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, analyze: { parent: false, minIntervalMs: 86_400_000 }, drift: 'repair' as const };
 const range: RangePolicy = {
-  ...base, name: 'r', strategy: 'range', health: { probes: [], maxPartitions: 10 },
+  ...base, name: 'r', strategy: 'range', health: { probes: [], maxPartitions: 10, maxShards: 10000 },
   range: { column: 'ts', interval: { kind: 'calendar', interval: parseCalendarInterval('1 day')! }, premake: 3, timezone: 'UTC' },
 };
-const hash: HashPolicy = { ...base, name: 'h', strategy: 'hash', health: { probes: [] }, hash: { column: 'id', modulus: 4, naming: '{table}_h{remainder}' } } as HashPolicy;
-const list: ListPolicy = { ...base, name: 'l', strategy: 'list', health: { probes: [] }, list: { column: 'region', partitions: [], onRemoved: 'detach', naming: '{table}_{key}' } } as unknown as ListPolicy;
+const hash: HashPolicy = { ...base, name: 'h', strategy: 'hash', health: { probes: [], maxShards: 10000 }, hash: { column: 'id', modulus: 4, naming: '{table}_h{remainder}' } } as HashPolicy;
+const list: ListPolicy = { ...base, name: 'l', strategy: 'list', health: { probes: [], maxShards: 10000 }, list: { column: 'region', partitions: [], onRemoved: 'detach', naming: '{table}_{key}' } } as unknown as ListPolicy;
 
 const okRange: PolicyHealth = { partitions: 5, range: { futurePartitions: 3, missingAhead: 0, gapsBehind: 0, expiredAttached: 0 } };
 
@@ -27,9 +27,19 @@ describe('health rules', () => {
   it('covers every SPEC rule, in SPEC order', () => {
     expect(ALL_RULES).toEqual([
       'future_partitions_low', 'expired_attached', 'default_rows', 'coverage_gap', 'hash_remainder_missing', 'hash_modulus_mismatch',
-      'list_partition_missing', 'list_partition_undeclared', 'too_many_partitions', 'probe_not_pruned', 'detached_pending_archive',
+      'list_partition_missing', 'list_partition_undeclared', 'too_many_partitions', 'too_many_shards', 'probe_not_pruned', 'detached_pending_archive',
       'archive_failed', 'policy_table_mismatch', 'key_outlier', 'retention_guard', 'managed_elsewhere', 'partition_drift',
     ]);
+  });
+
+  it('too_many_shards on a Citus distributed table when partitions x shard_count pass health.maxShards; never elsewhere', () => {
+    const citus = (kind: 'distributed' | 'reference') => ({ version: '13.2-1', kind, distributionColumn: 'tenant_id', colocationId: 1, shardCount: 4, partitionShards: 12 });
+    const limited = { ...range, health: { ...range.health, maxShards: 10 } };
+    const v = evaluate({ ...input(limited, { health: { ...okRange, partitions: 3 } }), plan: { ...input(limited, { health: { ...okRange, partitions: 3 } }).plan, citus: citus('distributed') } });
+    expect(v.map((x) => x.rule)).toEqual(['too_many_shards']);
+    expect(v[0]!.message).toMatch(/^3 partitions x 4 shards = 12 shards, more than health.maxShards \(10\)/);
+    expect(rules({ ...input(limited, { health: { ...okRange, partitions: 3 } }), plan: { ...input(limited, { health: { ...okRange, partitions: 3 } }).plan, citus: citus('reference') } })).toEqual([]);
+    expect(rules(input(limited, { health: { ...okRange, partitions: 3 } }))).toEqual([]);
   });
 
   it('a healthy range policy breaks no rule', () => {

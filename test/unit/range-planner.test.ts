@@ -24,7 +24,7 @@ function policy(o: { interval: string | number; premake?: number; timezone?: str
     },
     default: { create: false, maxRows: 0, relocate: o.relocate ?? false, relocateBatchRows: 100 },
     retention: o.retention,
-    health: { probes: [] },
+    health: { probes: [], maxShards: 10000 },
     analyze: { parent: false, minIntervalMs: 86_400_000 }, drift: 'repair' as const,
   };
 }

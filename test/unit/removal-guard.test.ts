@@ -19,7 +19,7 @@ const retention = (o: Partial<RetentionSpec> = {}): RetentionSpec => ({ action: 
 const policy = (r: RetentionSpec): RangePolicy => ({
   name: 'ids', origin: { file: 'p.yaml', line: 1, col: 1 }, database: 'main', table: { schema: 'public', name: 'ids' }, strategy: 'range',
   range: { column: 'id', interval: { kind: 'step', step: 10n }, premake: 1, timezone: 'UTC' },
-  default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, retention: r, health: { probes: [] }, analyze: { parent: false, minIntervalMs: 86_400_000 }, drift: 'repair' as const,
+  default: { create: false, maxRows: 0, relocate: false, relocateBatchRows: 100 }, retention: r, health: { probes: [], maxShards: 10000 }, analyze: { parent: false, minIntervalMs: 86_400_000 }, drift: 'repair' as const,
 });
 const drop = (i: number): Action => ({ kind: 'drop', policy: 'ids', partition: { schema: 'public', name: `p${i}` }, boundSql: '', bounds: `[${i * 10}, ${(i + 1) * 10})`, reason: 'expired', steps: [], sql: [] });
 const planOf = (actions: Action[]): PolicyPlan => ({ policy: 'ids', database: 'main', table: 'public.ids', actions, problems: [] });
