@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { QualifiedName } from '../config/qualified-name.js';
 import type { ObservedPartition, ObservedTable, ParentDress, PartitionDrift, TemplateSource } from './types.js';
 import { READ_TABLES_SQL } from '../sql/catalog.js';
+import { readCitus } from './citus.js';
 
 
 /**
@@ -91,11 +92,22 @@ function toTemplate(t: NonNullable<Row['template']>): TemplateSource {
   };
 }
 
-/** Reads the given tables (and their template tables, when a policy names one); one entry per input, in order. */
+/**
+ * Reads the given tables (and their template tables, when a policy names one); one entry per input,
+ * in order. On a Citus coordinator, one more query says how Citus holds each of them.
+ */
 export async function readTables(client: pg.Client, tables: readonly QualifiedName[], templates: ReadonlyArray<QualifiedName | undefined> = []): Promise<ObservedTable[]> {
   if (tables.length === 0) return [];
   const r = await client.query<Row>(READ_TABLES_SQL, [tables.map((t) => t.schema), tables.map((t) => t.name), tables.map((_, i) => templates[i]?.schema ?? null), tables.map((_, i) => templates[i]?.name ?? null)]);
-  return r.rows.map((row) => ({
+  const observed = r.rows.map(toTable);
+  const version = r.rows[0]?.citus_version;
+  if (!version) return observed;
+  const citus = await readCitus(client, version, observed.filter((t) => t.exists).map((t) => t.oid));
+  return observed.map((t) => (citus.has(t.oid) ? { ...t, citus: citus.get(t.oid)! } : t));
+}
+
+function toTable(row: Row): ObservedTable {
+  return {
     exists: row.oid !== null,
     oid: Number(row.oid ?? 0),
     relkind: row.relkind ?? '',
@@ -118,9 +130,8 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
     canCreateInSchema: row.can_create,
     referencedBy: row.referenced_by,
     ...(row.partman_schema ? { partmanSchema: row.partman_schema } : {}),
-    ...(row.citus_version ? { citusVersion: row.citus_version } : {}),
     partitionReferences: row.partition_fks.map(([partition, from, constraint]) => ({ partition, from, constraint })),
     ...(row.dress ? { dress: toDress(row.dress) } : {}),
     ...(row.template ? { template: toTemplate(row.template) } : {}),
-  }));
+  };
 }

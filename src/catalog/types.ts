@@ -94,8 +94,6 @@ export interface ObservedTable {
   readonly referencedBy: readonly string[];
   /** The schema of the pg_partman extension, when the database has it (the same for every table). */
   readonly partmanSchema?: string;
-  /** Citus' extension version, when the database has it (the same for every table). */
-  readonly citusVersion?: string;
   /** How Citus holds the table (a Citus coordinator only; absent elsewhere). */
   readonly citus?: CitusTable;
   /** Foreign keys of other tables that reference one partition itself (its DROP would fail). */

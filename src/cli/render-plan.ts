@@ -1,4 +1,4 @@
-import { describeCitus } from '../reconcile/citus.js';
+import { describeCitus } from '../catalog/citus.js';
 import type { ActionOutcome } from '../executor/execute.js';
 import type { DeferredRemoval, PolicyHealth, Problem } from '../planner/actions.js';
 import { describeSkew } from '../reconcile/db-clock.js';

@@ -1,3 +1,4 @@
+import { describeCitus } from '../catalog/citus.js';
 import { readTables } from '../catalog/read-tables.js';
 import { openStorage } from '../archive/open-storage.js';
 import { displayName } from '../config/qualified-name.js';
@@ -5,7 +6,6 @@ import { connect } from '../db/connect.js';
 import { Journal } from '../executor/journal.js';
 import { checkTable } from '../reconcile/check-table.js';
 import { canonicalListValues } from '../reconcile/observe.js';
-import { describeCitus, withCitus } from '../reconcile/citus.js';
 import { managedElsewhere } from '../reconcile/managed-elsewhere.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -46,7 +46,7 @@ export async function validateCommand(args: readonly string[], io: CommandIO): P
         io.err(`database ${name}: ${journalProblem}`);
         failed = true;
       }
-      const tables = await withCitus(client, await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table)));
+      const tables = await readTables(client, mine.map((p) => p.table), mine.map((p) => p.template?.table));
       const elsewhere = await managedElsewhere(client, mine, tables[0]?.partmanSchema);
       for (const [i, p] of mine.entries()) {
         const check = checkTable(p, tables[i]!, config.file);

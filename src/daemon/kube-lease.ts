@@ -2,24 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CoordinationV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
+import type { CoordinationV1Api, KubeConfig, V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
 import type { LeaseConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import type { LeaseState } from '../reconcile/status-report.js';
 
 /** Where an in-cluster pod finds its namespace (the service account's). */
 const NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** What this replica knows of the Lease: who holds it, and why this replica acts or not. */
-export interface LeaseState {
-  /** namespace/name of the Lease. */
-  readonly lease: string;
-  /** This replica's name in the Lease. */
-  readonly identity: string;
-  readonly held: boolean;
-  /** holderIdentity as last read (null: nobody, or not read yet). */
-  readonly holder: string | null;
-  readonly reason: string;
-}
 
 /** A request to the API server that does not answer in time fails (the loop tries again; a holder steps down at renewDeadline). */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -81,9 +70,12 @@ export class KubeLease {
   #watchdog: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** The API's MicroTime (microseconds on the wire) of an instant. */
+  readonly #microTime: (ms: number) => Date;
 
-  private constructor(api: CoordinationV1Api, namespace: string, identity: string, config: LeaseConfig, log: Logger, onChange: (held: boolean) => void) {
+  private constructor(api: CoordinationV1Api, microTime: (ms: number) => Date, namespace: string, identity: string, config: LeaseConfig, log: Logger, onChange: (held: boolean) => void) {
     this.#api = api;
+    this.#microTime = microTime;
     this.#name = config.name;
     this.#namespace = namespace;
     this.#identity = identity;
@@ -107,7 +99,7 @@ export class KubeLease {
       throw new Error(`leaderElection is "lease" but the Kubernetes client configuration cannot be loaded: ${messageOf(err)}`);
     }
     if (!kc.getCurrentCluster()) throw new Error('leaderElection is "lease" but the kubeconfig names no current cluster');
-    return new KubeLease(kc.makeApiClient(k8s.CoordinationV1Api), leaseNamespace(config, kc, env), leaseIdentity(config, env), config, log, onChange);
+    return new KubeLease(kc.makeApiClient(k8s.CoordinationV1Api), (ms) => new k8s.V1MicroTime(ms), leaseNamespace(config, kc, env), leaseIdentity(config, env), config, log, onChange);
   }
 
   get #requestTimeoutMs(): number {
@@ -172,43 +164,25 @@ export class KubeLease {
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
-    const nowIso = new Date();
+    const now = Date.now();
     let lease: V1Lease | undefined;
     try {
       lease = await within(this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace }), this.#requestTimeoutMs);
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
-    if (!lease) return this.#create(nowIso);
+    if (!lease) return this.#create(now);
+    this.#observe(lease);
     const spec = lease.spec ?? {};
-    const holder = spec.holderIdentity || null;
-    const renewTime = spec.renewTime ? new Date(spec.renewTime).toISOString() : null;
-    const seen = { holder, renewTime, resourceVersion: lease.metadata?.resourceVersion };
-    if (!this.#observed || this.#observed.holder !== seen.holder || this.#observed.renewTime !== seen.renewTime || this.#observed.resourceVersion !== seen.resourceVersion) {
-      this.#observed = seen;
-      this.#observedAtMs = performance.now();
-    }
+    const holder = this.#observed!.holder;
     const durationMs = (spec.leaseDurationSeconds ?? this.#config.durationMs / 1000) * 1000;
     if (holder && holder !== this.#identity && performance.now() - this.#observedAtMs < durationMs) {
       this.#reason = `${holder} holds the Lease`;
       return false;
     }
     const mine = holder === this.#identity;
-    const k8s = await import('@kubernetes/client-node');
-    const body: V1Lease = {
-      ...lease,
-      spec: {
-        holderIdentity: this.#identity,
-        leaseDurationSeconds: Math.ceil(this.#config.durationMs / 1000),
-        acquireTime: mine && spec.acquireTime ? spec.acquireTime : new k8s.V1MicroTime(nowIso.getTime()),
-        renewTime: new k8s.V1MicroTime(nowIso.getTime()),
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
-      },
-    };
     try {
-      const written = await within(this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#namespace, body }), this.#requestTimeoutMs);
-      this.#observed = { holder: this.#identity, renewTime: new Date(written.spec!.renewTime!).toISOString(), resourceVersion: written.metadata?.resourceVersion };
-      this.#observedAtMs = performance.now();
+      this.#observe(await within(this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#namespace, body: { ...lease, spec: this.#holderSpec(now, mine ? spec.acquireTime : undefined, (spec.leaseTransitions ?? 0) + (mine ? 0 : 1)) } }), this.#requestTimeoutMs));
       if (!mine) this.#log.info({ previous: holder }, holder ? 'took over the Lease (its holder stopped renewing it)' : 'took the free Lease');
       return true;
     } catch (err) {
@@ -218,19 +192,37 @@ export class KubeLease {
     }
   }
 
-  async #create(now: Date): Promise<boolean> {
-    const k8s = await import('@kubernetes/client-node');
+  /** The record as read or written: when it changed (holder, renewTime, resourceVersion), the holder is alive as of now. */
+  #observe(lease: V1Lease): void {
+    const spec = lease.spec ?? {};
+    const seen = { holder: spec.holderIdentity || null, renewTime: spec.renewTime ? new Date(spec.renewTime).toISOString() : null, resourceVersion: lease.metadata?.resourceVersion };
+    const o = this.#observed;
+    if (o && o.holder === seen.holder && o.renewTime === seen.renewTime && o.resourceVersion === seen.resourceVersion) return;
+    this.#observed = seen;
+    this.#observedAtMs = performance.now();
+  }
+
+  /** This replica as holder, renewed at `now` (a renewal keeps its `acquired` time; a takeover starts a new one). */
+  #holderSpec(now: number, acquired: Date | undefined, leaseTransitions: number): V1LeaseSpec {
+    return {
+      holderIdentity: this.#identity,
+      leaseDurationSeconds: Math.ceil(this.#config.durationMs / 1000),
+      acquireTime: acquired ?? this.#microTime(now),
+      renewTime: this.#microTime(now),
+      leaseTransitions,
+    };
+  }
+
+  async #create(now: number): Promise<boolean> {
     try {
-      const written = await within(this.#api.createNamespacedLease({
+      this.#observe(await within(this.#api.createNamespacedLease({
         namespace: this.#namespace,
         body: {
           apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
           metadata: { name: this.#name, namespace: this.#namespace, labels: { 'app.kubernetes.io/managed-by': 'partwarden' } },
-          spec: { holderIdentity: this.#identity, leaseDurationSeconds: Math.ceil(this.#config.durationMs / 1000), acquireTime: new k8s.V1MicroTime(now.getTime()), renewTime: new k8s.V1MicroTime(now.getTime()), leaseTransitions: 0 },
+          spec: this.#holderSpec(now, undefined, 0),
         },
-      }), this.#requestTimeoutMs);
-      this.#observed = { holder: this.#identity, renewTime: new Date(written.spec!.renewTime!).toISOString(), resourceVersion: written.metadata?.resourceVersion };
-      this.#observedAtMs = performance.now();
+      }), this.#requestTimeoutMs));
       this.#log.info('created the Lease');
       return true;
     } catch (err) {

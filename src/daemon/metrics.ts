@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Policy } from '../config/types.js';
 import type { PolicyStatus } from '../reconcile/assess-health.js';
-import { ALL_RULES } from '../health/rules.js';
+import { ALL_RULES, citusShards } from '../health/rules.js';
 import type { ActionOutcome } from '../executor/execute.js';
 
 /**
@@ -67,9 +67,7 @@ export class Metrics {
     perPolicy('partwarden_coverage_end_timestamp_seconds', 'Upper bound of the newest attached partition, Unix time (time-keyed range policies).', (s) =>
       s.plan.health?.range?.coverageEndMs === undefined ? undefined : s.plan.health.range.coverageEndMs / 1000,
     );
-    perPolicy('partwarden_citus_shards', 'Citus: shards of the attached partitions together (partitions x shard_count), distributed tables only.', (s) =>
-      s.plan.citus?.kind === 'distributed' ? (s.plan.health?.partitions ?? 0) * s.plan.citus.shardCount : undefined,
-    );
+    perPolicy('partwarden_citus_shards', 'Citus: shards of the attached partitions together (partitions x shard_count), distributed tables only.', (s) => citusShards(s.plan));
     perPolicy('partwarden_citus_shards_per_partition', 'Citus: shards of each partition (the table\'s shard_count), distributed tables only.', (s) => (s.plan.citus?.kind === 'distributed' ? s.plan.citus.shardCount : undefined));
     perPolicy('partwarden_hash_remainder_skew', 'Rows of the fullest hash remainder divided by the mean (1 = even), from planner statistics.', (s) => s.plan.health?.hashSkew);
     new Gauge({

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import pg from 'pg';
+import { quoteIdent } from '../db/quote.js';
 import { freePort } from './embedded-pg.js';
 import { startRawPostgres, type RawServer } from './raw-postgres.js';
 
@@ -66,9 +67,9 @@ export async function startCitusCluster(log: (line: string) => void = () => unde
     serverVersion: versions.server,
     createDatabase: async (name) => {
       // Citus propagates CREATE DATABASE to the workers only from 12.2 on, and only when asked: created on each node
-      for (const port of ports) await onNode(port, 'postgres', (c) => c.query(`CREATE DATABASE ${name}`));
+      for (const port of ports) await onNode(port, 'postgres', (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
       await addNodes(name);
-      return url(coordinator, name);
+      return url(coordinator, encodeURIComponent(name));
     },
     stop: async () => {
       for (const s of servers.reverse()) await s.stop();

@@ -34,6 +34,11 @@ export interface HealthInput {
   readonly archiveFailures: readonly { readonly partition: string; readonly error: string }[];
 }
 
+/** A Citus distributed table's shards of its attached partitions together (partitions x shard_count); undefined elsewhere. */
+export function citusShards(plan: PolicyPlan): number | undefined {
+  return plan.citus?.kind === 'distributed' ? (plan.health?.partitions ?? 0) * plan.citus.shardCount : undefined;
+}
+
 type Rule = (input: HealthInput) => Violation[];
 
 const fromProblems = (rule: ViolationRule) => (i: HealthInput): Violation[] =>
@@ -90,12 +95,10 @@ export const RULES: Readonly<Record<ViolationRule, Rule>> = {
     return max !== undefined && n > max ? [{ rule: 'too_many_partitions', message: `${s(n, 'partition')} attached, more than health.maxPartitions (${max}): planning time grows with every partition` }] : [];
   },
   too_many_shards: (i) => {
-    const c = i.plan.citus;
-    if (c?.kind !== 'distributed') return [];
-    const n = (i.plan.health?.partitions ?? 0) * c.shardCount;
+    const n = citusShards(i.plan);
     const max = i.policy.health.maxShards;
-    return n > max
-      ? [{ rule: 'too_many_shards', message: `${s(i.plan.health?.partitions ?? 0, 'partition')} x ${c.shardCount} shards = ${n} shards, more than health.maxShards (${max}): every shard costs the coordinator and the workers memory and planning time (fewer partitions, a longer interval, or a lower shard_count)` }]
+    return n !== undefined && n > max
+      ? [{ rule: 'too_many_shards', message: `${s(i.plan.health?.partitions ?? 0, 'partition')} x ${i.plan.citus!.shardCount} shards = ${n} shards, more than health.maxShards (${max}): every shard costs the coordinator and the workers memory and planning time (fewer partitions, a longer interval, or a lower shard_count)` }]
       : [];
   },
   probe_not_pruned: (i) => [

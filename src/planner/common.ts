@@ -284,18 +284,5 @@ export function finishPlan(policy: Policy, table: ObservedTable, usedNames: Set<
   const drift = planDrift(policy, table, leaving);
   actions.push(...drift.actions);
   problems.push(...drift.problems);
-  return { policy: policy.name, database: policy.database, table: displayName(policy.table), actions, problems, health: healthOf(table, defaultCount) };
+  return { policy: policy.name, database: policy.database, table: displayName(policy.table), actions, problems, health: healthOf(table, defaultCount), ...(table.citus ? { citus: table.citus } : {}) };
 }
-
-/**
- * Whether an expired partition is detached CONCURRENTLY: PostgreSQL 14+, no DEFAULT partition (it
- * refuses then), and not a Citus distributed table (Citus refuses DETACH ... CONCURRENTLY and
- * FINALIZE: a plain DETACH under lock_timeout it is).
- */
-export function detachConcurrently(serverVersionNum: number, table: ObservedTable, hasDefault: boolean): boolean {
-  return serverVersionNum >= 140000 && !hasDefault && (table.citus === undefined || table.citus.kind === 'none');
-}
-
-/** Said in the reason of a removal that cannot detach concurrently because of Citus. */
-export const citusDetachNote = (table: ObservedTable): string =>
-  table.citus && table.citus.kind !== 'none' ? '; plain DETACH (Citus does not support DETACH ... CONCURRENTLY): ACCESS EXCLUSIVE on the parent, bounded by lockTimeout' : '';

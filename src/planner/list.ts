@@ -5,8 +5,9 @@ import { createChildSql, tableShape } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveStepsFor, citusDetachNote, createAction, detachConcurrently, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
+  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
+import { citusDetachNote, detachConcurrently } from './citus.js';
 import { program, steps } from '../model/steps.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
 

@@ -1,7 +1,8 @@
 import { program, steps } from '../model/steps.js';
 import { dropSql } from '../sql/ddl.js';
 import { formatCalendarInterval } from '../time/duration.js';
-import { citusDetachNote, detachConcurrently, removalAction, removalBlocker } from './common.js';
+import { citusDetachNote, detachConcurrently } from './citus.js';
+import { removalAction, removalBlocker } from './common.js';
 import { displayKey } from './keys.js';
 import { expiredByAge, expiredByCount, type FinitePartition } from './range-retention.js';
 import { fmtRange, type Existing, type RangeState } from './range-state.js';

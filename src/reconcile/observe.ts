@@ -13,7 +13,6 @@ import { boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../sql/ca
 import { occupancyKey } from '../planner/range-retention.js';
 import { checkTable, type TableCheck } from './check-table.js';
 import { managedElsewhere } from './managed-elsewhere.js';
-import { withCitus } from './citus.js';
 
 export interface PolicyObservation {
   readonly policy: Policy;
@@ -54,7 +53,7 @@ async function unionAllInChunks<T, R extends pg.QueryResultRow>(client: pg.Clien
  * one journal query, and max(key) / DEFAULT row-count queries for 50 tables at a time.
  */
 export async function observe(client: pg.Client, policies: readonly Policy[], journal: Journal, configFile?: string): Promise<PolicyObservation[]> {
-  const tables = await withCitus(client, await readTables(client, policies.map((p) => p.table), policies.map((p) => p.template?.table)));
+  const tables = await readTables(client, policies.map((p) => p.table), policies.map((p) => p.template?.table));
   const elsewhere = await managedElsewhere(client, policies, tables[0]?.partmanSchema);
   const checks = policies.map((p, i) => withWarning(checkTable(p, tables[i]!, configFile), elsewhere.get(p.name)));
   const open = await journal.openWork(client, policies.map((p) => p.name));

@@ -28,9 +28,7 @@ export async function planPolicy(client: pg.Client, o: PolicyObservation, server
 }
 
 /** A table another tool still manages: said in the plan (managed_elsewhere, informational). */
-function withElsewhere(unmarked: PolicyPlan, o: PolicyObservation): PolicyPlan {
-  // and, on a Citus coordinator, how Citus holds the table (plan, status)
-  const plan = o.table.citus ? { ...unmarked, citus: o.table.citus } : unmarked;
+function withElsewhere(plan: PolicyPlan, o: PolicyObservation): PolicyPlan {
   if (!o.managedElsewhere) return plan;
   return { ...plan, problems: [...plan.problems, { policy: o.policy.name, rule: 'managed_elsewhere', blocking: false, message: o.managedElsewhere }] };
 }

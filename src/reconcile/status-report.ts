@@ -33,15 +33,19 @@ export interface LeadershipJson {
   readonly reason: string;
 }
 
-/** The Kubernetes Lease as this replica sees it (leaderElection: lease). */
-export interface LeaseJson {
-  readonly mode: 'lease';
+/** What one replica knows of the Kubernetes Lease (leaderElection: lease): who holds it, and why this replica acts or not. */
+export interface LeaseState {
+  /** namespace/name of the Lease. */
   readonly lease: string;
+  /** This replica's name in the Lease. */
   readonly identity: string;
   readonly held: boolean;
+  /** holderIdentity as last read (null: nobody, or not read yet). */
   readonly holder: string | null;
   readonly reason: string;
 }
+
+export type LeaseJson = { readonly mode: 'lease' } & LeaseState;
 
 export interface StatusJson {
   readonly at: string;

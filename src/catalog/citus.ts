@@ -1,31 +1,28 @@
 import type pg from 'pg';
-import type { CitusTable, ObservedTable } from '../catalog/types.js';
 import { CITUS_TABLES_SQL } from '../sql/citus.js';
+import type { CitusTable } from './types.js';
 
 interface Row { oid: string; kind: CitusTable['kind']; distribution_column: string | null; colocation_id: number | null; shard_count: number; partition_shards: number }
 
 /**
- * On a Citus coordinator, how Citus holds each observed table (one query on the coordinator's
- * metadata); a table Citus does not know is `none`. No query at all when the catalog query found
- * no Citus. Partition OIDs are the coordinator's own (never tableoid, which names worker shards).
+ * On a Citus coordinator (`version`: the extension's, from the catalog query), how Citus holds each
+ * of the given tables, by OID: one query on the coordinator's metadata, no worker asked; a table
+ * Citus does not know is `none`. Partition OIDs are the coordinator's own (never tableoid, which
+ * names worker shards there).
  */
-export async function withCitus(client: pg.Client, tables: readonly ObservedTable[]): Promise<ObservedTable[]> {
-  const version = tables[0]?.citusVersion;
-  if (version === undefined) return [...tables];
-  const oids = tables.filter((t) => t.exists).map((t) => t.oid);
+export async function readCitus(client: pg.Client, version: string, oids: readonly number[]): Promise<Map<number, CitusTable>> {
   const rows = oids.length === 0 ? [] : (await client.query<Row>(CITUS_TABLES_SQL, [oids])).rows;
   const byOid = new Map(rows.map((r) => [Number(r.oid), r]));
-  return tables.map((t) => {
-    if (!t.exists) return t;
-    const r = byOid.get(t.oid);
+  return new Map(oids.map((oid) => {
+    const r = byOid.get(oid);
     const citus: CitusTable = r
       ? { version, kind: r.kind, distributionColumn: r.distribution_column, colocationId: r.colocation_id, shardCount: r.shard_count, partitionShards: r.partition_shards }
       : { version, kind: 'none', distributionColumn: null, colocationId: null, shardCount: 0, partitionShards: 0 };
-    return { ...t, citus };
-  });
+    return [oid, citus];
+  }));
 }
 
-/** One line on how Citus holds the table, for validate --db, plan and status. */
+/** One line on how Citus holds the table, for validate --db and plan. */
 export function describeCitus(c: CitusTable): string {
   switch (c.kind) {
     case 'distributed':
