@@ -22,7 +22,7 @@ fi
 npm run build --silent
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 2; rm -rf "$work"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 2; rm -rf "$work" || true' EXIT
 node --openssl-legacy-provider dist/src/demo/main.js > "$work/demo.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 120); do grep -q 'curl http://127.0.0.1:[0-9]*/metrics' "$work/demo.log" && break; sleep 1; done
 target=$(grep -o 'curl http://127.0.0.1:[0-9]*/metrics' "$work/demo.log" | head -1 | sed -e 's#curl http://##' -e 's#/metrics##')

@@ -34,7 +34,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 1
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  if [ "${PW_KUBE_KEEP:-}" = 1 ]; then echo "kept $run"; else rm -rf "$run"; fi
+  if [ "${PW_KUBE_KEEP:-}" = 1 ]; then echo "kept $run"; else rm -rf "$run" 2>/dev/null || { sleep 2; rm -rf "$run"; } || true; fi
 }
 trap cleanup EXIT
 fail() { echo "KUBE CHECK FAILED: $*"; for l in "$run"/logs/*.log; do echo "--- tail $l"; tail -20 "$l"; done; exit 1; }
