@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { CITUS_TABLES_SQL } from '../sql/citus.js';
-import type { CitusTable } from './types.js';
+import type { CitusTable, ObservedTable } from './types.js';
 
 interface Row { oid: string; kind: CitusTable['kind']; distribution_column: string | null; colocation_id: number | null; shard_count: number; partition_shards: number }
 
@@ -20,6 +20,17 @@ export async function readCitus(client: pg.Client, version: string, oids: readon
       : { version, kind: 'none', distributionColumn: null, colocationId: null, shardCount: 0, partitionShards: 0 };
     return [oid, citus];
   }));
+}
+
+/**
+ * The table with how Citus holds it. A table in Citus' metadata keeps its rows in shards (on the
+ * workers, or a shard table on the coordinator for a Citus local table): the coordinator's own
+ * relation is an empty shell, so its size says nothing of the rows and is dropped (a DEFAULT is
+ * then counted through the coordinator, never assumed empty).
+ */
+export function withCitus(t: ObservedTable, citus: CitusTable): ObservedTable {
+  if (citus.kind === 'none') return { ...t, citus };
+  return { ...t, citus, partitions: t.partitions.map(({ heapBytes: _shell, ...p }) => p) };
 }
 
 /** One line on how Citus holds the table, for validate --db and plan. */

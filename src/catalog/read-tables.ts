@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { QualifiedName } from '../config/qualified-name.js';
 import type { ObservedPartition, ObservedTable, ParentDress, PartitionDrift, TemplateSource } from './types.js';
 import { READ_TABLES_SQL } from '../sql/catalog.js';
-import { readCitus } from './citus.js';
+import { readCitus, withCitus } from './citus.js';
 
 
 /**
@@ -103,7 +103,7 @@ export async function readTables(client: pg.Client, tables: readonly QualifiedNa
   const version = r.rows[0]?.citus_version;
   if (!version) return observed;
   const citus = await readCitus(client, version, observed.filter((t) => t.exists).map((t) => t.oid));
-  return observed.map((t) => (citus.has(t.oid) ? { ...t, citus: citus.get(t.oid)! } : t));
+  return observed.map((t) => (citus.has(t.oid) ? withCitus(t, citus.get(t.oid)!) : t));
 }
 
 function toTable(row: Row): ObservedTable {

@@ -127,10 +127,10 @@ const attach: StepHandler = (r, step, final) =>
   runStep(r, 'attach', step.sql.join(';\n'), { final, relid: r.oid ?? relidOf(r) }, async (): Promise<StepWork<unknown>> => {
     if (!step.inTransaction) return retried(r, only(step));
     return inTx(r, async () => {
-      const [first, ...rest] = step.sql;
-      if (step.drain) while (((await r.client.query(first!)).rowCount ?? 0) > 0);
-      else await r.client.query(first!);
-      for (const statement of rest) await r.client.query(statement);
+      for (const [i, statement] of step.sql.entries()) {
+        if (i === step.drain) while (((await r.client.query(statement)).rowCount ?? 0) > 0);
+        else await r.client.query(statement);
+      }
     });
   }).then(() => undefined);
 

@@ -36,8 +36,8 @@ export interface Step {
   readonly inTransaction: boolean;
   /** Removes rows from a table's reach or a table from the database: fenced (only the leader runs it). */
   readonly destructive: boolean;
-  /** attach after a relocation: this statement (the first of `sql`) is repeated until it moves no row, then the rest runs, in one transaction. */
-  readonly drain?: boolean;
+  /** attach after a relocation: the statement at this index of `sql` is repeated until it moves no row, then the rest runs, in one transaction. */
+  readonly drain?: number;
 }
 
 const make = (name: StepName, sql: readonly string[], inTransaction = false, destructive = false): Step => ({ name, sql, inTransaction, destructive });
@@ -49,8 +49,8 @@ export const steps = {
   validateGuard: (sql: string) => make('validate-guard', [sql]),
   moveRows: (sql: string) => make('move-rows', [sql]),
   attach: (sql: readonly string[]) => make('attach', sql, sql.length > 1),
-  /** The last rows out of DEFAULT and the ATTACH, in one transaction: nothing can be left behind. */
-  drainAndAttach: (moveSql: string, attachSql: string): Step => ({ ...make('attach', [moveSql, attachSql], true), drain: true }),
+  /** The last rows out of DEFAULT and the ATTACH, in one transaction (after `setup`, such as a SET LOCAL): nothing can be left behind. */
+  drainAndAttach: (moveSql: string, attachSql: string, setup: readonly string[] = []): Step => ({ ...make('attach', [...setup, moveSql, attachSql], true), drain: setup.length }),
   detach: (sql: string) => make('detach', [sql], false, true),
   finalize: (sql: string) => make('finalize', [sql]),
   export: (sql: readonly string[]) => make('export', sql, true),

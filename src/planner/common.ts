@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ArchiveSpec, Policy } from '../config/types.js';
 import {
-  addDefaultGuardSql, analyzeSql, attachDefaultSql, attachSql, detachSql, dropConstraintSql, dropSql, finalizeSql, moveRowsWhereSql, validateConstraintSql,
+  addDefaultGuardSql, analyzeSql, attachDefaultSql, attachSql, detachSql, dropConstraintSql, dropSql, finalizeSql, validateConstraintSql,
 } from '../sql/ddl.js';
 import { copyOutSql, lockTableSql } from '../sql/copy.js';
 import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
@@ -11,6 +11,7 @@ import { displayName } from '../config/qualified-name.js';
 import { renderName } from '../model/naming.js';
 import { createChildSql, tableShape } from './dress.js';
 import { planDrift } from './drift.js';
+import { rowMove } from './relocate.js';
 
 const sameRef = (a: PartitionRef, b: PartitionRef) => a.schema === b.schema && a.name === b.name;
 
@@ -78,8 +79,8 @@ export function resumeActions(o: ResumeOptions): Action[] {
     if (w.action === 'relocate' && defaultPart && predicate && sameRef(parent, policyTable)) {
       // rows may still wait in DEFAULT: move what is left and attach in one transaction
       const defRef = { schema: defaultPart.schema, name: defaultPart.name };
-      const moveBatchSql = moveRowsWhereSql(defRef, ref, predicate, insertableColumns(o.table), o.policy.default.relocateBatchRows);
-      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(moveBatchSql, attach), steps.analyze(analyzeSql([ref, defRef]))]), moveBatchSql });
+      const move = rowMove(o.table, parent, ref, defRef, predicate, o.policy.default.relocateBatchRows);
+      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(move.moveSql, attach, move.resumeSetup), steps.analyze(analyzeSql([ref, defRef]))]), moveBatchSql: move.moveSql });
       continue;
     }
     actions.push({ ...resume, reason: 'resume: created by an earlier run that stopped before ATTACH', ...program([steps.attach([attach])]) });
@@ -155,9 +156,6 @@ function strayGuardActions(policy: Policy, table: ObservedTable, actions: readon
       ...program([steps.dropGuard(dropConstraintSql(defRef, constraint))]),
     }));
 }
-
-/** Columns a row move writes (generated columns are recomputed). */
-export const insertableColumns = (t: ObservedTable): string[] => t.columns.filter((c) => !c.generated).map((c) => c.name);
 
 /** default.create: a DEFAULT partition named {table}_default (byte-aware), when none exists. */
 export function defaultCreateAction(policy: Policy, table: ObservedTable, usedNames: Set<string>): Action | { problem: string } | undefined {

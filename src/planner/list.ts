@@ -1,14 +1,14 @@
 import type { ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ListPolicy } from '../config/types.js';
-import { analyzeSql, attachSql, moveRowsWhereSql } from '../sql/ddl.js';
+import { attachSql } from '../sql/ddl.js';
 import { createChildSql, tableShape } from './dress.js';
 import type { Action, PolicyPlan, Problem } from './actions.js';
 import { planListChildren, showValues, type CanonicalListPartition } from './children.js';
 import {
-  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, insertableColumns, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
+  archiveStepsFor, createAction, defaultGuardFor, finalizeActions, finishPlan, removalAction, removalBlocker, resumeActions, withResumed, type DefaultRowCount,
 } from './common.js';
 import { citusDetachNote, detachConcurrently } from './citus.js';
-import { program, steps } from '../model/steps.js';
+import { relocateProgram, rowMove } from './relocate.js';
 import { listPredicateSql, parseListBound, valueSetKey, type CanonicalValue } from './list-hash-bounds.js';
 
 export interface ListInputs {
@@ -74,8 +74,8 @@ export function planList(inp: ListInputs): ListPlan {
           continue;
         }
         const defRef = { schema: defaultPart.schema, name: defaultPart.name };
-        const moveBatchSql = moveRowsWhereSql(defRef, m.ref, listPredicateSql(policy.list.column, values), insertableColumns(table), policy.default.relocateBatchRows);
-        actions.push({ ...base, kind: 'relocate', reason: `declared; DEFAULT holds rows of these values, moved in batches of ${policy.default.relocateBatchRows}`, createSql, ...program([steps.createTable(createSql), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, m.ref, m.boundSql)), steps.analyze(analyzeSql([m.ref, defRef]))]), defaultPartition: defRef, moveBatchSql });
+        const move = rowMove(table, parent, m.ref, defRef, listPredicateSql(policy.list.column, values), policy.default.relocateBatchRows);
+        actions.push({ ...base, kind: 'relocate', reason: `declared; DEFAULT holds rows of these values, ${move.how}`, ...relocateProgram(move, createSql, attachSql(parent, m.ref, m.boundSql), [m.ref, defRef]), defaultPartition: defRef, moveBatchSql: move.moveSql });
         continue;
       }
     }

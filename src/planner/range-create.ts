@@ -1,14 +1,14 @@
 import type { ObservedPartition } from '../catalog/types.js';
 import type { RangePolicy } from '../config/types.js';
 import { defaultNaming, renderName, type NameParts } from '../model/naming.js';
-import { program, steps } from '../model/steps.js';
-import { analyzeSql, attachSql, moveRowsSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
+import { attachSql, rangeBoundSql, rangePredicateSql } from '../sql/ddl.js';
 import { createChildSql, createPartitionedChildSql, tableShape } from './dress.js';
 import { toWall } from '../time/tz.js';
 import type { PartitionRef } from './actions.js';
 import { uncoveredCells } from './bounds.js';
 import { planHashChildren, planListChildren } from './children.js';
 import { createAction, defaultGuardFor } from './common.js';
+import { relocateProgram, rowMove } from './relocate.js';
 import { INT_LIMITS, isInstantKey, keyToMs, type KeyType } from './keys.js';
 import type { RangeState } from './range-state.js';
 import type { RangeWindow } from './range-window.js';
@@ -75,11 +75,10 @@ function planOneCreate(s: RangeState, w: RangeWindow, from: bigint, to: bigint):
       return true;
     }
     const defRef = { schema: def.schema, name: def.name };
-    const cols = inp.table.columns.filter((c) => !c.generated).map((c) => c.name);
-    const moveBatchSql = moveRowsSql(defRef, ref, policy.range.column, s.lit(from), s.lit(to), cols, policy.default.relocateBatchRows);
+    const move = rowMove(inp.table, parent, ref, defRef, rangePredicateSql(policy.range.column, s.lit(from), s.lit(to)), policy.default.relocateBatchRows);
     s.actions.push({
-      ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, moved in batches of ${policy.default.relocateBatchRows}`, createSql: creates,
-      ...program([steps.createTable(creates), steps.moveRows(moveBatchSql), steps.drainAndAttach(moveBatchSql, attachSql(parent, ref, boundSql)), steps.analyze(analyzeSql([ref, defRef]))]), defaultPartition: defRef, moveBatchSql,
+      ...base, kind: 'relocate', reason: `missing; DEFAULT holds rows of this range, ${move.how}`,
+      ...relocateProgram(move, creates, attachSql(parent, ref, boundSql), [ref, defRef]), defaultPartition: defRef, moveBatchSql: move.moveSql,
     });
     return true;
   }

@@ -64,6 +64,7 @@ export function checkTable(policy: Policy, t: ObservedTable, configFile = 'partw
   }
   if (policy.strategy === 'range' && policy.subpartition) {
     const sp = policy.subpartition;
+    if (t.citus?.kind === 'distributed') errors.push(`${name} is a distributed Citus table, and Citus does not support multi-level partitioning: its partitions cannot be sub-partitioned (remove subpartition from policy ${policy.name})`);
     const col = t.columns.find((c) => c.name === sp.column);
     if (!col) errors.push(`subpartition column "${sp.column}" does not exist in ${name}`);
     else subColumnType = col.type;

@@ -1,3 +1,6 @@
+import { quoteLiteral, quoteQualified } from '../db/quote.js';
+import type { PartitionRef } from '../model/refs.js';
+
 /**
  * Citus' metadata on a coordinator. $1: the tables' OIDs. How each is held (partmethod 'h' (and the
  * legacy 'a'/'r'): distributed; 'n' with repmodel 't': reference; 'n' otherwise: Citus local), its
@@ -13,3 +16,21 @@ SELECT p.logicalrelid::oid::int8 AS oid,
        (SELECT count(*) FROM pg_inherits i JOIN pg_dist_shard s ON s.logicalrelid = i.inhrelid WHERE i.inhparent = p.logicalrelid)::int AS partition_shards
   FROM pg_dist_partition p
  WHERE p.logicalrelid = ANY ($1::oid[])`;
+
+
+/**
+ * A table distributed like its parent (same column, shard count and colocation group), unless it
+ * already is: rows moved into it then go from shard to shard and ATTACH copies nothing. Citus reads
+ * the column as the exact attribute name and the table names as (quoted) SQL names.
+ */
+export function distributeColocatedSql(table: PartitionRef, column: string, parent: PartitionRef): string {
+  const name = (t: PartitionRef) => quoteLiteral(quoteQualified(t.schema, t.name));
+  return `SELECT create_distributed_table(${name(table)}, ${quoteLiteral(column)}, colocate_with => ${name(parent)}) WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = ${name(table)}::regclass)`;
+}
+
+/**
+ * First in a transaction that modifies rows and then changes a distributed table's definition:
+ * Citus refuses DDL on shards that the same transaction touched over several connections per
+ * worker; sequential mode uses one.
+ */
+export const CITUS_SEQUENTIAL_SQL = "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'";

@@ -140,6 +140,17 @@ export function moveRowsWhereSql(from: PartitionRef, target: PartitionRef, predi
   );
 }
 
+/**
+ * Every row matching `predicate`, in one statement: what DELETE removes, RETURNING hands to the
+ * INSERT, so no row is lost or copied twice whatever writers do meanwhile. For Citus, which cannot
+ * pick rows by ctid across shards (a batch): the coordinator runs the DELETE on every shard and
+ * inserts what it returned.
+ */
+export function moveAllRowsWhereSql(from: PartitionRef, target: PartitionRef, predicate: string, columns: readonly string[]): string {
+  const cols = columns.map(quoteIdent).join(', ');
+  return `WITH moved AS (DELETE FROM ${q(from)} WHERE ${predicate} RETURNING ${cols}) INSERT INTO ${q(target)} (${cols}) OVERRIDING SYSTEM VALUE SELECT ${cols} FROM moved`;
+}
+
 /** `CREATE TABLE child (LIKE parent ...) PARTITION BY HASH|LIST (column)`: a new child that is itself partitioned. */
 export function createPartitionedLikeSql(child: PartitionRef, parent: PartitionRef, strategy: 'hash' | 'list', column: string, place: TablePlacement = {}): string {
   // a partitioned table has no storage: no parameters, no persistence of its own

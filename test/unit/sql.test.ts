@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  addDefaultGuardSql, attachSql, createLikeSql, createPartitionedLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, grantSql, moveRowsSql, ownerSql, rangeBoundSql,
+  addDefaultGuardSql, attachSql, createLikeSql, createPartitionedLikeSql, detachSql, dropConstraintSql, dropSql, finalizeSql, grantSql, moveAllRowsWhereSql, moveRowsSql, ownerSql, rangeBoundSql,
   replicaIdentitySql, replicaIndexSql, validateConstraintSql,
 } from '../../src/sql/ddl.js';
+import { distributeColocatedSql } from '../../src/sql/citus.js';
 import { dressStatements, grantStatements, ownerFix } from '../../src/planner/dress.js';
 import { copyInSql, copyOptionsSql, copyOutSql, lockTableSql } from '../../src/sql/copy.js';
 import { anyRowSql, boundedCountSql, holdsRowsSql, matchesSql, maxKeysSql } from '../../src/sql/catalog.js';
@@ -52,6 +53,17 @@ describe('SQL builders', () => {
       'WITH moved AS (DELETE FROM "public"."events_default" WHERE ctid = ANY (ARRAY(SELECT ctid FROM "public"."events_default" ' +
         `WHERE "occurred at" >= 'a' AND "occurred at" < 'b' LIMIT 500 FOR UPDATE)) RETURNING "id", "occurred at") ` +
         'INSERT INTO "public"."events_p20240101" ("id", "occurred at") OVERRIDING SYSTEM VALUE SELECT "id", "occurred at" FROM moved',
+    );
+  });
+  it('Citus: every matching row in one statement, and the new table distributed like its parent unless it already is', () => {
+    const def = { schema: 'Sales "EU"', name: 'events default' };
+    expect(moveAllRowsWhereSql(def, child, `"region" IN ('EU')`, ['Tenant Id', 'region'])).toBe(
+      `WITH moved AS (DELETE FROM "Sales ""EU"""."events default" WHERE "region" IN ('EU') RETURNING "Tenant Id", "region") ` +
+        'INSERT INTO "public"."events_p20240101" ("Tenant Id", "region") OVERRIDING SYSTEM VALUE SELECT "Tenant Id", "region" FROM moved',
+    );
+    expect(distributeColocatedSql({ schema: 'Sales "EU"', name: "it's" }, 'Tenant "Id"', { schema: 'Sales "EU"', name: 'events' })).toBe(
+      `SELECT create_distributed_table('"Sales ""EU"""."it''s"', 'Tenant "Id"', colocate_with => '"Sales ""EU"""."events"') ` +
+        `WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = '"Sales ""EU"""."it''s"'::regclass)`,
     );
   });
 });
