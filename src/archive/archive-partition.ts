@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type pg from 'pg';
 import type { ArchiveSpec, DatabaseConfig } from '../config/types.js';
+import { BINARY_ON_CITUS, distributionColumnOf } from '../catalog/citus.js';
 import { quoteQualified } from '../db/quote.js';
 import { tableState } from '../db/relations.js';
 import type { PartitionRef } from '../planner/actions.js';
@@ -107,6 +108,8 @@ const describesThisTable = (m: ArchiveManifest, job: ArchiveJob) =>
 
 async function exportSpecFor(job: ArchiveJob): Promise<ExportSpec> {
   const kind = await job.client.query<{ relkind: string }>('SELECT relkind::text FROM pg_class WHERE oid = $1', [job.relid]);
+  const distributed = (await distributionColumnOf(job.client, job.table)) !== null;
+  if (distributed && job.spec.format === 'binary') throw new Error(`${displayTable(job)} is a distributed Citus table: ${BINARY_ON_CITUS}`);
   return {
     db: job.db,
     table: job.table,
@@ -115,6 +118,7 @@ async function exportSpecFor(job: ArchiveJob): Promise<ExportSpec> {
     compression: job.spec.compression,
     level: job.spec.compressionLevel,
     partitioned: kind.rows[0]?.relkind === 'p',
+    ...(distributed ? { distributed } : {}),
     ...(job.onProgress ? { onProgress: job.onProgress } : {}),
     ...(job.fence ? { fence: job.fence } : {}),
   };

@@ -7,6 +7,7 @@ import { connect } from '../db/connect.js';
 import { withLockRetries } from '../db/retry.js';
 import { compressor, decompressor, type Compression } from './compression.js';
 import { failpoint, pauseStream } from '../testing/faults.js';
+import { CsvRecordCounter } from './csv-records.js';
 import { HashingStream } from './hash-stream.js';
 import type { Storage } from './storage.js';
 import type { ArchivedColumn } from './table-shape.js';
@@ -31,6 +32,12 @@ export interface ExportSpec {
   readonly level?: number;
   /** The table is itself partitioned: COPY (SELECT ...) reads through its partitions. */
   readonly partitioned: boolean;
+  /**
+   * A distributed Citus table (CSV only): Citus streams COPY ... TO STDOUT shard by shard, in shard
+   * order (so two exports of unchanged shards hash alike), but counts the header line as a row;
+   * the rows are counted in the stream instead.
+   */
+  readonly distributed?: boolean;
   /** Called as COPY bytes flow (progress logs). */
   readonly onProgress?: (copyBytes: number) => void;
   /**
@@ -89,6 +96,7 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
       const report = spec.onProgress;
       raw.on('data', (c: Buffer) => report((n += c.length)));
     }
+    const records = recordsOf(spec, raw);
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
@@ -118,7 +126,7 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query('COMMIT');
     ok = true;
     const rawSha256 = raw.digest();
-    return { rows: copy.rowCount, bytes: gz ? hasher.bytes : raw.bytes, sha256: gz ? hasher.digest() : rawSha256, rawSha256 };
+    return { rows: records?.() ?? copy.rowCount, bytes: gz ? hasher.bytes : raw.bytes, sha256: gz ? hasher.digest() : rawSha256, rawSha256 };
   } finally {
     // A connection whose COPY failed half-way is never reused: end it (bounded wait).
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);
@@ -173,9 +181,18 @@ export async function digestOnSession(client: pg.Client, spec: ExportSpec): Prom
   const copy = client.query(copyTo(exportCopySql(spec)));
   const complete = copyCompletion(client, copy);
   const raw = new HashingStream();
+  const records = recordsOf(spec, raw);
   await pipeline(copy, raw, new Writable({ write: (_c, _e, cb) => cb() }));
   await complete;
-  return { rows: copy.rowCount, rawSha256: raw.digest() };
+  return { rows: records?.() ?? copy.rowCount, rawSha256: raw.digest() };
+}
+
+/** For a distributed table: the data rows of the CSV flowing through `raw` (its records but the header). */
+function recordsOf(spec: ExportSpec, raw: HashingStream): (() => number) | undefined {
+  if (!spec.distributed) return undefined;
+  const counter = new CsvRecordCounter();
+  raw.on('data', (c: Buffer) => counter.push(c));
+  return () => Math.max(0, counter.records - 1);
 }
 
 function contentType(spec: ExportSpec): string {

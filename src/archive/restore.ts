@@ -12,6 +12,8 @@ import { partitionPrefix, type Storage } from './storage.js';
 import { restoreDdl } from './table-shape.js';
 import { copyInSql } from '../sql/copy.js';
 import { attachSql } from '../sql/ddl.js';
+import { CITUS_SEQUENTIAL_SQL, distributeColocatedSql } from '../sql/citus.js';
+import { distributionColumnOf } from '../catalog/citus.js';
 import { inTransaction } from '../db/transaction.js';
 
 export interface RestoreRequest {
@@ -45,8 +47,9 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
   if ((await client.query('SELECT to_regclass($1) AS t', [targetSql])).rows[0].t !== null) {
     throw new Error(`${target.schema}.${target.name} already exists; choose another name with --as`);
   }
+  const distribution = await distributionColumnOf(client, req.parent);
   return inTransaction(client, req.lockTimeoutMs, async () => {
-    for (const statement of restoreDdl(target, manifest.partition, manifest.columns, manifest.partitioning)) await client.query(statement);
+    for (const statement of restoreTableSql(req, manifest, target, distribution)) await client.query(statement);
     const source = await req.storage.get(prefix + manifest.dataObject);
     const copied = await streamIn(client, copyInSql(target, manifest.columns.filter((c) => !c.generated).map((c) => c.name), manifest.copyOptions), source, manifest.compression);
     if (copied.sha256 !== manifest.sha256 || copied.bytes !== manifest.bytes) {
@@ -56,6 +59,18 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
     if (req.attach) await client.query(attachSql(req.parent, target, manifest.bounds));
     return { manifest, target, rows: copied.rows };
   });
+}
+
+/**
+ * The table, as it was archived. Under a distributed Citus parent it is distributed and colocated
+ * with it before any row arrives (COPY then writes to the shards, ATTACH copies nothing), in
+ * sequential shard mode since the transaction goes on to change a distributed table after writing
+ * rows (ATTACH).
+ */
+function restoreTableSql(req: RestoreRequest, manifest: ArchiveManifest, target: PartitionRef, distribution: string | null): string[] {
+  const ddl = restoreDdl(target, manifest.partition, manifest.columns, manifest.partitioning);
+  if (distribution === null) return ddl;
+  return [CITUS_SEQUENTIAL_SQL, ...ddl, distributeColocatedSql(target, distribution, req.parent)];
 }
 
 /**

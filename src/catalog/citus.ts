@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { CITUS_TABLES_SQL } from '../sql/citus.js';
+import { onCitus } from '../db/connect.js';
+import { quoteQualified } from '../db/quote.js';
+import { CITUS_TABLES_SQL, DISTRIBUTION_COLUMN_SQL } from '../sql/citus.js';
 import type { CitusTable, ObservedTable } from './types.js';
 
 interface Row { oid: string; kind: CitusTable['kind']; distribution_column: string | null; colocation_id: number | null; shard_count: number; partition_shards: number }
@@ -46,3 +48,14 @@ export function describeCitus(c: CitusTable): string {
       return `Citus ${c.version}: not distributed (a plain table of the coordinator)`;
   }
 }
+
+/** The distribution column of a distributed Citus table; null for any other table, and off Citus. */
+export async function distributionColumnOf(client: pg.Client, table: { schema: string; name: string }): Promise<string | null> {
+  if (!onCitus(client)) return null;
+  const r = await client.query<{ column: string }>(DISTRIBUTION_COLUMN_SQL, [quoteQualified(table.schema, table.name)]);
+  return r.rows[0]?.column ?? null;
+}
+
+/** Why a distributed table is not archived in binary format (said by validate and by the archive). */
+export const BINARY_ON_CITUS =
+  "Citus exports binary COPY as a SELECT whose rows arrive from the shards in no fixed order, so the archive could never be proven equal to the table before DROP: use retention.archive.format: csv (Citus streams CSV shard by shard)";

@@ -60,6 +60,7 @@ export async function connect(db: ConnectionSettings, applicationName = 'partwar
     await client.query('SET jit = off');
     await client.query(`SET lock_timeout = ${Math.max(0, Math.round(db.lockTimeoutMs))}`);
     await client.query(`SET statement_timeout = ${Math.max(0, Math.round(db.statementTimeoutMs))}`);
+    await noteCitus(client);
   } catch (err) {
     await client.end().catch(() => undefined);
     const msg = err instanceof Error ? err.message : String(err);
@@ -67,6 +68,26 @@ export async function connect(db: ConnectionSettings, applicationName = 'partwar
   }
   return client;
 }
+
+const citusSessions = new WeakSet<pg.Client>();
+
+/**
+ * On a Citus coordinator, the session-level lock_timeout above bounds the coordinator's own lock
+ * waits only: Citus sends DDL to the workers over its own connections, where it waits for shard
+ * locks without limit (measured: a DETACH under lock_timeout 1s waited 18 s behind a reader on a
+ * worker). Citus propagates SET LOCAL to those connections when citus.propagate_set_commands is
+ * 'local': set here for the session, so every transaction's SET LOCAL lock_timeout reaches the
+ * workers, and statements that would run alone run in a transaction of their own (onCitus).
+ */
+async function noteCitus(client: pg.Client): Promise<void> {
+  const r = await client.query<{ citus: boolean }>("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') AS citus");
+  if (!r.rows[0]?.citus) return;
+  await client.query("SET citus.propagate_set_commands = 'local'");
+  citusSessions.add(client);
+}
+
+/** Whether this session is on a Citus coordinator (see noteCitus). */
+export const onCitus = (client: pg.Client): boolean => citusSessions.has(client);
 
 export async function serverVersionNum(client: pg.Client): Promise<number> {
   const r = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");

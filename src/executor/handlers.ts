@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { displayName } from '../config/qualified-name.js';
 import { quoteQualified } from '../db/quote.js';
+import { onCitus } from '../db/connect.js';
 import { SQLSTATE, sqlstateOf } from '../db/sqlstate.js';
 import type { PartitionRef } from '../model/refs.js';
 import type { Step, StepName } from '../model/steps.js';
@@ -31,7 +32,9 @@ function only(step: Step): string {
   return statement;
 }
 
-const retried = (r: ActionRun, sql: string): Promise<StepWork<pg.QueryResult>> => withLockRetries(r.retry, () => r.client.query(sql));
+/** One statement, retried; on a Citus coordinator in a transaction of its own, so that its SET LOCAL lock_timeout also bounds the workers' lock waits. */
+const retried = (r: ActionRun, sql: string): Promise<StepWork<pg.QueryResult>> =>
+  withLockRetries(r.retry, () => (onCitus(r.client) ? inTransaction(r.client, r.db.lockTimeoutMs, () => r.client.query(sql)) : r.client.query(sql)));
 const inTx = <T>(r: ActionRun, body: () => Promise<T>) => withLockRetries(r.retry, () => inTransaction(r.client, r.db.lockTimeoutMs, body));
 
 /**

@@ -1,3 +1,4 @@
+import { BINARY_ON_CITUS } from '../catalog/citus.js';
 import type { ObservedTable } from '../catalog/types.js';
 import type { Policy, RangePolicy } from '../config/types.js';
 import { displayIdent, displayName } from '../config/qualified-name.js';
@@ -61,6 +62,9 @@ export function checkTable(policy: Policy, t: ObservedTable, configFile = 'partw
           (moduli.length === 1 ? `; if the table is right, set hash.modulus: ${other[0]}` : ''));
       }
     }
+  }
+  if (t.citus?.kind === 'distributed' && policy.retention?.archive?.format === 'binary') {
+    errors.push(`${name} is a distributed Citus table: ${BINARY_ON_CITUS}`);
   }
   if (policy.strategy === 'range' && policy.subpartition) {
     const sp = policy.subpartition;

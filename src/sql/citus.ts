@@ -34,3 +34,9 @@ export function distributeColocatedSql(table: PartitionRef, column: string, pare
  * worker; sequential mode uses one.
  */
 export const CITUS_SEQUENTIAL_SQL = "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'";
+
+/** $1: a table (regclass). Its distribution column when it is a distributed (hash) Citus table; no row otherwise. */
+export const DISTRIBUTION_COLUMN_SQL = `
+SELECT column_to_column_name(logicalrelid, partkey) AS column
+  FROM pg_dist_partition
+ WHERE logicalrelid = $1::regclass AND partmethod = 'h'`;
