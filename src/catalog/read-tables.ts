@@ -33,13 +33,14 @@ interface Row {
   partstrat: string | null;
   key_columns: Array<{ name: string | null; type: string | null; base: string | null }>;
   columns: Array<{ name: string; type: string; generated: boolean }>;
-  partitions: Array<[...RawPartition, RawExtras, RawDrift, string[] | null]>;
+  partitions: Array<[...RawPartition, RawExtras, RawDrift, string[] | null, string | null]>;
   can_manage: boolean;
   can_create: boolean;
   referenced_by: string[];
   partition_fks: Array<[partition: string, from: string, constraint: string]>;
   partman_schema: string | null;
   citus_version: string | null;
+  table_ams: string[];
   dress: RawDress | null;
   template: { missing?: boolean; source?: string; is_template?: boolean; reloptions?: string[] | null; toast?: string[] | null; unlogged?: boolean; comment?: string | null } | null;
 }
@@ -123,6 +124,7 @@ function toTable(row: Row): ObservedTable {
         pendingChecks: x.pending_checks ?? [],
         ...(p[8] ? { drift: toDrift(p[8]) } : {}),
         ...(p[9] ? { reloptions: p[9] } : {}),
+        ...(p[10] ? { accessMethod: p[10] } : {}),
         ...(x.heap_bytes !== null && x.heap_bytes !== undefined ? { heapBytes: Number(x.heap_bytes) } : {}),
       };
     }),
@@ -130,6 +132,7 @@ function toTable(row: Row): ObservedTable {
     canCreateInSchema: row.can_create,
     referencedBy: row.referenced_by,
     ...(row.partman_schema ? { partmanSchema: row.partman_schema } : {}),
+    tableAccessMethods: row.table_ams,
     partitionReferences: row.partition_fks.map(([partition, from, constraint]) => ({ partition, from, constraint })),
     ...(row.dress ? { dress: toDress(row.dress) } : {}),
     ...(row.template ? { template: toTemplate(row.template) } : {}),

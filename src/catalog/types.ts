@@ -26,6 +26,8 @@ export interface ObservedPartition {
   readonly drift?: PartitionDrift;
   /** Storage parameters (`name=value`), when it has any. */
   readonly reloptions?: readonly string[];
+  /** Its table access method when not heap (e.g. columnar). */
+  readonly accessMethod?: string;
 }
 
 /** What a drifted partition has (compare with the parent's ParentDress). */
@@ -94,6 +96,8 @@ export interface ObservedTable {
   readonly referencedBy: readonly string[];
   /** The schema of the pg_partman extension, when the database has it (the same for every table). */
   readonly partmanSchema?: string;
+  /** Table access methods installed in the database (pg_am, amtype 't'): heap, and e.g. columnar. */
+  readonly tableAccessMethods?: readonly string[];
   /** How Citus holds the table (a Citus coordinator only; absent elsewhere). */
   readonly citus?: CitusTable;
   /** Foreign keys of other tables that reference one partition itself (its DROP would fail). */

@@ -77,9 +77,12 @@ const needsStorage = (what: string) => `${what} needs a storage: section in the 
 function checkRetention(spec: SpecDocument, r: RetentionDocument, rc: RulesContext, fail: Fail): void {
   if (spec.strategy === 'hash') return fail(['retention'], 'hash partitions never expire: every remainder must stay attached');
   if (spec.strategy === 'list') return checkListRetention(spec, r, rc, fail);
-  if (!r.action) fail(['retention', 'action'], 'is required (archive, detach or drop)');
+  if (r.afterAge) checkAfterAge(spec, r, fail);
+  // retention with afterAge alone converts old partitions and removes none
+  const tieringOnly = r.afterAge !== undefined && !r.action && !r.keep && r.keepPartitions === undefined;
+  if (!r.action && !tieringOnly) fail(['retention', 'action'], 'is required (archive, detach or drop)');
   if (r.keep && r.keepPartitions !== undefined) fail(['retention', 'keepPartitions'], 'set either keep or keepPartitions, not both');
-  if (!r.keep && r.keepPartitions === undefined) fail(['retention'], 'needs keep (an age like "90 days") or keepPartitions (a count)');
+  if (!r.keep && r.keepPartitions === undefined && !tieringOnly) fail(['retention'], 'needs keep (an age like "90 days") or keepPartitions (a count)');
   for (const k of ['archive', 'afterArchive'] as const) {
     if (r[k] !== undefined && r.action !== 'archive') fail(['retention', k], 'only used with action: archive');
   }
@@ -93,11 +96,24 @@ function checkRetention(spec: SpecDocument, r: RetentionDocument, rc: RulesConte
   }
 }
 
+/** retention.afterAge: time-keyed range partitions, one level, converted before they expire. */
+function checkAfterAge(spec: SpecDocument, r: RetentionDocument, fail: Fail): void {
+  const a = r.afterAge!;
+  const iv = spec.range?.interval;
+  if (iv?.kind === 'step') fail(['retention', 'afterAge', 'age'], 'an integer range has no age; afterAge needs a time key (or range.epoch)');
+  if (spec.subpartition) fail(['retention', 'afterAge'], 'is not supported with subpartition (each sub-partition would need converting); remove one of them');
+  if (r.keep && approxMs(a.age) >= approxMs(r.keep)) {
+    fail(['retention', 'afterAge', 'age'], `partitions expire at ${formatCalendarInterval(r.keep)} (keep), before they are ${formatCalendarInterval(a.age)} old: make age shorter than keep`);
+  }
+  if (!/^[^\0]{1,63}$/.test(a.accessMethod)) fail(['retention', 'afterAge', 'accessMethod'], 'must be an access method name (1 to 63 characters)');
+}
+
 /** List policies: retention only holds the guard and the archive settings used by onRemoved: archive. */
 function checkListRetention(spec: SpecDocument, r: RetentionDocument, rc: RulesContext, fail: Fail): void {
   for (const k of ['keep', 'keepPartitions', 'action'] as const) {
     if (r[k] !== undefined) fail(['retention', k], 'list partitions do not expire; list.onRemoved says what happens to partitions no longer declared');
   }
+  if (r.afterAge !== undefined) fail(['retention', 'afterAge'], 'list partitions have no age to convert by; afterAge is for range policies with a time key');
   if (spec.list?.onRemoved === 'archive') return checkArchive(r, rc, ['list', 'onRemoved'], 'onRemoved: archive', fail);
   const other = (['archive', 'afterArchive'] as const).filter((k) => r[k] !== undefined);
   if (other.length > 0) fail(['retention', other[0]!], 'only used with list.onRemoved: archive (maxPerRun and allowMassRemoval apply to onRemoved: detach too)');

@@ -124,7 +124,16 @@ const archive = section('Archive settings (action: archive).', {
   verify: oneOf(['checksum', 'full'], 'checksum (size and streamed sha256), or full (re-read the object and re-hash it).').default('checksum'),
 });
 
+const afterAge = section('Tiering (range policies with a time key): partitions this old are rewritten with another table access method, such as Citus columnar, one per transaction.', {
+  age: parsedText({ description: 'A partition is converted once its upper bound <= now - age.', examples: ['30 days', '3 months'] }, (v): CalendarInterval | Refusal => {
+    const i = parseCalendarInterval(v);
+    return i ?? refuse(`expected a duration like "30 days" or "3 months", got ${JSON.stringify(v)}`);
+  }),
+  accessMethod: text({ description: 'The table access method (pg_am) to convert to: ALTER TABLE ... SET ACCESS METHOD (PostgreSQL 15+).', examples: ['columnar'] }).default('columnar'),
+});
+
 const retention = section('When partitions expire (range) or how removed ones are archived (list), and what happens to them.', {
+  afterAge: afterAge.optional(),
   keep: duration.optional(),
   keepPartitions: whole('Alternative to keep (integer keys): keep the newest N partitions that hold rows, plus the current one; empty partitions never push one with rows out.', { min: 1 }).optional(),
   maxPerRun: whole('Most partitions one run removes (detach, drop, archive) for this policy; the rest are planned and done over the next runs.', { min: 1, max: 10000 }).default(DEFAULT_MAX_PER_RUN),

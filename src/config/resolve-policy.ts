@@ -23,7 +23,12 @@ export function resolvePolicy(doc: PolicyDocument, origin: Origin): Policy {
   };
   if (spec.strategy === 'range') {
     const subpartition = resolveSubpartition(spec);
-    return Object.freeze({ ...base, strategy: 'range' as const, range: Object.freeze({ ...spec.range! }), ...(subpartition ? { subpartition: Object.freeze(subpartition) } : {}) });
+    const tiering = spec.retention?.afterAge;
+    return Object.freeze({
+      ...base, strategy: 'range' as const, range: Object.freeze({ ...spec.range! }),
+      ...(subpartition ? { subpartition: Object.freeze(subpartition) } : {}),
+      ...(tiering ? { tiering: Object.freeze({ age: tiering.age, accessMethod: tiering.accessMethod, maxPerRun: spec.retention!.maxPerRun }) } : {}),
+    });
   }
   if (spec.strategy === 'list') return Object.freeze({ ...base, strategy: 'list' as const, list: Object.freeze({ ...spec.list! }) });
   return Object.freeze({ ...base, strategy: 'hash' as const, hash: Object.freeze({ ...spec.hash! }) });

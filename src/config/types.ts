@@ -181,10 +181,19 @@ export type SubpartitionSpec =
   | { readonly strategy: 'hash'; readonly column: string; readonly modulus: number }
   | { readonly strategy: 'list'; readonly column: string; readonly partitions: readonly DeclaredListPartition[] };
 
+/** retention.afterAge: partitions whose upper bound <= now - age are rewritten with this table access method. */
+export interface TieringSpec {
+  readonly age: CalendarInterval;
+  readonly accessMethod: string;
+  /** Most partitions one run converts (retention.maxPerRun): each is a rewrite. */
+  readonly maxPerRun: number;
+}
+
 export interface RangePolicy extends PolicyBase {
   readonly strategy: 'range';
   readonly range: RangeSpec;
   readonly subpartition?: SubpartitionSpec;
+  readonly tiering?: TieringSpec;
 }
 
 export interface ListPolicy extends PolicyBase {

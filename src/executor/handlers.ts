@@ -229,6 +229,7 @@ export const HANDLERS: Readonly<Record<Exclude<StepName, 'export' | 'verify' | '
   drop,
   'drop-guard': eachRetried('drop-guard'),
   analyze: eachRetried('analyze', (r) => r.oid),
+  'set-access-method': oneTransaction('set-access-method'),
   repair: oneTransaction('repair'),
   'convert-index': convertIndex,
   'convert-parent': oneTransaction('convert-parent'),

@@ -17,6 +17,7 @@ export type StepName =
   | 'drop' // DROP TABLE of a detached table (fenced by OID; for archives, after proving it unchanged)
   | 'drop-guard' // DROP CONSTRAINT of a guard an interrupted run left on DEFAULT
   | 'repair' // owner, grants, replica identity, storage parameters of an existing partition set back to the parent's: one transaction
+  | 'set-access-method' // ALTER TABLE ... SET ACCESS METHOD of an old partition (retention.afterAge): a rewrite, one transaction per partition
   | 'analyze' // ANALYZE of tables whose rows a relocation moved, or of the parent (SHARE UPDATE EXCLUSIVE: writes go on)
   // partwarden convert (planner/convert-plan.ts), in this order:
   | 'convert-index' // CREATE UNIQUE INDEX CONCURRENTLY of the unique keys widened by the partition key (writes go on)
@@ -59,6 +60,7 @@ export const steps = {
   drop: (sql: readonly string[]) => make('drop', sql, sql.length > 1, true),
   dropGuard: (sql: string) => make('drop-guard', [sql]),
   analyze: (sql: string) => make('analyze', [sql]),
+  setAccessMethod: (sql: string) => make('set-access-method', [sql], true),
   repair: (sql: readonly string[]) => make('repair', sql, true),
   convertIndex: (sql: readonly string[]) => make('convert-index', sql),
   convertParent: (sql: readonly string[]) => make('convert-parent', sql, true),

@@ -39,6 +39,7 @@ export type Action =
   | ActionBase<'finalize'> // DETACH ... FINALIZE of an interrupted concurrent detach
   | (ActionBase<'archive'> & ArchiveDetails) // detach (unless resuming), export, upload, verify, manifest, drop
   | (ActionBase<'cleanup'> & { readonly table: PartitionRef; readonly constraint: string }) // drop a guard constraint an interrupted run left on DEFAULT
+  | (ActionBase<'tier'> & { readonly relid: number; readonly accessMethod: string }) // rewrite an old partition with another table access method (retention.afterAge)
   | ActionBase<'repair'> // set an existing partition's owner, grants, replica identity, storage parameters back to the parent's
   | ActionBase<'analyze'> // ANALYZE of the partitioned parent (analyze: parent) after partitions were added or removed
   | ActionBase<'convert'>; // partwarden convert: one step of turning the plain table into a partitioned one (planner/convert-plan.ts)

@@ -8,6 +8,7 @@ import { planCreates } from './range-create.js';
 import { planRetention, reportKeyOutlier } from './range-expire.js';
 import { rangeState, type RangePlan, type RangeInputs, type RangeState } from './range-state.js';
 import { planSubpartitionRepairs } from './range-subparts.js';
+import { planTiering } from './range-tier.js';
 import { attachedGaps, creationWindow, type RangeWindow } from './range-window.js';
 
 export type { RangeInputs, RangePlan } from './range-state.js';
@@ -16,7 +17,8 @@ export { MAX_CREATES_PER_RUN } from './range-create.js';
 /**
  * Plans one range policy, phase by phase over one explicit state: finalize interrupted detaches,
  * resume half-done work from the journal, create missing partitions up to the premake horizon
- * (adopting any existing partition by its bounds), expire partitions past retention, repair
+ * (adopting any existing partition by its bounds), expire partitions past retention, convert old
+ * ones to another access method (retention.afterAge), repair
  * sub-partitions, and create the DEFAULT last. Pure: the clock and the catalog are inputs.
  */
 export function planRange(inp: RangeInputs): RangePlan {
@@ -26,6 +28,7 @@ export function planRange(inp: RangeInputs): RangePlan {
   const gaps = attachedGaps(s, w);
   const coverageEnd = planCreates(s, w);
   const { expiredAttached, needsOccupancy } = planRetention(s, w, finalized);
+  planTiering(s);
   reportKeyOutlier(s, w);
   planSubpartitionRepairs(s);
   // the DEFAULT partition comes last (finishPlan): new partitions attach first, without a DEFAULT to scan

@@ -63,12 +63,9 @@ export function checkTable(policy: Policy, t: ObservedTable, configFile = 'partw
       }
     }
   }
-  if (t.citus?.kind === 'distributed' && policy.retention?.archive?.format === 'binary') {
-    errors.push(`${name} is a distributed Citus table: ${BINARY_ON_CITUS}`);
-  }
+  errors.push(...capabilityErrors(policy, t));
   if (policy.strategy === 'range' && policy.subpartition) {
     const sp = policy.subpartition;
-    if (t.citus?.kind === 'distributed') errors.push(`${name} is a distributed Citus table, and Citus does not support multi-level partitioning: its partitions cannot be sub-partitioned (remove subpartition from policy ${policy.name})`);
     const col = t.columns.find((c) => c.name === sp.column);
     if (!col) errors.push(`subpartition column "${sp.column}" does not exist in ${name}`);
     else subColumnType = col.type;
@@ -80,6 +77,24 @@ export function checkTable(policy: Policy, t: ObservedTable, configFile = 'partw
   }
   if (policy.strategy === 'range') keyType = checkRangeKey(policy, t, errors);
   return { errors, warnings, keyType, keyColumnType, subColumnType };
+}
+
+/** What the policy asks that this database cannot do: Citus' limits, a table access method it lacks. */
+function capabilityErrors(policy: Policy, t: ObservedTable): string[] {
+  const name = displayName(policy.table);
+  const errors: string[] = [];
+  const distributed = t.citus?.kind === 'distributed';
+  if (distributed && policy.retention?.archive?.format === 'binary') errors.push(`${name} is a distributed Citus table: ${BINARY_ON_CITUS}`);
+  if (policy.strategy !== 'range') return errors;
+  if (distributed && policy.subpartition) {
+    errors.push(`${name} is a distributed Citus table, and Citus does not support multi-level partitioning: its partitions cannot be sub-partitioned (remove subpartition from policy ${policy.name})`);
+  }
+  const am = policy.tiering?.accessMethod;
+  if (am !== undefined && t.tableAccessMethods && !t.tableAccessMethods.includes(am)) {
+    errors.push(`retention.afterAge.accessMethod: access method "${am}" is not installed in this database (table access methods: ${t.tableAccessMethods.join(', ')})` +
+      (am === 'columnar' ? '; Citus columnar comes with CREATE EXTENSION citus_columnar' : ''));
+  }
+  return errors;
 }
 
 /** A range policy's key: one plain column of a plannable type, with an interval that fits it. */

@@ -118,7 +118,9 @@ SELECT t.idx::int AS idx,
                      'grants', ${grantsJson('ch')},
                      'replident', ch.relreplident::text,
                      'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = ch.reltablespace)) END,
-                 ch.reloptions
+                 ch.reloptions,
+                 -- a table access method other than heap (oid 2), such as columnar (retention.afterAge)
+                 CASE WHEN ch.relkind = 'r' AND ch.relam <> 2 THEN (SELECT am.amname FROM pg_am am WHERE am.oid = ch.relam) END
                  ) ORDER BY ch.relname), '[]')
           FROM pg_inherits i
           JOIN pg_class ch ON ch.oid = i.inhrelid
@@ -133,6 +135,8 @@ SELECT t.idx::int AS idx,
        (SELECT en.nspname FROM pg_extension e JOIN pg_namespace en ON en.oid = e.extnamespace WHERE e.extname = 'pg_partman') AS partman_schema,
        -- Citus' version when it is installed (reconcile/citus.ts reads pg_dist_partition then)
        (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'citus') AS citus_version,
+       -- table access methods installed (retention.afterAge converts to one of them)
+       (SELECT coalesce(array_agg(am.amname::text ORDER BY am.amname), '{}') FROM pg_am am WHERE am.amtype = 't') AS table_ams,
        -- what a new partition must carry from the parent (planner/dress.ts)
        CASE WHEN c.oid IS NOT NULL THEN json_build_object(
          'owner', pg_get_userbyid(c.relowner),

@@ -208,3 +208,8 @@ export function revokeAllSql(t: PartitionRef, grantee: string | null): string {
 export function setParametersSql(t: PartitionRef, parameters: ReadonlyArray<readonly [string, string]>): string {
   return `ALTER TABLE ${q(t)} SET (${parameters.map(([k, v]) => `${parameterName(k)} = ${quoteLiteral(v)}`).join(', ')})`;
 }
+
+/** `ALTER TABLE ... SET ACCESS METHOD` (PostgreSQL 15+): rewrites the table, ACCESS EXCLUSIVE on it (not on its parent) until commit. */
+export function setAccessMethodSql(table: PartitionRef, accessMethod: string): string {
+  return `ALTER TABLE ${q(table)} SET ACCESS METHOD ${quoteIdent(accessMethod)}`;
+}

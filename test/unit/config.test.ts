@@ -164,6 +164,19 @@ describe('config and policy loading', () => {
     expect(problemsOf(project({ 'a.yaml': list })).join('\n')).toMatch(/spec\.range: only allowed with strategy: range \(this policy says strategy: list\)/);
   });
 
+  it('retention.afterAge: tiering alone needs no removal; age below keep, time keys only, one level; maxPerRun carried', () => {
+    const alone = POLICY.replace('    keep: 90 days\n    action: drop\n', '    maxPerRun: 3\n    afterAge:\n      age: 30 days\n');
+    const loaded = load({ configFile: project({ 'a.yaml': alone }), env: {} }).policies[0]!;
+    expect(loaded.retention).toBeUndefined();
+    expect(loaded.strategy === 'range' && loaded.tiering).toEqual({ age: { count: 30, unit: 'day' }, accessMethod: 'columnar', maxPerRun: 3 });
+    const late = POLICY.replace('action: drop', 'action: drop\n    afterAge:\n      age: 120 days\n      accessMethod: columnar');
+    expect(problemsOf(project({ 'a.yaml': late }))[0]).toMatch(/spec\.retention\.afterAge\.age: partitions expire at 90 days \(keep\), before they are 120 days old: make age shorter than keep/);
+    const intKey = POLICY.replace('interval: 1 day', 'interval: 1000').replace('    keep: 90 days\n    action: drop\n', '    afterAge:\n      age: 30 days\n');
+    expect(problemsOf(project({ 'a.yaml': intKey }))[0]).toMatch(/spec\.retention\.afterAge\.age: an integer range has no age/);
+    const bad = POLICY.replace('action: drop', 'action: drop\n    afterAge:\n      age: soon');
+    expect(problemsOf(project({ 'a.yaml': bad }))[0]).toMatch(/spec\.retention\.afterAge\.age: expected a duration like "30 days"/);
+  });
+
   it('reads YAML as a DBA writes it: unquoted numbers as text, empty keys as unset, and says what a value of the wrong kind is', () => {
     const numeric = POLICY.replace('name: events', 'name: 2024').replace('    premake: 7', '    premake: 7\n    naming:\n    timezone:');
     const p = load({ configFile: project({ 'n.yaml': numeric }), env: {} }).policies[0] as RangePolicy;
