@@ -136,7 +136,7 @@ const retention = section('When partitions expire (range) or how removed ones ar
   afterAge: afterAge.optional(),
   keep: duration.optional(),
   keepPartitions: whole('Alternative to keep (integer keys): keep the newest N partitions that hold rows, plus the current one; empty partitions never push one with rows out.', { min: 1 }).optional(),
-  maxPerRun: whole('Most partitions one run removes (detach, drop, archive) for this policy; the rest are planned and done over the next runs.', { min: 1, max: 10000 }).default(DEFAULT_MAX_PER_RUN),
+  maxPerRun: whole('Most partitions one run removes (detach, drop, archive) for this policy, and, separately, most it converts (afterAge); the rest are planned and done over the next runs.', { min: 1, max: 10000 }).default(DEFAULT_MAX_PER_RUN),
   allowMassRemoval: flag("Confirms removals the retention guard refuses (more than half of the partitions holding rows, fewer than keepPartitions left, a clock far from the database's). For a planned catch-up: set it, let it run, remove it.").default(false),
   action: oneOf(['archive', 'detach', 'drop'], 'What to do with an expired partition.').optional(),
   archive: archive.optional(),
