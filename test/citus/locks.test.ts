@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCitusCluster, type CitusCluster } from '../../src/dev/citus-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useCitusDatabase } from '../helpers/citus.js';
 import { rangePolicy, writeProject } from '../helpers/db.js';
 import { runCli } from '../helpers/partwarden.js';
 
@@ -12,39 +12,27 @@ import { runCli } from '../helpers/partwarden.js';
  * as long as it ran. partwarden sets citus.propagate_set_commands = 'local' and runs each DDL in a
  * transaction with SET LOCAL lock_timeout, which Citus sends to the workers too.
  */
-let cluster: CitusCluster;
-let url: string;
-let sql: pg.Client;
 
-beforeAll(async () => {
-  cluster = await startCitusCluster();
-  url = await cluster.createDatabase('locks');
-  sql = new pg.Client(url);
-  await sql.connect();
+const db = useCitusDatabase('locks', async (sql) => {
   await sql.query(`CREATE TABLE public.events (tenant_id int NOT NULL, at timestamptz NOT NULL) PARTITION BY RANGE (at)`);
   await sql.query(`SELECT create_distributed_table('public.events', 'tenant_id', shard_count := 4)`);
   await sql.query(`CREATE TABLE public.events_old PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')`);
   await sql.query(`INSERT INTO public.events SELECT g, '2025-01-05' FROM generate_series(1, 100) g`);
-}, 120_000);
-
-afterAll(async () => {
-  await sql?.end();
-  await cluster?.stop();
 });
 
 const attached = async (): Promise<string[]> =>
-  (await sql.query<{ r: string }>(`SELECT inhrelid::regclass::text AS r FROM pg_inherits WHERE inhparent = 'public.events'::regclass ORDER BY 1`)).rows.map((x) => x.r);
+  (await db.sql.query<{ r: string }>(`SELECT inhrelid::regclass::text AS r FROM pg_inherits WHERE inhparent = 'public.events'::regclass ORDER BY 1`)).rows.map((x) => x.r);
 
 describe.runIf(process.env.PW_CITUS === '1')('Citus: lock_timeout on the workers', () => {
   it('a reader on a worker makes the DETACH give up after lockTimeout x lockRetries, leaving everything attached; once it is gone the drop goes through', async () => {
     const policy = rangePolicy({ name: 'events', table: 'public.events', column: 'at', interval: '1 month', premake: 1, extra: '  retention:\n    keep: 3 months\n    action: drop\n    allowMassRemoval: true\n' });
-    const creating = writeProject(url, { 'e.yaml': rangePolicy({ name: 'events', table: 'public.events', column: 'at', interval: '1 month', premake: 1 }) });
+    const creating = writeProject(db.url, { 'e.yaml': rangePolicy({ name: 'events', table: 'public.events', column: 'at', interval: '1 month', premake: 1 }) });
     expect((await runCli(['apply', '--config', creating])).code).toBe(0); // the future partitions first, so only the drop is left
-    const config = writeProject(url, { 'e.yaml': policy });
+    const config = writeProject(db.url, { 'e.yaml': policy });
     const before = await attached();
     expect(before).toContain('events_old');
 
-    const worker = new pg.Client(url.replace(`:${cluster.coordinatorPort}/`, `:${cluster.workerPorts[0]}/`));
+    const worker = new pg.Client(db.workerUrl(0));
     await worker.connect();
     try {
       await worker.query('BEGIN');
