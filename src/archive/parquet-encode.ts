@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import type { BinaryRow } from './copy-binary.js';
-import type { ParquetColumn, ParquetValue } from './parquet-types.js';
+import type { ParquetColumn, ParquetValue, StatValue } from './parquet-types.js';
 
 export type ParquetCodec = 'zstd' | 'snappy';
 
@@ -14,6 +14,52 @@ export interface ParquetEncoding {
   /** ... or once its fields hold this many bytes, whichever comes first (bounds memory for wide rows). */
   readonly rowGroupBytes: number;
   readonly createdBy: string;
+}
+
+/** One column's range in a row group or the whole object (LIST columns: over their elements). */
+export interface ColumnStats {
+  min: StatValue | null;
+  max: StatValue | null;
+  nulls: number;
+}
+
+/** What the manifest records of a Parquet object: rows and column ranges, per row group and in all. */
+export interface ParquetStats {
+  readonly rows: number;
+  readonly columns: Readonly<Record<string, ColumnStats>>;
+  readonly rowGroups: ReadonlyArray<{ readonly rows: number; readonly columns: Readonly<Record<string, ColumnStats>> }>;
+}
+
+type Comparable = number | bigint | boolean | Uint8Array;
+
+const less = (a: Comparable, b: Comparable): boolean =>
+  a instanceof Uint8Array ? Buffer.compare(a, b as Uint8Array) < 0 : (a as number | bigint) < (b as number | bigint);
+
+/** Min and max of one column in one row group, kept as values (shown only at the end). */
+class Range {
+  min: Comparable | undefined;
+  max: Comparable | undefined;
+  nulls = 0;
+
+  add(v: ParquetValue): void {
+    if (v === null) this.nulls++;
+    else if (Array.isArray(v)) for (const x of v) this.add(x);
+    else {
+      if (this.min === undefined || less(v, this.min)) this.min = v;
+      if (this.max === undefined || less(this.max, v)) this.max = v;
+    }
+  }
+
+  merge(o: Range): void {
+    this.nulls += o.nulls;
+    if (o.min !== undefined && (this.min === undefined || less(o.min, this.min))) this.min = o.min;
+    if (o.max !== undefined && (this.max === undefined || less(this.max, o.max))) this.max = o.max;
+  }
+
+  shown(c: ParquetColumn): ColumnStats {
+    const show = (v: Comparable | undefined) => (v === undefined || !c.show ? null : c.show(v));
+    return { min: show(this.min), max: show(this.max), nulls: this.nulls };
+  }
 }
 
 /**
@@ -53,6 +99,9 @@ export class ParquetEncoder extends Transform {
   readonly #writer: ParquetWriter;
   readonly #schema: SchemaElement[];
   #values: ParquetValue[][];
+  #ranges: Range[];
+  readonly #total: Range[];
+  readonly #groups: Array<{ rows: number; columns: Record<string, ColumnStats> }> = [];
   #groupBytes = 0;
   #rows = 0;
 
@@ -64,11 +113,19 @@ export class ParquetEncoder extends Transform {
     const sink = new HandOffWriter((b) => this.push(b));
     this.#writer = new ParquetWriter({ writer: sink, schema, codec: enc.codec === 'zstd' ? 'ZSTD' : 'SNAPPY', compressors: { ZSTD: zstd }, createdBy: enc.createdBy });
     this.#values = enc.columns.map(() => []);
+    this.#ranges = enc.columns.map(() => new Range());
+    this.#total = enc.columns.map(() => new Range());
   }
 
   /** Rows encoded so far. */
   get rows(): number {
     return this.#rows;
+  }
+
+  /** Rows and column ranges of what was encoded (complete once the stream finished). */
+  get stats(): ParquetStats {
+    const columns = Object.fromEntries(this.#enc.columns.map((c, i) => [c.name, this.#total[i]!.shown(c)]));
+    return { rows: this.#rows, columns, rowGroups: this.#groups };
   }
 
   override _transform(row: BinaryRow, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -77,7 +134,9 @@ export class ParquetEncoder extends Transform {
       if (row.length !== cols.length) throw new Error(`a COPY row has ${row.length} fields, the table ${cols.length} columns`);
       for (let i = 0; i < cols.length; i++) {
         const f = row[i]!;
-        this.#values[i]!.push(f === null ? null : cols[i]!.decode(f));
+        const v = f === null ? null : cols[i]!.decode(f);
+        this.#values[i]!.push(v);
+        this.#ranges[i]!.add(v);
         if (f !== null) this.#groupBytes += f.length;
       }
       this.#rows++;
@@ -106,6 +165,9 @@ export class ParquetEncoder extends Transform {
     const n = this.#values[0]!.length;
     const columnData = this.#enc.columns.map((c, i) => ({ name: c.name, data: this.#values[i]! }));
     void this.#writer.write({ columnData, rowGroupSize: n });
+    this.#groups.push({ rows: n, columns: Object.fromEntries(this.#enc.columns.map((c, i) => [c.name, this.#ranges[i]!.shown(c)])) });
+    this.#ranges.forEach((r, i) => this.#total[i]!.merge(r));
+    this.#ranges = this.#enc.columns.map(() => new Range());
     this.#values = this.#enc.columns.map(() => []);
     this.#groupBytes = 0;
   }

@@ -35,6 +35,9 @@ export interface ParquetElement {
 
 export type ParquetValue = boolean | number | bigint | Uint8Array | null | ParquetValue[];
 
+/** A value as the manifest shows a column's min or max: exact for numbers, dates and times; text cut at 64 characters. */
+export type StatValue = string | number | boolean;
+
 /** How one column goes to Parquet. */
 export interface ParquetColumn {
   readonly name: string;
@@ -44,6 +47,8 @@ export interface ParquetColumn {
   readonly decode: (field: Buffer) => ParquetValue;
   /** Exported as its text form (`::text`): no faithful Parquet type. */
   readonly asText: boolean;
+  /** A (scalar or element) value for the manifest's min/max; absent where order means nothing (json). */
+  readonly show?: (v: ParquetValue) => StatValue;
 }
 
 /** 2000-01-01 (PostgreSQL's epoch) from 1970-01-01: in days, in microseconds. */
@@ -51,28 +56,48 @@ const PG_EPOCH_DAYS = 10_957;
 const PG_EPOCH_MICROS = 946_684_800_000_000n;
 const INT64_MAX = 0x7fff_ffff_ffff_ffffn;
 
-type Scalar = { readonly element: Omit<ParquetElement, 'name' | 'repetition_type'>; readonly decode: (b: Buffer, column: string) => ParquetValue };
+type Scalar = {
+  readonly element: Omit<ParquetElement, 'name' | 'repetition_type'>;
+  readonly decode: (b: Buffer, column: string) => ParquetValue;
+  readonly show?: (v: ParquetValue) => StatValue;
+};
 
 const raw = (b: Buffer): Uint8Array => b;
-const text: Scalar = { element: { type: 'BYTE_ARRAY', converted_type: 'UTF8' }, decode: raw };
+const same = (v: ParquetValue): StatValue => v as number | boolean;
+const exact = (v: ParquetValue): StatValue => String(v);
+const utf8 = (v: ParquetValue): StatValue => {
+  const t = Buffer.from(v as Uint8Array).toString('utf8');
+  return [...t].length > 64 ? `${[...t].slice(0, 64).join('')}…` : t;
+};
+const hex = (v: ParquetValue): StatValue => `\\x${Buffer.from((v as Uint8Array).subarray(0, 32)).toString('hex')}${(v as Uint8Array).length > 32 ? '…' : ''}`;
+const uuid = (v: ParquetValue): StatValue => Buffer.from(v as Uint8Array).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+const isoDate = (v: ParquetValue): StatValue => new Date(Number(v) * 86_400_000).toISOString().slice(0, 10);
+/** Microseconds since 1970 as `YYYY-MM-DD HH:MM:SS.ffffff` (and `Z` when UTC-adjusted). */
+const isoMicros = (utc: boolean) => (v: ParquetValue): StatValue => {
+  const us = v as bigint;
+  const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n);
+  const frac = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  return `${new Date(Number(ms)).toISOString().slice(0, 19).replace('T', ' ')}.${frac.toString().padStart(6, '0')}${utc ? 'Z' : ''}`;
+};
+const text: Scalar = { element: { type: 'BYTE_ARRAY', converted_type: 'UTF8' }, decode: raw, show: utf8 };
 
 /** The scalar types kept as themselves. */
 const SCALARS: Readonly<Record<string, Scalar>> = {
-  bool: { element: { type: 'BOOLEAN' }, decode: (b) => b[0] !== 0 },
-  int2: { element: { type: 'INT32', converted_type: 'INT_16' }, decode: (b) => b.readInt16BE(0) },
-  int4: { element: { type: 'INT32' }, decode: (b) => b.readInt32BE(0) },
-  int8: { element: { type: 'INT64' }, decode: (b) => b.readBigInt64BE(0) },
-  float4: { element: { type: 'FLOAT' }, decode: (b) => b.readFloatBE(0) },
-  float8: { element: { type: 'DOUBLE' }, decode: (b) => b.readDoubleBE(0) },
+  bool: { element: { type: 'BOOLEAN' }, decode: (b) => b[0] !== 0, show: same },
+  int2: { element: { type: 'INT32', converted_type: 'INT_16' }, decode: (b) => b.readInt16BE(0), show: same },
+  int4: { element: { type: 'INT32' }, decode: (b) => b.readInt32BE(0), show: same },
+  int8: { element: { type: 'INT64' }, decode: (b) => b.readBigInt64BE(0), show: exact },
+  float4: { element: { type: 'FLOAT' }, decode: (b) => b.readFloatBE(0), show: same },
+  float8: { element: { type: 'DOUBLE' }, decode: (b) => b.readDoubleBE(0), show: same },
   text, varchar: text, bpchar: text, name: text, citext: text,
-  bytea: { element: { type: 'BYTE_ARRAY' }, decode: raw },
-  uuid: { element: { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 16, logical_type: { type: 'UUID' } }, decode: raw },
+  bytea: { element: { type: 'BYTE_ARRAY' }, decode: raw, show: hex },
+  uuid: { element: { type: 'FIXED_LEN_BYTE_ARRAY', type_length: 16, logical_type: { type: 'UUID' } }, decode: raw, show: uuid },
   json: { element: { type: 'BYTE_ARRAY', logical_type: { type: 'JSON' } }, decode: raw },
   // jsonb's binary form is a version byte (1), then the JSON text
   jsonb: { element: { type: 'BYTE_ARRAY', logical_type: { type: 'JSON' } }, decode: (b, c) => (b[0] === 1 ? b.subarray(1) : fail(c, `jsonb format version ${b[0]}`)) },
-  date: { element: { type: 'INT32', converted_type: 'DATE' }, decode: (b, c) => finiteDate(b.readInt32BE(0), c) + PG_EPOCH_DAYS },
-  timestamp: { element: { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' } }, decode: (b, c) => finiteTime(b.readBigInt64BE(0), c) + PG_EPOCH_MICROS },
-  timestamptz: { element: { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }, decode: (b, c) => finiteTime(b.readBigInt64BE(0), c) + PG_EPOCH_MICROS },
+  date: { element: { type: 'INT32', converted_type: 'DATE' }, decode: (b, c) => finiteDate(b.readInt32BE(0), c) + PG_EPOCH_DAYS, show: isoDate },
+  timestamp: { element: { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' } }, decode: (b, c) => finiteTime(b.readBigInt64BE(0), c) + PG_EPOCH_MICROS, show: isoMicros(false) },
+  timestamptz: { element: { type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }, decode: (b, c) => finiteTime(b.readBigInt64BE(0), c) + PG_EPOCH_MICROS, show: isoMicros(true) },
 };
 
 function fail(column: string, what: string): never {
@@ -89,7 +114,14 @@ function decimal(typmod: number): Scalar | undefined {
   const scale = (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
   if (precision > 38 || scale < 0) return undefined;
   const physical = precision <= 9 ? { type: 'INT32' as const } : precision <= 18 ? { type: 'INT64' as const } : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: 16 };
-  return { element: { ...physical, converted_type: 'DECIMAL', precision, scale }, decode: (b, c) => unscaledNumeric(b, scale, c) };
+  return { element: { ...physical, converted_type: 'DECIMAL', precision, scale }, decode: (b, c) => unscaledNumeric(b, scale, c), show: (v) => decimalText(v as bigint, scale) };
+}
+
+/** An unscaled DECIMAL as PostgreSQL prints it: 12345 at scale 2 is 123.45. */
+function decimalText(unscaled: bigint, scale: number): string {
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const whole = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return unscaled < 0n ? `-${whole}` : whole;
 }
 
 /**
@@ -138,7 +170,7 @@ function decodeArray(b: Buffer, element: Scalar, column: string): ParquetValue[]
 export function parquetColumn(c: PgColumn): ParquetColumn {
   const repetition = c.notNull ? 'REQUIRED' : 'OPTIONAL';
   const scalar = c.elem === undefined ? scalarFor(c.typname, c.typmod) : undefined;
-  if (scalar) return { name: c.name, schema: [{ name: c.name, repetition_type: repetition, ...scalar.element }], decode: (b) => scalar.decode(b, c.name), asText: false };
+  if (scalar) return { name: c.name, schema: [{ name: c.name, repetition_type: repetition, ...scalar.element }], decode: (b) => scalar.decode(b, c.name), asText: false, ...(scalar.show ? { show: scalar.show } : {}) };
   const element = c.elem !== undefined ? scalarFor(c.elem, c.typmod) : undefined;
   if (element) {
     return {
@@ -150,9 +182,10 @@ export function parquetColumn(c: PgColumn): ParquetColumn {
       ],
       decode: (b) => decodeArray(b, element, c.name),
       asText: false,
+      ...(element.show ? { show: element.show } : {}),
     };
   }
-  return { name: c.name, schema: [{ name: c.name, repetition_type: repetition, ...text.element }], decode: raw, asText: true };
+  return { name: c.name, schema: [{ name: c.name, repetition_type: repetition, ...text.element }], decode: raw, asText: true, show: utf8 };
 }
 
 const scalarFor = (typname: string, typmod: number): Scalar | undefined => (typname === 'numeric' ? decimal(typmod) : SCALARS[typname]);

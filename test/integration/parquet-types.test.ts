@@ -59,6 +59,24 @@ describe('Parquet: PostgreSQL types through a binary COPY, read by DuckDB', () =
     const encoder = new ParquetEncoder({ columns, codec: zstdAvailable() ? 'zstd' : 'snappy', rowGroupRows: 1000, rowGroupBytes: 64 << 20, createdBy: 'partwarden test' });
     await pipeline(db.sql.query(copyTo(parquetCopySql(table, columns))), new CopyBinaryRows(), encoder, createWriteStream(file));
     expect(encoder.rows).toBe(5001);
+    // the manifest's column ranges, per object and per row group, as PostgreSQL sees them
+    const ranges = (await db.sql.query(`SELECT min(id)::text AS id_min, max(id)::text AS id_max, min(amount)::text AS amount_min, max(amount)::text AS amount_max,
+        to_char(min(tstz) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || 'Z' AS tstz_min, to_char(max(ts), 'YYYY-MM-DD HH24:MI:SS.US') AS ts_max,
+        min(d)::text AS d_min, min(label COLLATE "C") AS label_min, (SELECT u::text FROM public."All ""Types""" WHERE u IS NOT NULL ORDER BY u LIMIT 1) AS u_min, max(small) AS small_max
+        FROM public."All ""Types"""`)).rows[0];
+    const stats = encoder.stats;
+    expect(stats.rows).toBe(5001);
+    expect(stats.columns.id).toEqual({ min: ranges.id_min, max: ranges.id_max, nulls: 0 });
+    expect(stats.columns.amount).toEqual({ min: ranges.amount_min, max: ranges.amount_max, nulls: 1 });
+    expect(stats.columns.tstz!.min).toBe(ranges.tstz_min);
+    expect(stats.columns.ts!.max).toBe(ranges.ts_max);
+    expect(stats.columns.d!.min).toBe(ranges.d_min);
+    expect(stats.columns.label!.min).toBe(ranges.label_min);
+    expect(stats.columns.u!.min).toBe(ranges.u_min);
+    expect(stats.columns.small!.max).toBe(ranges.small_max);
+    expect(stats.columns.tags!.nulls).toBe(5001); // one NULL element per row, and the row of NULLs
+    expect(stats.columns.jb).toEqual({ min: null, max: null, nulls: 1 }); // JSON has no order
+    expect(stats.rowGroups.map((g) => g.rows)).toEqual([1000, 1000, 1000, 1000, 1000, 1]);
 
     const [meta] = await duck<{ groups: number }>(`SELECT count(DISTINCT row_group_id)::int AS groups FROM parquet_metadata('${file}')`);
     expect(meta!.groups).toBe(6);
