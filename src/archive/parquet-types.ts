@@ -1,3 +1,5 @@
+import { pgDateText, pgTimestampText } from '../time/civil.js';
+
 /**
  * PostgreSQL column types to Parquet, value by value from the binary COPY format (exact: no text
  * round trip, no float for numeric, microseconds kept). What has no faithful Parquet type is
@@ -41,6 +43,8 @@ export type StatValue = string | number | boolean;
 /** How one column goes to Parquet. */
 export interface ParquetColumn {
   readonly name: string;
+  /** The PostgreSQL column it comes from (what a restore writes it back as). */
+  readonly pg: PgColumn;
   /** Its schema elements: one, or three for a LIST (the column, `list`, `element`). */
   readonly schema: readonly ParquetElement[];
   /** The value of one non-NULL field of the binary COPY. */
@@ -71,14 +75,8 @@ const utf8 = (v: ParquetValue): StatValue => {
 };
 const hex = (v: ParquetValue): StatValue => `\\x${Buffer.from((v as Uint8Array).subarray(0, 32)).toString('hex')}${(v as Uint8Array).length > 32 ? '…' : ''}`;
 const uuid = (v: ParquetValue): StatValue => Buffer.from(v as Uint8Array).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
-const isoDate = (v: ParquetValue): StatValue => new Date(Number(v) * 86_400_000).toISOString().slice(0, 10);
-/** Microseconds since 1970 as `YYYY-MM-DD HH:MM:SS.ffffff` (and `Z` when UTC-adjusted). */
-const isoMicros = (utc: boolean) => (v: ParquetValue): StatValue => {
-  const us = v as bigint;
-  const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n);
-  const frac = ((us % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  return `${new Date(Number(ms)).toISOString().slice(0, 19).replace('T', ' ')}.${frac.toString().padStart(6, '0')}${utc ? 'Z' : ''}`;
-};
+const isoDate = (v: ParquetValue): StatValue => pgDateText(v as number);
+const isoMicros = (utc: boolean) => (v: ParquetValue): StatValue => pgTimestampText(v as bigint, utc);
 const text: Scalar = { element: { type: 'BYTE_ARRAY', converted_type: 'UTF8' }, decode: raw, show: utf8 };
 
 /** The scalar types kept as themselves. */
@@ -105,7 +103,12 @@ function fail(column: string, what: string): never {
 }
 
 const finiteDate = (days: number, column: string): number => (days === 0x7fff_ffff || days === -0x8000_0000 ? fail(column, 'date infinity') : days);
-const finiteTime = (micros: bigint, column: string): bigint => (micros === INT64_MAX || micros === -INT64_MAX - 1n ? fail(column, 'timestamp infinity') : micros);
+const finiteTime = (micros: bigint, column: string): bigint => {
+  if (micros === INT64_MAX || micros === -INT64_MAX - 1n) fail(column, 'timestamp infinity');
+  // PostgreSQL counts from 2000, Parquet from 1970, both in 64 bits: the last 30 years PostgreSQL allows do not fit
+  if (micros > INT64_MAX - PG_EPOCH_MICROS) fail(column, 'a timestamp after 294247-01-10');
+  return micros;
+};
 
 /** numeric(p, s) with p <= 38: a DECIMAL of the same precision and scale, stored as INT32, INT64 or fixed bytes by p. */
 function decimal(typmod: number): Scalar | undefined {
@@ -170,11 +173,12 @@ function decodeArray(b: Buffer, element: Scalar, column: string): ParquetValue[]
 export function parquetColumn(c: PgColumn): ParquetColumn {
   const repetition = c.notNull ? 'REQUIRED' : 'OPTIONAL';
   const scalar = c.elem === undefined ? scalarFor(c.typname, c.typmod) : undefined;
-  if (scalar) return { name: c.name, schema: [{ name: c.name, repetition_type: repetition, ...scalar.element }], decode: (b) => scalar.decode(b, c.name), asText: false, ...(scalar.show ? { show: scalar.show } : {}) };
+  if (scalar) return { name: c.name, pg: c, schema: [{ name: c.name, repetition_type: repetition, ...scalar.element }], decode: (b) => scalar.decode(b, c.name), asText: false, ...(scalar.show ? { show: scalar.show } : {}) };
   const element = c.elem !== undefined ? scalarFor(c.elem, c.typmod) : undefined;
   if (element) {
     return {
       name: c.name,
+      pg: c,
       schema: [
         { name: c.name, repetition_type: repetition, converted_type: 'LIST', num_children: 1 },
         { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
@@ -185,7 +189,7 @@ export function parquetColumn(c: PgColumn): ParquetColumn {
       ...(element.show ? { show: element.show } : {}),
     };
   }
-  return { name: c.name, schema: [{ name: c.name, repetition_type: repetition, ...text.element }], decode: raw, asText: true, show: utf8 };
+  return { name: c.name, pg: c, schema: [{ name: c.name, repetition_type: repetition, ...text.element }], decode: raw, asText: true, show: utf8 };
 }
 
 const scalarFor = (typname: string, typmod: number): Scalar | undefined => (typname === 'numeric' ? decimal(typmod) : SCALARS[typname]);

@@ -40,6 +40,8 @@ describe('PostgreSQL types to Parquet', () => {
     const d = Buffer.alloc(4);
     d.writeInt32BE(-1); // 1999-12-31
     expect(parquetColumn({ name: 'd', typname: 'date', typmod: -1, notNull: false }).decode(d)).toBe(10_956);
+    ts.writeBigInt64BE(9_223_371_331_200_000_000n); // 294276-12-31: PostgreSQL has it, 64-bit micros since 1970 do not
+    expect(() => parquetColumn({ name: 't', typname: 'timestamp', typmod: -1, notNull: false }).decode(ts)).toThrow('column t: a timestamp after 294247-01-10 has no Parquet form');
     d.writeInt32BE(0x7fffffff);
     expect(() => parquetColumn({ name: 'd', typname: 'date', typmod: -1, notNull: false }).decode(d)).toThrow(/column d: date infinity/);
   });
