@@ -10,9 +10,14 @@ import type { PartitionRef } from '../planner/actions.js';
 import { VERSION } from '../version.js';
 import { copyOptionsSql, lockTableSql } from '../sql/copy.js';
 import { dropSql } from '../sql/ddl.js';
-import { extension } from './compression.js';
+import { extension, objectCompression } from './compression.js';
+import { parquetMetadataAsync } from 'hyparquet';
+import { readParquetColumns } from './parquet-columns.js';
+import { storageBuffer } from './restore-parquet.js';
+import type { ParquetStats } from './parquet-encode.js';
+import { DEFAULT_ROW_GROUP_ROWS } from '../config/policy-schema.js';
 import { exportCopySql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
-import { parseManifest, renderManifest, type ArchiveManifest } from './manifest.js';
+import { parseManifest, renderManifest, type ArchiveManifest, type ParquetManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
@@ -109,18 +114,30 @@ const describesThisTable = (m: ArchiveManifest, job: ArchiveJob) =>
 async function exportSpecFor(job: ArchiveJob): Promise<ExportSpec> {
   const kind = await job.client.query<{ relkind: string }>('SELECT relkind::text FROM pg_class WHERE oid = $1', [job.relid]);
   const distributed = (await distributionColumnOf(job.client, job.table)) !== null;
-  if (distributed && job.spec.format === 'binary') throw new Error(`${displayTable(job)} is a distributed Citus table: ${BINARY_ON_CITUS}`);
+  if (distributed && job.spec.format !== 'csv') throw new Error(`${displayTable(job)} is a distributed Citus table: ${BINARY_ON_CITUS}`);
+  const columns = inParentOrder(await readColumns(job.client, job.table), await readColumns(job.client, job.parent));
   return {
     db: job.db,
     table: job.table,
-    columns: inParentOrder(await readColumns(job.client, job.table), await readColumns(job.client, job.parent)),
+    columns,
     format: job.spec.format,
-    compression: job.spec.compression,
+    compression: objectCompression(job.spec.format, job.spec.compression),
+    ...(job.spec.format === 'parquet' ? { parquet: await parquetSpec(job, columns) } : {}),
     level: job.spec.compressionLevel,
     partitioned: kind.rows[0]?.relkind === 'p',
     ...(distributed ? { distributed } : {}),
     ...(job.onProgress ? { onProgress: job.onProgress } : {}),
     ...(job.fence ? { fence: job.fence } : {}),
+  };
+}
+
+/** The Parquet columns in the order of the other formats' (the parent's), with the codec and row group size. */
+async function parquetSpec(job: ArchiveJob, columns: readonly ArchivedColumn[]): Promise<NonNullable<ExportSpec['parquet']>> {
+  const byName = new Map((await readParquetColumns(job.client, job.table)).map((c) => [c.name, c]));
+  return {
+    columns: columns.filter((c) => !c.generated).map((c) => byName.get(c.name)!),
+    codec: job.spec.compression === 'snappy' ? 'snappy' : 'zstd',
+    rowGroupRows: job.spec.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
   };
 }
 
@@ -148,6 +165,7 @@ async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnTyp
   }, k.data);
   await job.step('verify', `verify ${job.spec.verify} ${storage.location}/${k.data}`, false, async () => {
     await verifyObject(storage, k.data, exported, job.spec.verify);
+    if (job.spec.verify === 'full' && spec.format === 'parquet') await verifyParquetRows(storage, k.data, exported);
     return { value: true, attempts: 1 };
   });
   const m = await manifestFor(job, spec, k, exported);
@@ -188,12 +206,20 @@ async function manifestFor(job: ArchiveJob, spec: ExportSpec, k: ReturnType<type
     sha256: exported.sha256,
     uncompressedSha256: exported.rawSha256,
     format: job.spec.format,
-    compression: job.spec.compression,
+    compression: spec.compression,
+    ...(spec.parquet && exported.parquetStats ? { parquet: parquetManifest(spec.parquet, exported.parquetStats) } : {}),
     postgresVersion: version,
     partwardenVersion: VERSION,
     archivedAt: new Date().toISOString(),
   };
 }
+
+const parquetManifest = (p: NonNullable<ExportSpec['parquet']>, stats: ParquetStats): ParquetManifest => ({
+  codec: p.codec,
+  rowGroupRows: p.rowGroupRows,
+  columns: p.columns.map((c) => ({ ...c.pg, asText: c.asText })),
+  stats,
+});
 
 /** Size check (checksum), plus a full re-read and re-hash (full). */
 async function verifyObject(storage: Storage, key: string, expected: { bytes: number; sha256: string }, mode: ArchiveSpec['verify']): Promise<void> {
@@ -204,6 +230,12 @@ async function verifyObject(storage: Storage, key: string, expected: { bytes: nu
     const d = await digestObject(storage, key, 'none');
     if (d.sha256 !== expected.sha256) throw new Error(`verification failed: ${key} sha256 ${d.sha256} != ${expected.sha256}`);
   }
+}
+
+/** verify: full of a Parquet object: its footer, read back from storage, counts the exported rows. */
+async function verifyParquetRows(storage: Storage, key: string, expected: { bytes: number; rows: number }): Promise<void> {
+  const meta = await parquetMetadataAsync(storageBuffer(storage, key, expected.bytes));
+  if (Number(meta.num_rows) !== expected.rows) throw new Error(`verification failed: ${key} holds ${meta.num_rows} rows, ${expected.rows} were exported`);
 }
 
 /**

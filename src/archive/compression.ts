@@ -30,6 +30,11 @@ export function decompressor(c: Compression): Transform | undefined {
   return undefined;
 }
 
-export function extension(format: 'csv' | 'binary', c: Compression): string {
+/** The data object's name: `data.csv.gz`, `data.binary.zst`, `data.parquet` (compressed inside). */
+export function extension(format: 'csv' | 'binary' | 'parquet', c: Compression | 'snappy'): string {
+  if (format === 'parquet') return 'data.parquet';
   return `data.${format}${c === 'gzip' ? '.gz' : c === 'zstd' ? '.zst' : ''}`;
 }
+
+/** The object-level compression of an archive: Parquet compresses inside the file, so none. */
+export const objectCompression = (format: 'csv' | 'binary' | 'parquet', c: Compression | 'snappy'): Compression => (format === 'parquet' || c === 'snappy' ? 'none' : c);

@@ -9,12 +9,18 @@ import { compressor, decompressor, type Compression } from './compression.js';
 import { failpoint, pauseStream } from '../testing/faults.js';
 import { CsvRecordCounter } from './csv-records.js';
 import { HashingStream } from './hash-stream.js';
+import { VERSION } from '../version.js';
 import type { Storage } from './storage.js';
 import type { ArchivedColumn } from './table-shape.js';
-import { copyOutSql, lockTableSql } from '../sql/copy.js';
+import { copyOutSql, lockTableSql, parquetCopySql } from '../sql/copy.js';
+import type { ParquetColumn } from '../model/parquet-types.js';
+import { CopyBinaryRows } from './copy-binary.js';
+import { ParquetEncoder, type ParquetCodec, type ParquetStats } from './parquet-encode.js';
 
 export interface ExportResult {
   readonly rows: number;
+  /** format parquet: the file's column ranges. */
+  readonly parquetStats?: ParquetStats;
   /** Size and sha256 of the object as stored (compressed). */
   readonly bytes: number;
   readonly sha256: string;
@@ -26,8 +32,11 @@ export interface ExportSpec {
   readonly db: DatabaseConfig;
   readonly table: { schema: string; name: string };
   readonly columns: readonly ArchivedColumn[];
-  readonly format: 'csv' | 'binary';
+  readonly format: 'csv' | 'binary' | 'parquet';
+  /** Of the object (parquet: none, it compresses inside). */
   readonly compression: Compression;
+  /** format parquet: the columns as the encoder writes them, its codec and row group size. */
+  readonly parquet?: { readonly columns: readonly ParquetColumn[]; readonly codec: ParquetCodec; readonly rowGroupRows: number };
   /** Compression level (default per algorithm, see DEFAULT_LEVEL). */
   readonly level?: number;
   /** The table is itself partitioned: COPY (SELECT ...) reads through its partitions. */
@@ -60,6 +69,7 @@ export async function deterministicScans(client: pg.Client): Promise<void> {
 
 /** The COPY statement of an export (generated columns are left out: PostgreSQL recomputes them on restore). */
 export function exportCopySql(spec: ExportSpec): string {
+  if (spec.format === 'parquet') return parquetCopySql(spec.table, spec.parquet!.columns);
   return copyOutSql(spec.table, spec.columns.filter((c) => !c.generated).map((c) => c.name), spec.format, spec.partitioned);
 }
 
@@ -100,7 +110,8 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
     const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const gz: Transform | undefined = compressor(spec.compression, spec.level);
+    const { transforms, encoder } = encodingStages(spec);
+    const encoded = transforms.length > 0;
     // The gate holds the end of the object back until PostgreSQL confirmed the COPY: a COPY cut
     // short (backend terminated, server restart) must never become a complete-looking object.
     // It also holds it back until the fence passed: a deposed leader's upload never completes.
@@ -109,9 +120,9 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
       flush: (cb) => void complete.then(() => spec.fence?.()).then(() => cb(), cb),
     });
     const pause = pauseStream('mid:export');
-    // without compression the stored bytes are the COPY bytes: hash them once
-    const stages: NodeJS.ReadWriteStream[] = [...(pause ? [pause] : []), ...(gz ? [raw, gz, hasher, gate, body] : [raw, gate, body])];
-    if (!gz) raw.once('data', () => failpoint('mid:export'));
+    // stored as they come (no compression), the COPY bytes are hashed once
+    const stages: NodeJS.ReadWriteStream[] = [...(pause ? [pause] : []), raw, ...(encoded ? [...transforms, hasher] : []), gate, body];
+    if (!encoded) raw.once('data', () => failpoint('mid:export'));
     const produce = pipeline([copy, ...stages], { signal: abort.signal });
     const consume = sink(body, abort.signal);
     try {
@@ -126,12 +137,24 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     await client.query('COMMIT');
     ok = true;
     const rawSha256 = raw.digest();
-    return { rows: records?.() ?? copy.rowCount, bytes: gz ? hasher.bytes : raw.bytes, sha256: gz ? hasher.digest() : rawSha256, rawSha256 };
+    const rows = encoder?.rows ?? records?.() ?? copy.rowCount;
+    return { rows, bytes: encoded ? hasher.bytes : raw.bytes, sha256: encoded ? hasher.digest() : rawSha256, rawSha256, ...(encoder ? { parquetStats: encoder.stats } : {}) };
   } finally {
     // A connection whose COPY failed half-way is never reused: end it (bounded wait).
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);
     await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
+}
+
+/** What turns the COPY bytes into the stored object: a compressor, the Parquet encoder (rows, then row groups), or nothing. */
+function encodingStages(spec: ExportSpec): { transforms: Transform[]; encoder?: ParquetEncoder } {
+  if (spec.format === 'parquet') {
+    const p = spec.parquet!;
+    const encoder = new ParquetEncoder({ columns: p.columns, codec: p.codec, rowGroupRows: p.rowGroupRows, rowGroupBytes: 32 << 20, createdBy: `partwarden ${VERSION}` });
+    return { transforms: [new CopyBinaryRows(), encoder], encoder };
+  }
+  const gz = compressor(spec.compression, spec.level);
+  return { transforms: gz ? [gz] : [] };
 }
 
 /**
@@ -196,6 +219,7 @@ function recordsOf(spec: ExportSpec, raw: HashingStream): (() => number) | undef
 }
 
 function contentType(spec: ExportSpec): string {
+  if (spec.format === 'parquet') return 'application/vnd.apache.parquet';
   const base = spec.format === 'csv' ? 'text/csv' : 'application/octet-stream';
   return spec.compression === 'none' ? base : 'application/octet-stream';
 }

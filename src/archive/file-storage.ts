@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { Rechunk } from './rechunk.js';
-import { StorageError, type PutOptions, type Storage } from './storage.js';
+import { type ByteRange, StorageError, type PutOptions, type Storage } from './storage.js';
 
 /**
  * Archives on a mounted volume (PVC, NFS). Objects are written to a temporary file, fsynced,
@@ -83,10 +83,10 @@ export class FileStorage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const p = this.#path(key);
     if (!(await this.head(key))) throw new StorageError(key, `${key} does not exist in ${this.location}`);
-    return createReadStream(p);
+    return range ? createReadStream(p, { start: range.start, end: range.end - 1 }) : createReadStream(p);
   }
 
   async *list(prefix: string): AsyncIterable<string> {

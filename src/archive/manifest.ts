@@ -1,3 +1,5 @@
+import type { PgColumn } from '../model/parquet-types.js';
+import type { ParquetStats } from './parquet-encode.js';
 import type { ArchivedColumn, Partitioning } from './table-shape.js';
 import type { Compression } from './compression.js';
 
@@ -29,11 +31,23 @@ export interface ArchiveManifest {
   readonly sha256: string;
   /** sha256 of the decompressed data (the COPY output). */
   readonly uncompressedSha256: string;
-  readonly format: 'csv' | 'binary';
+  readonly format: 'csv' | 'binary' | 'parquet';
+  /** Of the object as stored (a Parquet file compresses inside: none; its codec is under `parquet`). */
   readonly compression: Compression;
+  /** A Parquet archive: how it was written, what a restore reads it back as, and its column ranges. */
+  readonly parquet?: ParquetManifest;
   readonly postgresVersion: string;
   readonly partwardenVersion: string;
   readonly archivedAt: string;
+}
+
+export interface ParquetManifest {
+  readonly codec: 'zstd' | 'snappy';
+  readonly rowGroupRows: number;
+  /** The exported columns in file order: their PostgreSQL type as the export read it, and whether they went as text. */
+  readonly columns: ReadonlyArray<PgColumn & { readonly asText: boolean }>;
+  /** Rows and min/max/NULLs per column, for the whole object and per row group. */
+  readonly stats: ParquetStats;
 }
 
 const REQUIRED: readonly (keyof ArchiveManifest)[] = [
@@ -54,6 +68,7 @@ export function parseManifest(text: string, key: string): ArchiveManifest {
   const man = m as ArchiveManifest;
   if (man.formatVersion !== 1) throw new Error(`${key}: unsupported formatVersion ${String(man.formatVersion)}`);
   if (!/^[0-9a-f]{64}$/.test(man.sha256)) throw new Error(`${key}: sha256 is not a hex digest`);
+  if (man.format === 'parquet' && !Array.isArray(man.parquet?.columns)) throw new Error(`${key}: a parquet archive without its "parquet" section (columns)`);
   return man;
 }
 

@@ -1,6 +1,7 @@
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type SchemaElement } from 'hyparquet';
+import zlib from 'node:zlib';
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { pgDateText, pgTimestampText } from '../time/civil.js';
-import type { PgColumn } from './parquet-types.js';
+import type { PgColumn } from '../model/parquet-types.js';
 
 /*
  * A Parquet archive back into PostgreSQL: row group by row group, as COPY text. Values are read
@@ -76,6 +77,15 @@ function rawSchema(schema: readonly SchemaElement[]): SchemaElement[] {
   });
 }
 
+/** hyparquet reads snappy itself; zstd comes from node:zlib (Node.js >= 22.15, like the writer's). */
+const DECOMPRESSORS: Compressors = {
+  ZSTD: (input) => {
+    const z = zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Buffer };
+    if (!z.zstdDecompressSync) throw new Error(`reading a zstd Parquet archive needs Node.js >= 22.15 (this is ${process.version})`);
+    return z.zstdDecompressSync(input);
+  },
+};
+
 export interface ParquetSource {
   readonly file: AsyncBuffer;
   /** The exported columns in file order, with whether each was written as text. */
@@ -89,7 +99,7 @@ export async function* parquetCopyText(src: ParquetSource): AsyncGenerator<Buffe
   let start = 0;
   for (const group of metadata.row_groups) {
     const end = start + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file: src.file, metadata: raw, rowStart: start, rowEnd: end, utf8: false })) as Array<Record<string, Raw>>;
+    const rows = (await parquetReadObjects({ file: src.file, metadata: raw, rowStart: start, rowEnd: end, utf8: false, compressors: DECOMPRESSORS })) as Array<Record<string, Raw>>;
     const lines = rows.map((r) => `${src.columns.map((c) => copyTextField(c.pg, c.asText, r[c.pg.name])).join('\t')}\n`);
     yield Buffer.from(lines.join(''), 'utf8');
     start = end;

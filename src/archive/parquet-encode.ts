@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import type { BinaryRow } from './copy-binary.js';
-import type { ParquetColumn, ParquetValue, StatValue } from './parquet-types.js';
+import type { ParquetColumn, ParquetValue, StatValue } from '../model/parquet-types.js';
 
 export type ParquetCodec = 'zstd' | 'snappy';
 

@@ -15,6 +15,7 @@ import { attachSql } from '../sql/ddl.js';
 import { CITUS_SEQUENTIAL_SQL, distributeColocatedSql } from '../sql/citus.js';
 import { distributionColumnOf } from '../catalog/citus.js';
 import { inTransaction } from '../db/transaction.js';
+import { streamInParquet } from './restore-parquet.js';
 
 export interface RestoreRequest {
   readonly storage: Storage;
@@ -50,8 +51,10 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
   const distribution = await distributionColumnOf(client, req.parent);
   return inTransaction(client, req.lockTimeoutMs, async () => {
     for (const statement of restoreTableSql(req, manifest, target, distribution)) await client.query(statement);
-    const source = await req.storage.get(prefix + manifest.dataObject);
-    const copied = await streamIn(client, copyInSql(target, manifest.columns.filter((c) => !c.generated).map((c) => c.name), manifest.copyOptions), source, manifest.compression);
+    const key = prefix + manifest.dataObject;
+    const copied = manifest.format === 'parquet'
+      ? await streamInParquet(client, copyInSql(target, manifest.parquet!.columns.map((c) => c.name), manifest.copyOptions), req.storage, key, manifest)
+      : await streamIn(client, copyInSql(target, manifest.columns.filter((c) => !c.generated).map((c) => c.name), manifest.copyOptions), await req.storage.get(key), manifest.compression);
     if (copied.sha256 !== manifest.sha256 || copied.bytes !== manifest.bytes) {
       throw new Error(`archive object does not match its manifest (sha256 ${copied.sha256} vs ${manifest.sha256}, ${copied.bytes} vs ${manifest.bytes} bytes); nothing restored`);
     }

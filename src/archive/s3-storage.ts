@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../config/types.js';
-import { StorageError, type PutOptions, type Storage } from './storage.js';
+import { type ByteRange, StorageError, type PutOptions, type Storage } from './storage.js';
 
 const MiB = 1024 * 1024;
 
@@ -161,9 +161,9 @@ export class S3Storage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
-      const r = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
+      const r = await this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key), ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}) }));
       return r.Body as Readable;
     } catch (err) {
       throw new StorageError(key, `GET ${key} from ${this.location} failed: ${describeS3Error(err)}`, { cause: err });

@@ -14,11 +14,18 @@ export interface Storage {
    * are aborted on failure.
    */
   put(key: string, body: Readable, opts: PutOptions): Promise<'created' | 'exists'>;
-  get(key: string): Promise<Readable>;
+  /** The object, or with `range` only bytes [start, end) of it (a Parquet restore reads the footer, then one row group at a time). */
+  get(key: string, range?: ByteRange): Promise<Readable>;
   /** Keys under `prefix` (recursively). */
   list(prefix: string): AsyncIterable<string>;
   /** Aborts multipart uploads under `prefix` started more than `olderThanMs` ago; returns how many. */
   abortStaleUploads(prefix: string, olderThanMs: number): Promise<number>;
+}
+
+export interface ByteRange {
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
 }
 
 export interface PutOptions {

@@ -58,4 +58,4 @@ export async function distributionColumnOf(client: pg.Client, table: { schema: s
 
 /** Why a distributed table is not archived in binary format (said by validate and by the archive). */
 export const BINARY_ON_CITUS =
-  "Citus exports binary COPY as a SELECT whose rows arrive from the shards in no fixed order, so the archive could never be proven equal to the table before DROP: use retention.archive.format: csv (Citus streams CSV shard by shard)";
+  "Citus exports a binary COPY (what binary and parquet archives read) as a SELECT whose rows arrive from the shards in no fixed order, so the archive could never be proven equal to the table before DROP: use retention.archive.format: csv (Citus streams CSV shard by shard)";

@@ -42,6 +42,9 @@ export interface ObservedColumn {
   readonly name: string;
   readonly type: string;
   readonly generated: boolean;
+  readonly notNull?: boolean;
+  /** The type as a Parquet export sees it (sql/parquet.ts): decides which columns go as text. */
+  readonly pg?: readonly [typname: string, elem: string | null, typmod: number];
 }
 
 /** One privilege of a table's ACL (aclexplode), for a grantee other than the owner. */

@@ -123,7 +123,14 @@ function checkArchive(r: RetentionDocument, rc: RulesContext, actionPath: readon
   if (!rc.hasStorage) fail(actionPath, needsStorage(what));
   const a = r.archive;
   if (!a) return;
-  if (a.compression === 'zstd' && !zstdAvailable()) fail(['retention', 'archive', 'compression'], `zstd needs Node.js >= 22.15 (this is ${process.version}); use gzip`);
+  const parquet = a.format === 'parquet';
+  if (parquet && (a.compression === 'gzip' || a.compression === 'none')) fail(['retention', 'archive', 'compression'], 'Parquet compresses inside the file: zstd (the default) or snappy');
+  if (!parquet && a.compression === 'snappy') fail(['retention', 'archive', 'compression'], 'snappy is for format: parquet; csv and binary take gzip, zstd or none');
+  if (!parquet && a.rowGroupRows !== undefined) fail(['retention', 'archive', 'rowGroupRows'], 'only used with format: parquet');
+  if (parquet && a.compressionLevel !== undefined) fail(['retention', 'archive', 'compressionLevel'], 'not used with format: parquet (its codecs run at their default levels)');
+  if ((a.compression === 'zstd' || (parquet && a.compression === undefined)) && !zstdAvailable()) {
+    fail(['retention', 'archive', 'compression'], `zstd needs Node.js >= 22.15 (this is ${process.version}); use ${parquet ? 'snappy' : 'gzip'}`);
+  }
   const level = a.compressionLevel;
   if (level !== undefined && a.compression === 'none') fail(['retention', 'archive', 'compressionLevel'], 'compressionLevel needs compression gzip or zstd');
   if (level !== undefined && a.compression === 'gzip' && level > 9) fail(['retention', 'archive', 'compressionLevel'], `gzip levels are 1 to 9, got ${level}`);

@@ -12,6 +12,9 @@ import { checkedText, either, flag, listOf, mapOf, oneOf, parsedText, refuse, sc
  * several keys are in policy-rules.ts.
  */
 
+/** archive.rowGroupRows when unset: 10,000 rows keep an export's memory under 200 MB (docs/performance.md). */
+export const DEFAULT_ROW_GROUP_ROWS = 10_000;
+
 /** retention.maxPerRun: lets a daily or hourly policy catch up over a few runs, never a mass removal in one. */
 export const DEFAULT_MAX_PER_RUN = 10;
 
@@ -118,8 +121,9 @@ const range = section('Range partitioning: time or integer ranges.', {
 });
 
 const archive = section('Archive settings (action: archive).', {
-  format: oneOf(['csv', 'binary'], 'csv (with a header row) or binary (COPY binary).').default('csv'),
-  compression: oneOf(['gzip', 'zstd', 'none'], 'gzip, zstd (Node.js >= 22.15) or none.').default('gzip'),
+  format: oneOf(['csv', 'binary', 'parquet'], 'csv (with a header row), binary (COPY binary) or parquet (queryable in place by DuckDB, Athena, Spark, Trino).').default('csv'),
+  compression: oneOf(['gzip', 'zstd', 'snappy', 'none'], 'csv and binary: gzip (their default), zstd (Node.js >= 22.15) or none; parquet, inside the file: zstd (its default) or snappy.').optional().meta({ default: 'gzip (parquet: zstd)' }),
+  rowGroupRows: whole('parquet: rows per row group (memory grows with it).', { min: 1000, max: 1_000_000 }).optional().meta({ default: DEFAULT_ROW_GROUP_ROWS }),
   compressionLevel: whole('gzip 1-9 (default 1: fast, parallel), zstd 1-19 (default 3). Higher is smaller and slower.', { min: 1, max: 19 }).optional(),
   verify: oneOf(['checksum', 'full'], 'checksum (size and streamed sha256), or full (re-read the object and re-hash it).').default('checksum'),
 });

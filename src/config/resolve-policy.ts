@@ -1,4 +1,4 @@
-import { ARCHIVE_DEFAULTS, DEFAULT_AFTER_ARCHIVE, DEFAULT_PARTITION, RETENTION_DEFAULTS, type PolicyDocument, type RetentionDocument, type SpecDocument } from './policy-schema.js';
+import { ARCHIVE_DEFAULTS, DEFAULT_AFTER_ARCHIVE, DEFAULT_ROW_GROUP_ROWS, DEFAULT_PARTITION, RETENTION_DEFAULTS, type PolicyDocument, type RetentionDocument, type SpecDocument } from './policy-schema.js';
 import type { ArchiveSpec, Origin, Policy, RetentionSpec, SubpartitionSpec, TemplateSpec } from './types.js';
 import { approxMs } from '../time/calendar.js';
 
@@ -72,6 +72,13 @@ function resolveRetention(spec: SpecDocument): RetentionSpec | undefined {
 }
 
 function resolveArchive(r: RetentionDocument): ArchiveSpec {
-  const { compressionLevel, ...a } = r.archive ?? ARCHIVE_DEFAULTS;
-  return Object.freeze({ ...a, ...(compressionLevel !== undefined ? { compressionLevel } : {}), afterArchive: r.afterArchive ?? DEFAULT_AFTER_ARCHIVE });
+  const { compressionLevel, compression, rowGroupRows, ...a } = r.archive ?? ARCHIVE_DEFAULTS;
+  const parquet = a.format === 'parquet';
+  return Object.freeze({
+    ...a,
+    compression: compression ?? (parquet ? 'zstd' : 'gzip'),
+    ...(parquet ? { rowGroupRows: rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS } : {}),
+    ...(compressionLevel !== undefined ? { compressionLevel } : {}),
+    afterArchive: r.afterArchive ?? DEFAULT_AFTER_ARCHIVE,
+  });
 }

@@ -85,8 +85,11 @@ export interface DefaultSpec {
 }
 
 export interface ArchiveSpec {
-  readonly format: 'csv' | 'binary';
-  readonly compression: 'gzip' | 'zstd' | 'none';
+  readonly format: 'csv' | 'binary' | 'parquet';
+  /** csv, binary: the object's compression; parquet: the codec inside the file (zstd or snappy). */
+  readonly compression: 'gzip' | 'zstd' | 'snappy' | 'none';
+  /** parquet: rows per row group. */
+  readonly rowGroupRows?: number;
   /** gzip 1-9 (default 1), zstd 1-19 (default 3). */
   readonly compressionLevel?: number;
   readonly verify: 'checksum' | 'full';

@@ -4,7 +4,8 @@ import type { ArchiveSpec, Policy } from '../config/types.js';
 import {
   addDefaultGuardSql, analyzeSql, attachDefaultSql, attachSql, detachSql, dropConstraintSql, dropSql, finalizeSql, validateConstraintSql,
 } from '../sql/ddl.js';
-import { copyOutSql, lockTableSql } from '../sql/copy.js';
+import { copyOutSql, lockTableSql, parquetCopySql } from '../sql/copy.js';
+import { parquetColumn, pgColumnOf } from '../model/parquet-types.js';
 import type { Action, DefaultGuard, PartitionRef, PolicyHealth, PolicyPlan, Problem } from './actions.js';
 import { program, steps, type Step } from '../model/steps.js';
 import { displayName } from '../config/qualified-name.js';
@@ -216,10 +217,14 @@ export type ArchiveSteps = (ref: PartitionRef, detach: boolean, concurrently: bo
  * under ACCESS EXCLUSIVE, and drops it only if it still holds exactly the archived rows.
  */
 export function archiveStepsFor(table: ObservedTable, parent: PartitionRef, archive: ArchiveSpec | undefined): ArchiveSteps {
-  const columns = table.columns.filter((c) => !c.generated).map((c) => c.name);
+  const exported = table.columns.filter((c) => !c.generated);
+  const columns = exported.map((c) => c.name);
+  // Parquet: the types without a faithful Parquet form are read as text (model/parquet-types.ts)
+  const parquet = exported.map((c) => ({ name: c.name, asText: c.pg ? parquetColumn(pgColumnOf(c.name, c.pg, c.notNull ?? false)).asText : true }));
   return (ref, detach, concurrently) => {
     const partitioned = table.partitions.some((p) => p.name === ref.name && p.schema === ref.schema && p.isPartitioned);
-    const copy = copyOutSql(ref, columns, archive?.format ?? 'csv', partitioned);
+    const format = archive?.format ?? 'csv';
+    const copy = format === 'parquet' ? parquetCopySql(ref, parquet) : copyOutSql(ref, columns, format, partitioned);
     return [
       ...(detach ? [steps.detach(detachSql(parent, ref, concurrently))] : []),
       steps.export([lockTableSql(ref, 'SHARE'), copy]),

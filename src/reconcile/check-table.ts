@@ -84,7 +84,7 @@ function capabilityErrors(policy: Policy, t: ObservedTable): string[] {
   const name = displayName(policy.table);
   const errors: string[] = [];
   const distributed = t.citus?.kind === 'distributed';
-  if (distributed && policy.retention?.archive?.format === 'binary') errors.push(`${name} is a distributed Citus table: ${BINARY_ON_CITUS}`);
+  if (distributed && policy.retention?.archive && policy.retention.archive.format !== 'csv') errors.push(`${name} is a distributed Citus table: ${BINARY_ON_CITUS}`);
   if (policy.strategy !== 'range') return errors;
   if (distributed && policy.subpartition) {
     errors.push(`${name} is a distributed Citus table, and Citus does not support multi-level partitioning: its partitions cannot be sub-partitioned (remove subpartition from policy ${policy.name})`);

@@ -1,3 +1,4 @@
+import { parquetTypeSql } from './parquet.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../db/quote.js';
 import type { PartitionRef } from '../model/refs.js';
 
@@ -87,7 +88,7 @@ SELECT t.idx::int AS idx,
                   SELECT format_type(d.oid, d.mod) FROM d WHERE d.typtype <> 'd')) ORDER BY k.ord), '[]')
           FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
           LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum <> 0) AS key_columns,
-       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'generated', a.attgenerated <> '') ORDER BY a.attnum), '[]')
+       (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'generated', a.attgenerated <> '', 'notNull', a.attnotnull, 'pg', ${parquetTypeSql('a')}) ORDER BY a.attnum), '[]')
           FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
        -- one positional array per partition (see RawPartition): a 13-key object for each of
        -- 32,000 partitions was half of this query's time; the extras exist for the DEFAULT and

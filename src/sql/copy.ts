@@ -9,8 +9,9 @@ import type { PartitionRef } from '../model/refs.js';
 const q = (t: PartitionRef) => quoteQualified(t.schema, t.name);
 
 /** COPY options of an archive format; the manifest records them for a restore with psql alone. */
-export function copyOptionsSql(format: 'csv' | 'binary'): string {
-  return format === 'csv' ? '(FORMAT csv, HEADER true)' : '(FORMAT binary)';
+export function copyOptionsSql(format: 'csv' | 'binary' | 'parquet'): string {
+  // a Parquet archive is restored by partwarden, which feeds COPY text
+  return format === 'csv' ? '(FORMAT csv, HEADER true)' : format === 'binary' ? '(FORMAT binary)' : '(FORMAT text)';
 }
 
 /**
@@ -30,4 +31,13 @@ export function copyInSql(table: PartitionRef, columns: readonly string[], optio
 /** SHARE: no writer can change the table while it is exported. ACCESS EXCLUSIVE: the drop's proof and DROP. */
 export function lockTableSql(table: PartitionRef, mode: 'SHARE' | 'ACCESS EXCLUSIVE'): string {
   return `LOCK TABLE ${q(table)} IN ${mode} MODE`;
+}
+
+/**
+ * The export's COPY for a Parquet archive: binary (each value in its exact send format), every
+ * column as itself except those with no faithful Parquet type, read as their text (`::text`).
+ */
+export function parquetCopySql(table: PartitionRef, columns: ReadonlyArray<{ readonly name: string; readonly asText: boolean }>): string {
+  const list = columns.map((c) => (c.asText ? `${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}` : quoteIdent(c.name))).join(', ');
+  return `COPY (SELECT ${list} FROM ${q(table)}) TO STDOUT (FORMAT binary)`;
 }

@@ -34,7 +34,7 @@ describe.runIf(process.env.PW_CITUS === '1')('Citus: archive and restore of a di
     const config = writeProject(db.url, { 'e.yaml': archivePolicy('binary') }, `storage:\n  url: file://${store}\n`);
     const v = await runCli(['validate', '--db', '--config', config]);
     expect(v.code).toBe(1);
-    expect(v.stdout + v.stderr).toContain('public.events is a distributed Citus table: Citus exports binary COPY as a SELECT whose rows arrive from the shards in no fixed order');
+    expect(v.stdout + v.stderr).toContain('public.events is a distributed Citus table: Citus exports a binary COPY (what binary and parquet archives read) as a SELECT whose rows arrive from the shards in no fixed order');
     expect((await runCli(['apply', '--config', config])).code).not.toBe(0);
     expect((await db.sql.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhrelid = 'public.events_p202501'::regclass`)).rows[0].n).toBe(1);
   }, 60_000);

@@ -1,3 +1,4 @@
+import { zstdAvailable } from '../../src/model/runtime.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,6 +163,24 @@ describe('config and policy loading', () => {
     expect(problemsOf(project({ 'a.yaml': hours }))[0]).toMatch(/an hourly interval must divide a day/);
     const list = POLICY.replace('strategy: range', 'strategy: list');
     expect(problemsOf(project({ 'a.yaml': list })).join('\n')).toMatch(/spec\.range: only allowed with strategy: range \(this policy says strategy: list\)/);
+  });
+
+  it('archive.format: parquet takes zstd (default) or snappy inside the file and rowGroupRows; the other formats refuse them', () => {
+    const withStorage = `${CONFIG}storage:\n  url: s3://bucket/prefix\n  forcePathStyle: true\n`;
+    const archive = (extra: string) => POLICY.replace('action: drop', `action: archive\n    archive:\n${extra}`);
+    if (zstdAvailable()) {
+      const parquet = load({ configFile: project({ 'a.yaml': archive('      format: parquet\n') }, withStorage), env: {} }).policies[0]!;
+      expect(parquet.retention?.archive).toMatchObject({ format: 'parquet', compression: 'zstd', rowGroupRows: 10000 });
+    } else {
+      expect(problemsOf(project({ 'a.yaml': archive('      format: parquet\n') }, withStorage))[0]).toMatch(/zstd needs Node\.js >= 22\.15 .*; use snappy/);
+    }
+    const csv = load({ configFile: project({ 'a.yaml': archive('      format: csv\n') }, withStorage), env: {} }).policies[0]!;
+    expect(csv.retention?.archive).toMatchObject({ format: 'csv', compression: 'gzip' });
+    expect(csv.retention?.archive).not.toHaveProperty('rowGroupRows');
+    expect(problemsOf(project({ 'a.yaml': archive('      format: parquet\n      compression: gzip\n') }, withStorage))[0]).toMatch(/spec\.retention\.archive\.compression: Parquet compresses inside the file: zstd \(the default\) or snappy/);
+    expect(problemsOf(project({ 'a.yaml': archive('      compression: snappy\n') }, withStorage))[0]).toMatch(/snappy is for format: parquet/);
+    expect(problemsOf(project({ 'a.yaml': archive('      rowGroupRows: 5000\n') }, withStorage))[0]).toMatch(/spec\.retention\.archive\.rowGroupRows: only used with format: parquet/);
+    expect(problemsOf(project({ 'a.yaml': archive('      format: parquet\n      rowGroupRows: 10\n') }, withStorage))[0]).toMatch(/rowGroupRows/);
   });
 
   it('retention.afterAge: tiering alone needs no removal; age below keep, time keys only, one level; maxPerRun carried', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parquetColumn, unscaledNumeric } from '../../src/archive/parquet-types.js';
+import { parquetColumn, unscaledNumeric } from '../../src/model/parquet-types.js';
 
 /** numeric's binary send format: ndigits, weight, sign, dscale, base-10000 digits. */
 function numeric(digits: number[], weight: number, sign: number, dscale: number): Buffer {

@@ -18,6 +18,11 @@ export interface PgColumn {
   readonly notNull: boolean;
 }
 
+/** `[typname, elem, typmod]` as the catalog reads them (sql/parquet.ts). */
+export type PgTypeRow = readonly [typname: string, elem: string | null, typmod: number];
+
+export const pgColumnOf = (name: string, [typname, elem, typmod]: PgTypeRow, notNull: boolean): PgColumn => ({ name, typname, ...(elem ? { elem } : {}), typmod, notNull });
+
 /** A Parquet schema element, as hyparquet-writer takes it (the Thrift SchemaElement). */
 export interface ParquetElement {
   readonly name: string;
