@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { pgDateText, pgTimestampText } from '../time/civil.js';
-import type { PgColumn } from '../model/parquet-types.js';
+import { decimalText, uuidText, type PgColumn } from '../model/parquet-types.js';
 
 /*
  * A Parquet archive back into PostgreSQL: row group by row group, as COPY text. Values are read
@@ -26,13 +26,6 @@ function unscaled(v: Raw): bigint {
   return b.length > 0 && (b[0]! & 0x80) !== 0 ? n - (1n << BigInt(8 * b.length)) : n;
 }
 
-function decimalText(u: bigint, scale: number): string {
-  const digits = (u < 0n ? -u : u).toString().padStart(scale + 1, '0');
-  const whole = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return u < 0n ? `-${whole}` : whole;
-}
-
-const uuidText = (b: Uint8Array) => Buffer.from(b).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 const scaleOf = (typmod: number) => (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
 
 /** One non-NULL scalar in PostgreSQL's input syntax for its type (not yet escaped for COPY). */

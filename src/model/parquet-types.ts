@@ -79,7 +79,9 @@ const utf8 = (v: ParquetValue): StatValue => {
   return [...t].length > 64 ? `${[...t].slice(0, 64).join('')}…` : t;
 };
 const hex = (v: ParquetValue): StatValue => `\\x${Buffer.from((v as Uint8Array).subarray(0, 32)).toString('hex')}${(v as Uint8Array).length > 32 ? '…' : ''}`;
-const uuid = (v: ParquetValue): StatValue => Buffer.from(v as Uint8Array).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+/** 16 bytes as a canonical uuid. */
+export const uuidText = (b: Uint8Array): string => Buffer.from(b).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+const uuid = (v: ParquetValue): StatValue => uuidText(v as Uint8Array);
 const isoDate = (v: ParquetValue): StatValue => pgDateText(v as number);
 const isoMicros = (utc: boolean) => (v: ParquetValue): StatValue => pgTimestampText(v as bigint, utc);
 const text: Scalar = { element: { type: 'BYTE_ARRAY', converted_type: 'UTF8' }, decode: raw, show: utf8 };
@@ -126,7 +128,7 @@ function decimal(typmod: number): Scalar | undefined {
 }
 
 /** An unscaled DECIMAL as PostgreSQL prints it: 12345 at scale 2 is 123.45. */
-function decimalText(unscaled: bigint, scale: number): string {
+export function decimalText(unscaled: bigint, scale: number): string {
   const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
   const whole = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return unscaled < 0n ? `-${whole}` : whole;
