@@ -13,12 +13,11 @@ import { dropSql } from '../sql/ddl.js';
 import { extension, objectCompression } from './compression.js';
 import { parquetMetadataAsync } from 'hyparquet';
 import { readParquetColumns } from './parquet-columns.js';
-import { storageBuffer } from './restore-parquet.js';
 import type { ParquetStats } from './parquet-encode.js';
 import { DEFAULT_ROW_GROUP_ROWS } from '../config/policy-schema.js';
 import { exportCopySql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
 import { parseManifest, renderManifest, type ArchiveManifest, type ParquetManifest } from './manifest.js';
-import { partitionPrefix, type Storage } from './storage.js';
+import { partitionPrefix, storageBuffer, type Storage } from './storage.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
 type StepFn = <T>(name: 'export' | 'verify' | 'manifest' | 'drop', sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>, storageKey?: string) => Promise<T>;

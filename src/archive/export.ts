@@ -101,11 +101,7 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
     const complete = copyCompletion(client, copy);
     complete.catch(() => undefined); // observed by the gate; the pipeline reports the failure
     const raw = new HashingStream();
-    if (spec.onProgress) {
-      let n = 0;
-      const report = spec.onProgress;
-      raw.on('data', (c: Buffer) => report((n += c.length)));
-    }
+    reportProgress(spec, raw);
     const records = recordsOf(spec, raw);
     const hasher = new HashingStream();
     hasher.once('data', () => failpoint('mid:export'));
@@ -208,6 +204,14 @@ export async function digestOnSession(client: pg.Client, spec: ExportSpec): Prom
   await pipeline(copy, raw, new Writable({ write: (_c, _e, cb) => cb() }));
   await complete;
   return { rows: records?.() ?? copy.rowCount, rawSha256: raw.digest() };
+}
+
+/** Export progress (COPY bytes so far) as they flow through `raw`. */
+function reportProgress(spec: ExportSpec, raw: HashingStream): void {
+  const report = spec.onProgress;
+  if (!report) return;
+  let n = 0;
+  raw.on('data', (c: Buffer) => report((n += c.length)));
 }
 
 /** For a distributed table: the data rows of the CSV flowing through `raw` (its records but the header). */

@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors, type FileMetaData, type SchemaElement } from 'hyparquet';
-import { pgDateText, pgTimestampText } from '../time/civil.js';
-import { decimalText, uuidText, type PgColumn } from '../model/parquet-types.js';
+import { pgDateText, pgTimestampText } from '../model/civil.js';
+import { decimalText, numericScale, uuidText, type PgColumn } from '../model/parquet-types.js';
 
 /*
  * A Parquet archive back into PostgreSQL: row group by row group, as COPY text. Values are read
@@ -26,7 +26,6 @@ function unscaled(v: Raw): bigint {
   return b.length > 0 && (b[0]! & 0x80) !== 0 ? n - (1n << BigInt(8 * b.length)) : n;
 }
 
-const scaleOf = (typmod: number) => (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
 
 /** One non-NULL scalar in PostgreSQL's input syntax for its type (not yet escaped for COPY). */
 function scalarText(typname: string, typmod: number, v: Raw): string {
@@ -34,7 +33,7 @@ function scalarText(typname: string, typmod: number, v: Raw): string {
     case 'bool':
       return v ? 't' : 'f';
     case 'numeric':
-      return decimalText(unscaled(v), scaleOf(typmod));
+      return decimalText(unscaled(v), numericScale(typmod));
     case 'date':
       return pgDateText(v as number);
     case 'timestamp':
@@ -55,7 +54,7 @@ const arrayText = (elem: string, typmod: number, values: Raw[]): string =>
   `{${values.map((x) => (x === null || x === undefined ? 'NULL' : `"${scalarText(elem, typmod, x).replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 
 /** One field of a COPY text row. */
-export function copyTextField(c: PgColumn, asText: boolean, v: Raw): string {
+function copyTextField(c: PgColumn, asText: boolean, v: Raw): string {
   if (v === null || v === undefined) return '\\N';
   if (asText) return copyEscape(utf8.decode(v as Uint8Array));
   return copyEscape(c.elem !== undefined ? arrayText(c.elem, c.typmod, v as Raw[]) : scalarText(c.typname, c.typmod, v));

@@ -1,26 +1,11 @@
 import { Readable, Writable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { AsyncBuffer } from 'hyparquet';
 import { HashingStream } from './hash-stream.js';
 import type { ArchiveManifest } from './manifest.js';
 import { parquetCopyText } from './parquet-decode.js';
-import type { Storage } from './storage.js';
-
-/** An object in storage as hyparquet reads files: its size, and byte ranges fetched on demand (no local copy). */
-export function storageBuffer(storage: Storage, key: string, size: number): AsyncBuffer {
-  return {
-    byteLength: size,
-    slice: async (start, end = size) => {
-      if (end <= start) return new ArrayBuffer(0);
-      const b = await buffer(await storage.get(key, { start, end }));
-      if (b.length !== end - start) throw new Error(`${key}: asked for bytes ${start}-${end}, got ${b.length}`);
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
-    },
-  };
-}
+import { storageBuffer, type Storage } from './storage.js';
 
 /**
  * A Parquet archive into `copySql` (a `COPY ... FROM STDIN (FORMAT text)` in the caller's

@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { AsyncBuffer } from 'hyparquet';
 
 /** Where archives live: S3-compatible object storage or a mounted file system. */
 export interface Storage {
@@ -50,4 +52,17 @@ export function keySegment(identifier: string): string {
 /** `<db>/<schema>/<parent>/<partition>/` under the storage prefix (SPEC §3). */
 export function partitionPrefix(database: string, schema: string, parent: string, partition: string): string {
   return [database, schema, parent, partition].map(keySegment).join('/') + '/';
+}
+
+/** An object in storage as hyparquet reads files: its size, and byte ranges fetched on demand (no local copy). */
+export function storageBuffer(storage: Storage, key: string, size: number): AsyncBuffer {
+  return {
+    byteLength: size,
+    slice: async (start, end = size) => {
+      if (end <= start) return new ArrayBuffer(0);
+      const b = await buffer(await storage.get(key, { start, end }));
+      if (b.length !== end - start) throw new Error(`${key}: asked for bytes ${start}-${end}, got ${b.length}`);
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    },
+  };
 }

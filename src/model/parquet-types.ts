@@ -1,4 +1,4 @@
-import { pgDateText, pgTimestampText } from '../time/civil.js';
+import { pgDateText, pgTimestampText } from './civil.js';
 
 /**
  * PostgreSQL column types to Parquet, value by value from the binary COPY format (exact: no text
@@ -117,11 +117,14 @@ const finiteTime = (micros: bigint, column: string): bigint => {
   return micros;
 };
 
+/** numeric(p, s)'s scale from its typmod (an 11-bit signed field: negative scales exist since PostgreSQL 15). */
+export const numericScale = (typmod: number): number => (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
+
 /** numeric(p, s) with p <= 38: a DECIMAL of the same precision and scale, stored as INT32, INT64 or fixed bytes by p. */
 function decimal(typmod: number): Scalar | undefined {
   if (typmod < 4) return undefined; // unconstrained: scale varies by value
   const precision = ((typmod - 4) >> 16) & 0xffff;
-  const scale = (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
+  const scale = numericScale(typmod);
   if (precision > 38 || scale < 0) return undefined;
   const physical = precision <= 9 ? { type: 'INT32' as const } : precision <= 18 ? { type: 'INT64' as const } : { type: 'FIXED_LEN_BYTE_ARRAY' as const, type_length: 16 };
   return { element: { ...physical, converted_type: 'DECIMAL', precision, scale }, decode: (b, c) => unscaledNumeric(b, scale, c), show: (v) => decimalText(v as bigint, scale) };

@@ -81,7 +81,7 @@ export function resumeActions(o: ResumeOptions): Action[] {
       // rows may still wait in DEFAULT: move what is left and attach in one transaction
       const defRef = { schema: defaultPart.schema, name: defaultPart.name };
       const move = rowMove(o.table, parent, ref, defRef, predicate, o.policy.default.relocateBatchRows);
-      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(move.moveSql, attach, move.resumeSetup), steps.analyze(analyzeSql([ref, defRef]))]), moveBatchSql: move.moveSql });
+      actions.push({ ...resume, reason: 'resume: relocation from DEFAULT stopped before ATTACH', ...program([steps.drainAndAttach(move.moveSql, attach, move.drainSetup), steps.analyze(analyzeSql([ref, defRef]))]), moveBatchSql: move.moveSql });
       continue;
     }
     actions.push({ ...resume, reason: 'resume: created by an earlier run that stopped before ATTACH', ...program([steps.attach([attach])]) });
@@ -272,6 +272,10 @@ export function hashSkew(partitions: readonly ObservedPartition[]): number | und
   return Math.round((Math.max(...rows) / (total / rows.length)) * 100) / 100;
 }
 
+/** Partitions this plan detaches, drops, archives or finalizes: nothing else is planned for them. */
+export const leavingPartitions = (actions: readonly Action[]): Set<string> =>
+  new Set(actions.filter((a) => a.kind === 'detach' || a.kind === 'drop' || a.kind === 'archive' || a.kind === 'finalize').map((a) => a.partition.name));
+
 /**
  * The end every planner shares: the DEFAULT partition created last (new partitions attach first,
  * without a DEFAULT to scan), the default.maxRows check, and the plan's identity and health.
@@ -283,8 +287,7 @@ export function finishPlan(policy: Policy, table: ObservedTable, usedNames: Set<
   else if (def) actions.push(def);
   const tooMany = defaultRowsProblem(policy, table, defaultCount);
   if (tooMany) problems.push(tooMany);
-  const leaving = new Set(actions.filter((a) => a.kind === 'detach' || a.kind === 'drop' || a.kind === 'archive' || a.kind === 'finalize').map((a) => a.partition.name));
-  const drift = planDrift(policy, table, leaving);
+  const drift = planDrift(policy, table, leavingPartitions(actions));
   actions.push(...drift.actions);
   problems.push(...drift.problems);
   return { policy: policy.name, database: policy.database, table: displayName(policy.table), actions, problems, health: healthOf(table, defaultCount), ...(table.citus ? { citus: table.citus } : {}) };

@@ -1,9 +1,8 @@
 import { program, steps } from '../model/steps.js';
 import { setAccessMethodSql } from '../sql/ddl.js';
 import { formatCalendarInterval } from '../time/duration.js';
+import { leavingPartitions } from './common.js';
 import { fmtRange, type RangeState } from './range-state.js';
-
-const REMOVALS: ReadonlySet<string> = new Set(['detach', 'drop', 'archive', 'finalize']);
 
 /**
  * retention.afterAge: attached, finite partitions whose upper bound <= now - age (the database's
@@ -21,7 +20,7 @@ export function planTiering(s: RangeState): void {
     return;
   }
   const cutoff = s.grid.minus(s.inp.nowMs, t.age);
-  const leaving = new Set(s.actions.filter((a) => REMOVALS.has(a.kind)).map((a) => a.partition.name));
+  const leaving = leavingPartitions(s.actions);
   const due = s.existing
     .filter((e) => e.range.from !== null && e.range.to !== null && e.range.to <= cutoff)
     .filter((e) => !e.part.isPartitioned && !e.part.detachPending && !leaving.has(e.part.name) && (e.part.accessMethod ?? 'heap') !== t.accessMethod)

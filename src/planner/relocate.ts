@@ -10,10 +10,8 @@ export interface RowMove {
   readonly moveSql: string;
   /** Statements that make the new, empty table ready to receive them (in CREATE's transaction). */
   readonly prepareSql: readonly string[];
-  /** First in the transaction that moves the last rows and attaches. */
+  /** First in the transaction that moves the last rows and attaches (prepareSql again, a no-op unless a run that predates it left the table). */
   readonly drainSetup: readonly string[];
-  /** The same, when resuming a relocation an earlier run left before ATTACH (prepareSql again: it may predate it). */
-  readonly resumeSetup: readonly string[];
   /** Said in the action's reason. */
   readonly how: string;
 }
@@ -33,15 +31,15 @@ export function rowMove(table: ObservedTable, parent: PartitionRef, target: Part
   const columns = insertable(table);
   const c = table.citus;
   if (c?.kind === 'distributed' && c.distributionColumn !== null) {
+    const distribute = distributeColocatedSql(target, c.distributionColumn, parent);
     return {
       moveSql: moveAllRowsWhereSql(from, target, predicate, columns),
-      prepareSql: [distributeColocatedSql(target, c.distributionColumn, parent)],
-      drainSetup: [CITUS_SEQUENTIAL_SQL],
-      resumeSetup: [CITUS_SEQUENTIAL_SQL, distributeColocatedSql(target, c.distributionColumn, parent)],
+      prepareSql: [distribute],
+      drainSetup: [CITUS_SEQUENTIAL_SQL, distribute],
       how: 'moved in one distributed transaction (Citus cannot pick batches by ctid across shards), into a table colocated with the parent',
     };
   }
-  return { moveSql: moveRowsWhereSql(from, target, predicate, columns, batchRows), prepareSql: [], drainSetup: [], resumeSetup: [], how: `moved in batches of ${batchRows}` };
+  return { moveSql: moveRowsWhereSql(from, target, predicate, columns, batchRows), prepareSql: [], drainSetup: [], how: `moved in batches of ${batchRows}` };
 }
 
 /** A relocation's program: CREATE (ready for the rows), the moves, the last rows with ATTACH, ANALYZE. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { civilFromDays, pgDateText, pgTimestampText } from '../../src/time/civil.js';
+import { civilFromDays, pgDateText, pgTimestampText } from '../../src/model/civil.js';
 
 describe('calendar dates beyond JavaScript Date', () => {
   it('agrees with Date where Date works, and goes on where it stops', () => {
