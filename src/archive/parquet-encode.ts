@@ -75,6 +75,11 @@ class HandOffWriter extends ByteWriter {
     if (this.index === 0) return;
     this.out(Buffer.from(this.buffer.slice(0, this.index)));
     this.index = 0;
+    // a row group of large values grew the buffer: do not keep that much for the next one
+    if (this.buffer.byteLength > 4 << 20) {
+      this.buffer = new ArrayBuffer(1 << 20);
+      this.view = new DataView(this.buffer);
+    }
   }
 
   override finish(): void {
