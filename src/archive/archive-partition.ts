@@ -16,7 +16,8 @@ import { readParquetColumns } from './parquet-columns.js';
 import type { ParquetStats } from './parquet-encode.js';
 import { DEFAULT_ROW_GROUP_ROWS } from '../config/policy-schema.js';
 import { exportCopySql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
-import { parseManifest, renderManifest, type ArchiveManifest, type ParquetManifest } from './manifest.js';
+import { dataKeyOf, parseManifest, renderManifest, type ArchiveManifest, type ParquetManifest } from './manifest.js';
+import { hiveKey } from '../model/archive-keys.js';
 import { partitionPrefix, storageBuffer, type Storage } from './storage.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
@@ -68,6 +69,9 @@ async function readManifest(storage: Storage, key: string): Promise<ArchiveManif
   return parseManifest(await text(await storage.get(key)), key);
 }
 
+/** An object in storage that is missing or differs from what its manifest (or the export) says. */
+class VerificationFailed extends Error {}
+
 /** Raised inside the drop step when the table differs from its archive (written to after the export). */
 class ChangedSinceExport extends Error {}
 
@@ -86,13 +90,8 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
   const exportSpec = await exportSpecFor(job);
   const latest = await readManifest(job.storage, keys.manifest);
   let manifest: ArchiveManifest;
-  if (latest && describesThisTable(latest, job)) {
-    const found = latest;
-    await job.step('verify', `verify ${job.spec.verify} ${job.storage.location}/${keys.prefix}${found.dataObject}`, job.spec.afterArchive === 'keep', async () => {
-      await verifyObject(job.storage, keys.prefix + found.dataObject, found, job.spec.verify);
-      return { value: true, attempts: 1 };
-    });
-    manifest = found;
+  if (latest && describesThisTable(latest, job) && (await verifiedLatest(job, keys.prefix, latest))) {
+    manifest = latest;
   } else {
     manifest = await archiveAttempt(job, exportSpec, keys, latest);
   }
@@ -102,6 +101,25 @@ export async function archivePartition(job: ArchiveJob): Promise<ArchiveManifest
   manifest = await archiveAttempt(job, exportSpec, keys, manifest);
   if (await dropArchived(job, exportSpec, manifest)) return manifest;
   throw new Error(`${displayTable(job)} changed again while it was being archived (something writes to the detached table); not dropping it — stop the writer, the next run archives it again`);
+}
+
+/**
+ * This table's own archive found on resume (a crash before DROP, or another replica archived it):
+ * verify it. A published (layout: hive) file that no longer matches — a later attempt was
+ * replacing it when the process died — is archived again (false); any other mismatch fails.
+ */
+async function verifiedLatest(job: ArchiveJob, prefix: string, found: ArchiveManifest): Promise<boolean> {
+  const key = dataKeyOf(prefix, found);
+  try {
+    await job.step('verify', `verify ${job.spec.verify} ${job.storage.location}/${key}`, job.spec.afterArchive === 'keep', async () => {
+      await verifyObject(job.storage, key, found, job.spec.verify);
+      return { value: true, attempts: 1 };
+    });
+    return true;
+  } catch (err) {
+    if (found.publishedObject && (err instanceof VerificationFailed || (err instanceof Error && err.cause instanceof VerificationFailed))) return false;
+    throw err;
+  }
 }
 
 const displayTable = (job: ArchiveJob) => `${job.table.schema}.${job.table.name}`;
@@ -167,9 +185,15 @@ async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnTyp
     if (job.spec.verify === 'full' && spec.format === 'parquet') await verifyParquetRows(storage, k.data, exported);
     return { value: true, attempts: 1 };
   });
-  const m = await manifestFor(job, spec, k, exported);
-  return job.step('manifest', `write ${storage.location}/${k.manifest}; write ${storage.location}/${keys.manifest}`, job.spec.afterArchive === 'keep', async () => {
+  const published = job.spec.layout === 'hive' ? hiveKey(job.database, job.parent, job.spec.hiveColumn!, job.boundSql) : undefined;
+  const m = { ...(await manifestFor(job, spec, k, exported)), ...(published ? { publishedObject: published } : {}) };
+  const publish = published ? `copy ${storage.location}/${k.data} to ${storage.location}/${published}; verify ${job.spec.verify} it; ` : '';
+  return job.step('manifest', `${publish}write ${storage.location}/${k.manifest}; write ${storage.location}/${keys.manifest}${published ? `; remove ${storage.location}/${k.data}` : ''}`, job.spec.afterArchive === 'keep', async () => {
     await job.fence?.();
+    if (published) {
+      await storage.copy(k.data, published, exported.bytes);
+      await verifyObject(storage, published, exported, job.spec.verify);
+    }
     const body = () => Readable.from([Buffer.from(renderManifest(m))]);
     if ((await storage.put(k.manifest, body(), { contentType: 'application/json' })) !== 'created') throw new Error(`${k.manifest} already exists; not overwriting it`);
     // an older layout's manifest has no copy under an attempt key: keep one before the pointer moves
@@ -177,6 +201,8 @@ async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnTyp
     await storage.put(keys.manifest, body(), { contentType: 'application/json', replace: true });
     const back = await readManifest(storage, k.manifest);
     if (!back || back.sha256 !== m.sha256 || back.rows !== m.rows) throw new Error(`${k.manifest} did not read back as written; not dropping ${displayTable(job)}`);
+    // the committed manifest names the published copy: the attempt's own object is not needed (one left by a crash here is never read)
+    if (published) await storage.remove(k.data);
     return { value: back, attempts: 1 };
   });
 }
@@ -223,18 +249,18 @@ const parquetManifest = (p: NonNullable<ExportSpec['parquet']>, stats: ParquetSt
 /** Size check (checksum), plus a full re-read and re-hash (full). */
 async function verifyObject(storage: Storage, key: string, expected: { bytes: number; sha256: string }, mode: ArchiveSpec['verify']): Promise<void> {
   const head = await storage.head(key);
-  if (!head) throw new Error(`verification failed: ${key} is missing from ${storage.location}`);
-  if (head.size !== expected.bytes) throw new Error(`verification failed: ${key} has ${head.size} bytes, expected ${expected.bytes}`);
+  if (!head) throw new VerificationFailed(`verification failed: ${key} is missing from ${storage.location}`);
+  if (head.size !== expected.bytes) throw new VerificationFailed(`verification failed: ${key} has ${head.size} bytes, expected ${expected.bytes}`);
   if (mode === 'full') {
     const d = await digestObject(storage, key, 'none');
-    if (d.sha256 !== expected.sha256) throw new Error(`verification failed: ${key} sha256 ${d.sha256} != ${expected.sha256}`);
+    if (d.sha256 !== expected.sha256) throw new VerificationFailed(`verification failed: ${key} sha256 ${d.sha256} != ${expected.sha256}`);
   }
 }
 
 /** verify: full of a Parquet object: its footer, read back from storage, counts the exported rows. */
 async function verifyParquetRows(storage: Storage, key: string, expected: { bytes: number; rows: number }): Promise<void> {
   const meta = await parquetMetadataAsync(storageBuffer(storage, key, expected.bytes));
-  if (Number(meta.num_rows) !== expected.rows) throw new Error(`verification failed: ${key} holds ${meta.num_rows} rows, ${expected.rows} were exported`);
+  if (Number(meta.num_rows) !== expected.rows) throw new VerificationFailed(`verification failed: ${key} holds ${meta.num_rows} rows, ${expected.rows} were exported`);
 }
 
 /**

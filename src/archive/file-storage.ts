@@ -83,6 +83,18 @@ export class FileStorage implements Storage {
     }
   }
 
+  async copy(from: string, to: string): Promise<void> {
+    await this.put(to, await this.get(from), { replace: true });
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await rm(this.#path(key), { force: true });
+    } catch (err) {
+      throw new StorageError(key, `removing ${key} from ${this.location} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const p = this.#path(key);
     if (!(await this.head(key))) throw new StorageError(key, `${key} does not exist in ${this.location}`);

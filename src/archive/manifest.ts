@@ -22,6 +22,11 @@ export interface ArchiveManifest {
   readonly copyOptions: string;
   /** The data object's key, relative to the partition's prefix (`<attempt>/data.csv.gz`; `data.csv.gz` in the first layout). */
   readonly dataObject: string;
+  /**
+   * layout: hive — the key (from the storage root) of the verified file as published for query
+   * engines; the attempt's own object (dataObject) is removed once this manifest is written.
+   */
+  readonly publishedObject?: string;
   /** The archive attempt that wrote it (absent in the first layout, where objects sat directly under the partition). */
   readonly attempt?: string;
   /** pg_class OID of the archived table, to tell its own archive from an older table's with the same name. */
@@ -75,3 +80,6 @@ export function parseManifest(text: string, key: string): ArchiveManifest {
 export function renderManifest(m: ArchiveManifest): string {
   return `${JSON.stringify(m, null, 2)}\n`;
 }
+
+/** The key of a manifest's data object: its published copy (layout: hive), or the one under the partition's prefix. */
+export const dataKeyOf = (prefix: string, m: Pick<ArchiveManifest, 'dataObject' | 'publishedObject'>): string => m.publishedObject ?? prefix + m.dataObject;

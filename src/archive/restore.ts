@@ -7,7 +7,7 @@ import { quoteQualified } from '../db/quote.js';
 import type { PartitionRef } from '../planner/actions.js';
 import { decompressor, type Compression } from './compression.js';
 import { HashingStream } from './hash-stream.js';
-import { parseManifest, type ArchiveManifest } from './manifest.js';
+import { dataKeyOf, parseManifest, type ArchiveManifest } from './manifest.js';
 import { partitionPrefix, type Storage } from './storage.js';
 import { restoreDdl } from './table-shape.js';
 import { copyInSql } from '../sql/copy.js';
@@ -51,7 +51,7 @@ export async function restoreArchive(client: pg.Client, req: RestoreRequest): Pr
   const distribution = await distributionColumnOf(client, req.parent);
   return inTransaction(client, req.lockTimeoutMs, async () => {
     for (const statement of restoreTableSql(req, manifest, target, distribution)) await client.query(statement);
-    const key = prefix + manifest.dataObject;
+    const key = dataKeyOf(prefix, manifest);
     const copied = manifest.format === 'parquet'
       ? await streamInParquet(client, copyInSql(target, manifest.parquet!.columns.map((c) => c.name), manifest.copyOptions), req.storage, key, manifest)
       : await streamIn(client, copyInSql(target, manifest.columns.filter((c) => !c.generated).map((c) => c.name), manifest.copyOptions), await req.storage.get(key), manifest.compression);

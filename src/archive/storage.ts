@@ -1,6 +1,9 @@
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { AsyncBuffer } from 'hyparquet';
+import { keySegment } from '../model/archive-keys.js';
+
+export { keySegment };
 
 /** Where archives live: S3-compatible object storage or a mounted file system. */
 export interface Storage {
@@ -18,6 +21,14 @@ export interface Storage {
   put(key: string, body: Readable, opts: PutOptions): Promise<'created' | 'exists'>;
   /** The object, or with `range` only bytes [start, end) of it (a Parquet restore reads the footer, then one row group at a time). */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Copies the object at `from` (of `size` bytes) to `to` inside the store, replacing `to` (a
+   * Hive-layout archive publishes its verified object under the path query engines read; the
+   * manifest's sha256 is what makes it count). S3: a server-side copy, no byte passes through here.
+   */
+  copy(from: string, to: string, size: number): Promise<void>;
+  /** Removes `key` (only ever an archive attempt's staging object once its published copy is committed). */
+  remove(key: string): Promise<void>;
   /** Keys under `prefix` (recursively). */
   list(prefix: string): AsyncIterable<string>;
   /** Aborts multipart uploads under `prefix` started more than `olderThanMs` ago; returns how many. */
@@ -44,10 +55,6 @@ export class StorageError extends Error {
   }
 }
 
-/** A path segment from an identifier: percent-encoded, so any name round-trips and never escapes its folder. */
-export function keySegment(identifier: string): string {
-  return encodeURIComponent(identifier).replaceAll('.', '%2E').replaceAll('*', '%2A');
-}
 
 /** `<db>/<schema>/<parent>/<partition>/` under the storage prefix (SPEC §3). */
 export function partitionPrefix(database: string, schema: string, parent: string, partition: string): string {

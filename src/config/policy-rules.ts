@@ -86,7 +86,7 @@ function checkRetention(spec: SpecDocument, r: RetentionDocument, rc: RulesConte
   for (const k of ['archive', 'afterArchive'] as const) {
     if (r[k] !== undefined && r.action !== 'archive') fail(['retention', k], 'only used with action: archive');
   }
-  if (r.action === 'archive') checkArchive(r, rc, ['retention', 'action'], 'action: archive', fail);
+  if (r.action === 'archive') checkArchive(spec, r, rc, ['retention', 'action'], 'action: archive', fail);
   const iv = spec.range?.interval;
   if (r.keep && iv) {
     if (iv.kind === 'step') fail(['retention', 'keep'], 'an integer range has no age; use keepPartitions');
@@ -114,16 +114,17 @@ function checkListRetention(spec: SpecDocument, r: RetentionDocument, rc: RulesC
     if (r[k] !== undefined) fail(['retention', k], 'list partitions do not expire; list.onRemoved says what happens to partitions no longer declared');
   }
   if (r.afterAge !== undefined) fail(['retention', 'afterAge'], 'list partitions have no age to convert by; afterAge is for range policies with a time key');
-  if (spec.list?.onRemoved === 'archive') return checkArchive(r, rc, ['list', 'onRemoved'], 'onRemoved: archive', fail);
+  if (spec.list?.onRemoved === 'archive') return checkArchive(spec, r, rc, ['list', 'onRemoved'], 'onRemoved: archive', fail);
   const other = (['archive', 'afterArchive'] as const).filter((k) => r[k] !== undefined);
   if (other.length > 0) fail(['retention', other[0]!], 'only used with list.onRemoved: archive (maxPerRun and allowMassRemoval apply to onRemoved: detach too)');
 }
 
-function checkArchive(r: RetentionDocument, rc: RulesContext, actionPath: readonly string[], what: string, fail: Fail): void {
+function checkArchive(spec: SpecDocument, r: RetentionDocument, rc: RulesContext, actionPath: readonly string[], what: string, fail: Fail): void {
   if (!rc.hasStorage) fail(actionPath, needsStorage(what));
   const a = r.archive;
   if (!a) return;
   const parquet = a.format === 'parquet';
+  checkHiveLayout(spec, a, fail);
   if (parquet && (a.compression === 'gzip' || a.compression === 'none')) fail(['retention', 'archive', 'compression'], 'Parquet compresses inside the file: zstd (the default) or snappy');
   if (!parquet && a.compression === 'snappy') fail(['retention', 'archive', 'compression'], 'snappy is for format: parquet; csv and binary take gzip, zstd or none');
   if (!parquet && a.rowGroupRows !== undefined) fail(['retention', 'archive', 'rowGroupRows'], 'only used with format: parquet');
@@ -134,4 +135,16 @@ function checkArchive(r: RetentionDocument, rc: RulesContext, actionPath: readon
   const level = a.compressionLevel;
   if (level !== undefined && a.compression === 'none') fail(['retention', 'archive', 'compressionLevel'], 'compressionLevel needs compression gzip or zstd');
   if (level !== undefined && a.compression === 'gzip' && level > 9) fail(['retention', 'archive', 'compressionLevel'], `gzip levels are 1 to 9, got ${level}`);
+}
+
+/** layout: hive is a Parquet layout keyed by a range partition's lower bound. */
+function checkHiveLayout(spec: SpecDocument, a: NonNullable<RetentionDocument['archive']>, fail: Fail): void {
+  if (a.layout !== 'hive') {
+    if (a.hiveColumn !== undefined) fail(['retention', 'archive', 'hiveColumn'], 'only used with layout: hive');
+    return;
+  }
+  if (a.format !== 'parquet') fail(['retention', 'archive', 'layout'], 'layout: hive is for format: parquet (the engines that read Hive paths read Parquet)');
+  if (spec.strategy !== 'range') fail(['retention', 'archive', 'layout'], `layout: hive keys each file by its range partition's lower bound; a ${spec.strategy} policy's partitions have none (use layout: partition)`);
+  if (a.hiveColumn !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(a.hiveColumn)) fail(['retention', 'archive', 'hiveColumn'], 'must be a plain column name (letters, digits, _; at most 63 characters)');
+  if (a.hiveColumn !== undefined && spec.range && a.hiveColumn === spec.range.column) fail(['retention', 'archive', 'hiveColumn'], `must not be the key column ${spec.range.column}: query engines would read the path's lower bound instead of each row's own value`);
 }

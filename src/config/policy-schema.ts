@@ -126,6 +126,8 @@ const archive = section('Archive settings (action: archive).', {
   rowGroupRows: whole('parquet: rows per row group (memory grows with it).', { min: 1000, max: 1_000_000 }).optional().meta({ default: DEFAULT_ROW_GROUP_ROWS }),
   compressionLevel: whole('gzip 1-9 (default 1: fast, parallel), zstd 1-19 (default 3). Higher is smaller and slower.', { min: 1, max: 19 }).optional(),
   verify: oneOf(['checksum', 'full'], 'checksum (size and streamed sha256), or full (re-read the object and re-hash it).').default('checksum'),
+  layout: oneOf(['partition', 'hive'], 'partition: under <database>/<schema>/<parent>/<partition>/ (SPEC §3); hive (parquet, range policies): the verified file is also published as <database>/<schema>.<parent>/<hiveColumn>=<lower bound>/part-0.parquet, so one glob reads the whole archived history (docs/archive.md).').default('partition'),
+  hiveColumn: text({ description: 'layout: hive: the name of the path column holding each partition\'s lower bound; never a column of the table (engines would read it instead of the rows\' own values).', examples: ['day'] }).optional().meta({ default: '<range column>_from' }),
 });
 
 const afterAge = section('Tiering (range policies with a time key): partitions this old are rewritten with another table access method, such as Citus columnar, one per transaction.', {

@@ -64,18 +64,19 @@ function resolveRetention(spec: SpecDocument): RetentionSpec | undefined {
   if (spec.strategy === 'list') {
     // list partitions do not expire: retention is the guard (onRemoved: detach) and the archive settings (onRemoved: archive)
     const onRemoved = spec.list!.onRemoved;
-    if (onRemoved === 'archive') return { action: 'archive', ...guard, archive: resolveArchive(r) };
+    if (onRemoved === 'archive') return { action: 'archive', ...guard, archive: resolveArchive(r, spec) };
     return onRemoved === 'detach' && spec.retention ? { action: 'detach', ...guard } : undefined;
   }
   if (!r.action) return undefined;
-  return { keep: r.keep, keepPartitions: r.keepPartitions, action: r.action, ...guard, ...(r.action === 'archive' ? { archive: resolveArchive(r) } : {}) };
+  return { keep: r.keep, keepPartitions: r.keepPartitions, action: r.action, ...guard, ...(r.action === 'archive' ? { archive: resolveArchive(r, spec) } : {}) };
 }
 
-function resolveArchive(r: RetentionDocument): ArchiveSpec {
-  const { compressionLevel, compression, rowGroupRows, ...a } = r.archive ?? ARCHIVE_DEFAULTS;
+function resolveArchive(r: RetentionDocument, spec: SpecDocument): ArchiveSpec {
+  const { compressionLevel, compression, rowGroupRows, hiveColumn, ...a } = r.archive ?? ARCHIVE_DEFAULTS;
   const parquet = a.format === 'parquet';
   return Object.freeze({
     ...a,
+    ...(a.layout === 'hive' ? { hiveColumn: hiveColumn ?? `${spec.range?.column ?? 'key'}_from` } : {}),
     compression: compression ?? (parquet ? 'zstd' : 'gzip'),
     ...(parquet ? { rowGroupRows: rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS } : {}),
     ...(compressionLevel !== undefined ? { compressionLevel } : {}),

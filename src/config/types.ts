@@ -93,6 +93,10 @@ export interface ArchiveSpec {
   /** gzip 1-9 (default 1), zstd 1-19 (default 3). */
   readonly compressionLevel?: number;
   readonly verify: 'checksum' | 'full';
+  /** partition: SPEC §3 only; hive: the verified Parquet file is published under `<db>/<schema>.<parent>/<hiveColumn>=<lower>/part-0.parquet`. */
+  readonly layout: 'partition' | 'hive';
+  /** layout hive: the path column's name (default `<range column>_from`). */
+  readonly hiveColumn?: string;
   /** drop: the table is dropped once its archive is verified; keep: it stays, detached. */
   readonly afterArchive: 'drop' | 'keep';
 }

@@ -2,7 +2,7 @@ import { program, steps } from '../model/steps.js';
 import { dropSql } from '../sql/ddl.js';
 import { formatCalendarInterval } from '../time/duration.js';
 import { citusDetachNote, detachConcurrently } from './citus.js';
-import { removalAction, removalBlocker } from './common.js';
+import { publishedNote, removalAction, removalBlocker } from './common.js';
 import { displayKey } from './keys.js';
 import { expiredByAge, expiredByCount, type FinitePartition } from './range-retention.js';
 import { fmtRange, type Existing, type RangeState } from './range-state.js';
@@ -40,7 +40,7 @@ function afterFinalize(s: RangeState, w: RangeWindow, e: Existing): void {
   const ref = { schema: e.part.schema, name: e.part.name };
   const base = { policy: s.policy.name, partition: ref, bounds: fmtRange(e.range, s.show) };
   if (s.policy.retention?.action === 'drop') s.actions.push({ ...base, kind: 'drop', boundSql: '', reason: 'expired; dropped once finalized', ...program([steps.drop([dropSql(ref)])]) });
-  else s.actions.push({ ...base, kind: 'archive', boundSql: e.part.boundExpr, reason: 'expired; archived once finalized', ...program(s.archiveSteps(ref, false, false)), resume: true });
+  else s.actions.push({ ...base, kind: 'archive', boundSql: e.part.boundExpr, reason: `expired; archived once finalized${publishedNote(s.policy, e.part.boundExpr)}`, ...program(s.archiveSteps(ref, false, false)), resume: true });
 }
 
 /**

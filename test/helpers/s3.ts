@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../../src/dev/embedded-pg.js';
@@ -17,6 +17,8 @@ export interface TestS3 {
   getBytes(key: string): Promise<Buffer>;
   /** Open multipart uploads; MinIO lists them only for an exact object key. */
   openUploads(key: string): Promise<number>;
+  /** Every key under `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
   client(): S3Client;
 }
 
@@ -71,6 +73,16 @@ export function useS3(): TestS3 {
       return text(r.Body as Readable);
     },
     openUploads: async (prefix) => (await client!.send(new ListMultipartUploadsCommand({ Bucket: state.bucket, Prefix: prefix }))).Uploads?.length ?? 0,
+    list: async (prefix) => {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const r = await client!.send(new ListObjectsV2Command({ Bucket: state.bucket, Prefix: prefix, ContinuationToken: token }));
+        keys.push(...(r.Contents ?? []).map((o) => o.Key!));
+        token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
+    },
     client: () => client!,
   };
 }

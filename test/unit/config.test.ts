@@ -183,6 +183,23 @@ describe('config and policy loading', () => {
     expect(problemsOf(project({ 'a.yaml': archive('      format: parquet\n      rowGroupRows: 10\n') }, withStorage))[0]).toMatch(/rowGroupRows/);
   });
 
+  it('archive.layout: hive (parquet, range policies) names its path column <key>_from unless hiveColumn says otherwise, never the key itself', () => {
+    const withStorage = `${CONFIG}storage:\n  url: s3://bucket/prefix\n  forcePathStyle: true\n`;
+    const archive = (extra: string) => POLICY.replace('action: drop', `action: archive\n    archive:\n${extra}`);
+    const pq = zstdAvailable() ? '      format: parquet\n' : '      format: parquet\n      compression: snappy\n';
+    const hive = load({ configFile: project({ 'a.yaml': archive(`${pq}      layout: hive\n`) }, withStorage), env: {} }).policies[0]!;
+    expect(hive.retention?.archive).toMatchObject({ layout: 'hive', hiveColumn: 'occurred_at_from' });
+    const named = load({ configFile: project({ 'a.yaml': archive(`${pq}      layout: hive\n      hiveColumn: day\n`) }, withStorage), env: {} }).policies[0]!;
+    expect(named.retention?.archive).toMatchObject({ layout: 'hive', hiveColumn: 'day' });
+    const plain = load({ configFile: project({ 'a.yaml': archive(pq) }, withStorage), env: {} }).policies[0]!;
+    expect(plain.retention?.archive).toMatchObject({ layout: 'partition' });
+    expect(plain.retention?.archive).not.toHaveProperty('hiveColumn');
+    expect(problemsOf(project({ 'a.yaml': archive('      layout: hive\n') }, withStorage))[0]).toMatch(/spec\.retention\.archive\.layout: layout: hive is for format: parquet/);
+    expect(problemsOf(project({ 'a.yaml': archive(`${pq}      hiveColumn: day\n`) }, withStorage))[0]).toMatch(/spec\.retention\.archive\.hiveColumn: only used with layout: hive/);
+    expect(problemsOf(project({ 'a.yaml': archive(`${pq}      layout: hive\n      hiveColumn: occurred_at\n`) }, withStorage))[0]).toMatch(/must not be the key column occurred_at: query engines would read the path's lower bound/);
+    expect(problemsOf(project({ 'a.yaml': archive(`${pq}      layout: hive\n      hiveColumn: "a/b"\n`) }, withStorage))[0]).toMatch(/hiveColumn: must be a plain column name/);
+  });
+
   it('retention.afterAge: tiering alone needs no removal; age below keep, time keys only, one level; maxPerRun carried', () => {
     const alone = POLICY.replace('    keep: 90 days\n    action: drop\n', '    maxPerRun: 3\n    afterAge:\n      age: 30 days\n');
     const loaded = load({ configFile: project({ 'a.yaml': alone }), env: {} }).policies[0]!;

@@ -178,7 +178,7 @@ describe('range planning: retention', () => {
     const progs = (r: ReturnType<typeof plan>) => r.actions.map((x) => `${x.kind} ${x.partition.name}: ${x.steps.map((st) => `${st.name}${st.inTransaction ? '(tx)' : ''}${st.destructive ? '!' : ''}`).join(' ')}`);
     const dropped = plan(policy({ interval: '1 day', premake: 0, retention: keep('3 days', 'drop') }), parts(), '2024-03-10T12:00:00Z');
     expect(progs(dropped).filter((x) => x.startsWith('drop'))).toEqual(['drop a: detach! drop!']);
-    const archived = plan(policy({ interval: '1 day', premake: 0, retention: { ...keep('3 days', 'archive'), archive: { format: 'csv', compression: 'gzip', verify: 'checksum', afterArchive: 'drop' } } }), parts(), '2024-03-10T12:00:00Z');
+    const archived = plan(policy({ interval: '1 day', premake: 0, retention: { ...keep('3 days', 'archive'), archive: { format: 'csv', compression: 'gzip', verify: 'checksum', layout: 'partition', afterArchive: 'drop' } } }), parts(), '2024-03-10T12:00:00Z');
     const a = archived.actions.find((x) => x.kind === 'archive')!;
     expect(progs(archived).filter((x) => x.startsWith('archive'))).toEqual(['archive a: detach! export(tx) verify manifest drop(tx)!']);
     // the export's exact COPY (the parent's non-generated columns), and the drop's proof: the same COPY under ACCESS EXCLUSIVE
