@@ -6,11 +6,13 @@ import { EXIT } from './exit-codes.js';
 import type { CommandIO } from './io.js';
 import { loadForCommand } from './load-or-fail.js';
 import { textTable } from '../text-table.js';
+import { archiveQueryCommand } from './archive-query.js';
 
-/** `partwarden archive list [--policy NAME] [--output text|json]` — reads manifests from storage. */
+/** `partwarden archive list|query ...` — reads manifests from storage. */
 export async function archiveCommand(args: readonly string[], io: CommandIO): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'list') throw new UsageError(`unknown archive subcommand ${JSON.stringify(sub ?? '')} (use: archive list)`);
+  if (sub === 'query') return archiveQueryCommand(rest, io);
+  if (sub !== 'list') throw new UsageError(`unknown archive subcommand ${JSON.stringify(sub ?? '')} (use: archive list, archive query)`);
   const opts = parseCommandArgs(rest, ['config', 'policies', 'policy', 'output']);
   const { config, policies } = loadForCommand(opts);
   if (!config.storage) throw new UsageError(`${config.file} has no storage: section`);

@@ -17,6 +17,7 @@ export const COMMON_OPTIONS = {
   cutoff: { type: 'string' },
   'history-name': { type: 'string' },
   undo: { type: 'boolean' },
+  engine: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -35,6 +36,7 @@ export type ParsedOptions = {
   cutoff?: string;
   'history-name'?: string;
   undo?: boolean;
+  engine?: string;
   help?: boolean;
 };
 

@@ -24,6 +24,7 @@ Usage:
   partwarden run      [--config F]
   partwarden status   [--config F] [--policy NAME] [--output text|json]
   partwarden archive list [--config F] [--policy NAME] [--output text|json]
+  partwarden archive query [--config F] --policy NAME [--engine duckdb|pg_duckdb|parquet_s3_fdw]
   partwarden restore  [--config F] --policy NAME --partition NAME [--as SCHEMA.TABLE] [--attach]
   partwarden import pg-partman [--config F] [--db NAME] [--table SCHEMA.TABLE]
   partwarden convert  [--config F] --policy NAME [--dry-run] [--cutoff KEY] [--history-name NAME] [--undo]

@@ -62,6 +62,9 @@ describe('Parquet archives', () => {
     const [duck] = (await (await con.run(`SELECT count(*)::INTEGER AS n, sum(amount)::VARCHAR AS amount, count(DISTINCT who)::INTEGER AS who FROM read_parquet('${file}')`)).getRowObjectsJS()) as Array<{ n: number; amount: string; who: number }>;
     con.closeSync();
     expect(duck).toEqual({ n: 3000, amount: sums.amount, who: 3000 });
+    const query = await runCli(['archive', 'query', '--config', cfg, '--policy', 'sales', '--engine', 'duckdb']);
+    expect(query.code, query.stderr).toBe(0);
+    expect(query.stdout).toContain(`read_parquet(ARRAY[\n    's3://${s3.bucket}/${prefix}${manifest.dataObject}'\n  ], union_by_name = true)`);
 
     const restored = await runCli(['restore', '--config', cfg, '--policy', 'sales', '--partition', 'Sales "EU"_old', '--attach']);
     expect(restored.code, restored.stderr).toBe(0);
@@ -103,8 +106,24 @@ describe('Parquet archives', () => {
     const glob = `read_parquet('${lake}/lake/main/public.visits/*/*.parquet', hive_partitioning = true)`;
     const [duck] = (await (await con.run(`SELECT count(*)::INTEGER AS n, sum(v)::VARCHAR AS s, min(ts) AS lo, max(ts) AS hi, count(DISTINCT ts_from)::INTEGER AS files,
       count(*) FILTER (WHERE ts_from = '2024-03-02 00:00:00+00')::INTEGER AS day2 FROM ${glob}`)).getRowObjectsJS()) as Array<{ n: number; s: string; lo: Date; hi: Date; files: number; day2: number }>;
-    con.closeSync();
     expect(duck).toEqual({ n: pg.n, s: pg.s, lo: pg.lo, hi: pg.hi, files: 3, day2: pg.day2 });
+
+    // archive query: ready-to-run SQL with the config's S3 settings, never a credential
+    const query = await runCli(['archive', 'query', '--config', cfg, '--policy', 'visits', '--engine', 'duckdb']);
+    expect(query.code, query.stderr).toBe(0);
+    const endpoint = new URL(s3.endpoint).host;
+    expect(query.stdout).toContain(`CREATE OR REPLACE SECRET partwarden_archive (TYPE s3, PROVIDER credential_chain, REGION 'us-east-1', ENDPOINT '${endpoint}', USE_SSL false, URL_STYLE 'path', SCOPE 's3://${s3.bucket}/lake/');`);
+    expect(query.stdout).toContain(`read_parquet('s3://${s3.bucket}/lake/main/public.visits/*/*.parquet', hive_partitioning = true, union_by_name = true)`);
+    expect(query.stdout).not.toContain(process.env.AWS_SECRET_ACCESS_KEY!);
+    // its view and query, run by DuckDB on the mirrored bucket
+    const runnable = query.stdout.split('\n').filter((l) => /^(CREATE OR REPLACE VIEW|SELECT)/.test(l)).join('\n').replaceAll(`s3://${s3.bucket}/`, `${lake}/`);
+    const months = (await (await con.run(runnable)).getRowObjectsJS()) as Array<{ month: Date; rows: bigint }>;
+    con.closeSync();
+    expect(months.map((m) => Number(m.rows))).toEqual([pg.n]);
+    const all = await runCli(['archive', 'query', '--config', cfg, '--policy', 'visits']);
+    expect(all.stdout).toContain(`SELECT duckdb.create_simple_secret(type := 'S3', key_id := '<access key id>', secret := '<secret access key>', region := 'us-east-1', url_style := 'path', endpoint := '${endpoint}', use_ssl := 'false');`);
+    expect(all.stdout).toContain(`r['ts']::timestamp with time zone AS "ts"`);
+    expect(all.stdout).toMatch(/CREATE FOREIGN TABLE "public"\."visits_archive" \(\n  "id" bigint,\n  "ts" timestamp with time zone,\n  "v" integer,\n  "note" text\n\) SERVER partwarden_archive OPTIONS \(filename 's3:\/\/[^ ]+ s3:\/\/[^ ]+ s3:\/\/[^ ]+'\);/);
 
     const restored = await runCli(['restore', '--config', cfg, '--policy', 'visits', '--partition', 'visits_02', '--attach']);
     expect(restored.code, restored.stderr).toBe(0);
