@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
+import { policyDoc, rangePolicy, useDatabase, writeProject } from '../helpers/db.js';
 import { outcomesOf, reconcileAt, runCli } from '../helpers/partwarden.js';
 import { s3StorageConfig, useS3 } from '../helpers/s3.js';
 import { zstdAvailable } from '../../src/model/runtime.js';
@@ -157,5 +157,47 @@ describe('Parquet archives', () => {
     const restored = await runCli(['restore', '--config', cfg, '--policy', 'blobs', '--partition', 'blobs_old']);
     expect(restored.code, restored.stderr).toBe(0);
     expect(await fingerprint('public.blobs_old')).toEqual(before);
+  }, 120_000);
+
+  it('list onRemoved: archive writes Parquet too: the undeclared partition verified, dropped, restored identical', async () => {
+    await db.sql.query(`CREATE TABLE public.tenants (id int, tier text, note text, joined date) PARTITION BY LIST (tier)`);
+    await db.sql.query(`CREATE TABLE public.tenants_gold PARTITION OF public.tenants FOR VALUES IN ('gold')`);
+    await db.sql.query(`CREATE TABLE public.tenants_legacy PARTITION OF public.tenants FOR VALUES IN ('legacy', 'old')`);
+    await db.sql.query(`INSERT INTO public.tenants SELECT g, CASE WHEN g % 2 = 0 THEN 'legacy' WHEN g % 3 = 0 THEN 'old' ELSE 'gold' END, CASE WHEN g % 5 = 0 THEN NULL ELSE E'line\\nwith, "quotes"' END, '2020-01-01'::date + g FROM generate_series(1, 900) g`);
+    const before = await fingerprint('public.tenants_legacy');
+    const cfg = writeProject(db.url, { 't.yaml': policyDoc('tenants', 'public.tenants',
+      `  strategy: list\n  list:\n    column: tier\n    onRemoved: archive\n    partitions:\n      gold: [gold]\n  retention:\n    allowMassRemoval: true\n    archive:\n      format: parquet\n      compression: ${codec}\n      verify: full\n`) }, s3StorageConfig(s3, 'lists'));
+    expect(outcomesOf(await reconcileAt(cfg, NOW))).toEqual(['done archive tenants_legacy']);
+    const manifest = JSON.parse(await s3.getText('lists/main/public/tenants/tenants_legacy/manifest.json')) as { rows: number; format: string; bounds: string };
+    expect(manifest).toMatchObject({ rows: before!.n, format: 'parquet', bounds: "FOR VALUES IN ('legacy', 'old')" });
+    const back = await runCli(['restore', '--config', cfg, '--policy', 'tenants', '--partition', 'tenants_legacy', '--attach']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await fingerprint('public.tenants_legacy')).toEqual(before);
+  }, 120_000);
+
+  it('a sub-partitioned child as one Parquet file (read through its sub-partitions), layout hive on file storage: DuckDB globs the folder, restore rebuilds both levels', async () => {
+    await db.sql.query(`CREATE TABLE public.metrics (tenant_id int NOT NULL, ts timestamptz NOT NULL, v numeric(10, 3), PRIMARY KEY (tenant_id, ts)) PARTITION BY RANGE (ts)`);
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pw-parquet-sub-'));
+    const cfg = writeProject(db.url, { 'm.yaml': rangePolicy({ name: 'metrics', table: 'public.metrics', column: 'ts', interval: '1 day', premake: 1,
+      extra: `  subpartition:\n    strategy: hash\n    column: tenant_id\n    modulus: 3\n  retention:\n    allowMassRemoval: true\n    keep: 1 day\n    action: archive\n    archive:\n      format: parquet\n      compression: ${codec}\n      layout: hive\n      hiveColumn: day\n      verify: full\n` }) },
+      `storage:\n  url: file://${root}\n`);
+    expect(outcomesOf(await reconcileAt(cfg, NOW))).toEqual(['done create metrics_p20240310', 'done create metrics_p20240311']);
+    await db.sql.query(`INSERT INTO public.metrics SELECT g % 7, '2024-03-10 00:00+00'::timestamptz + g * interval '1 minute', g / 3.0 FROM generate_series(0, 1439) g`);
+    const sum = (await db.sql.query<{ s: string }>(`SELECT sum(v)::text AS s FROM public.metrics_p20240310`)).rows[0]!.s;
+    const digest = async () => (await db.sql.query(`SELECT md5(string_agg(tenant_id || ',' || ts || ',' || v, ';' ORDER BY tenant_id, ts)) AS h FROM public.metrics WHERE ts < '2024-03-11 00:00+00'`)).rows[0].h as string;
+    const before = await digest();
+    expect(outcomesOf(await reconcileAt(cfg, '2024-03-12T15:00:00Z'))).toEqual(['done create metrics_p20240312', 'done create metrics_p20240313', 'done archive metrics_p20240310']);
+    expect((await db.sql.query(`SELECT to_regclass('public.metrics_p20240310_h0') AS t`)).rows[0].t).toBeNull();
+
+    const con = await (await DuckDBInstance.create(':memory:')).connect();
+    const [duck] = (await (await con.run(`SELECT count(*)::INTEGER AS n, sum(v)::VARCHAR AS s, min(day)::VARCHAR AS day
+      FROM read_parquet('${root}/main/public.metrics/*/*.parquet', hive_partitioning = true)`)).getRowObjectsJS()) as Array<{ n: number; s: string; day: string }>;
+    con.closeSync();
+    expect(duck).toEqual({ n: 1440, s: sum, day: '2024-03-10 00:00:00+00' });
+
+    const restored = await runCli(['restore', '--config', cfg, '--policy', 'metrics', '--partition', 'metrics_p20240310', '--attach']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'public.metrics_p20240310'::regclass`)).rows[0].n).toBe(3);
+    expect(await digest()).toBe(before);
   }, 120_000);
 });
