@@ -1,4 +1,3 @@
-import { hiveKey } from '../model/archive-keys.js';
 import { createHash } from 'node:crypto';
 import type { ObservedPartition, ObservedTable, OpenWork } from '../catalog/types.js';
 import type { ArchiveSpec, Policy } from '../config/types.js';
@@ -205,19 +204,9 @@ export function removalAction(
   const detach = steps.detach(detachSql(policy.table, ref, concurrently));
   if (how === 'detach') return { ...base, kind: 'detach', boundSql: '', ...program([detach]) };
   if (how === 'drop') return { ...base, kind: 'drop', boundSql: '', ...program([detach, steps.drop([dropSql(ref)])]) };
-  return { ...base, reason: reason + publishedNote(policy, part.boundExpr), kind: 'archive', boundSql: part.boundExpr, ...program(archiveSteps(ref, true, concurrently)), resume: false };
+  return { ...base, kind: 'archive', boundSql: part.boundExpr, ...program(archiveSteps(ref, true, concurrently)), resume: false };
 }
 
-/** layout: hive — where the verified file will be published (under the storage URL), for the plan's reader. */
-export function publishedNote(policy: Policy, boundSql: string): string {
-  const archive = policy.retention?.archive;
-  if (archive?.layout !== 'hive') return '';
-  try {
-    return `; published as ${hiveKey(policy.database, policy.table, archive.hiveColumn!, boundSql)}`;
-  } catch (err) {
-    return `; ${(err as Error).message}`;
-  }
-}
 
 /** The program of an archive: (detach,) export, verify, manifest, and the drop unless afterArchive: keep. */
 export type ArchiveSteps = (ref: PartitionRef, detach: boolean, concurrently: boolean) => Step[];

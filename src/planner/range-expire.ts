@@ -2,7 +2,9 @@ import { program, steps } from '../model/steps.js';
 import { dropSql } from '../sql/ddl.js';
 import { formatCalendarInterval } from '../time/duration.js';
 import { citusDetachNote, detachConcurrently } from './citus.js';
-import { publishedNote, removalAction, removalBlocker } from './common.js';
+import { removalAction, removalBlocker } from './common.js';
+import { hiveKey } from '../model/archive-keys.js';
+import type { Policy } from '../config/types.js';
 import { displayKey } from './keys.js';
 import { expiredByAge, expiredByCount, type FinitePartition } from './range-retention.js';
 import { fmtRange, type Existing, type RangeState } from './range-state.js';
@@ -28,7 +30,7 @@ export function planRetention(s: RangeState, w: RangeWindow, finalized: Readonly
   for (const e of expired) {
     const blocked = removalBlocker(s.policy, s.inp.table, e.part.name, retention.action);
     if (blocked) s.problems.push(blocked);
-    else s.actions.push(removalAction(s.policy, e.part, retention.action, concurrently, fmtRange(e.range, s.show), why, s.archiveSteps));
+    else s.actions.push(removalAction(s.policy, e.part, retention.action, concurrently, fmtRange(e.range, s.show), retention.action === 'archive' ? why + publishedNote(s.policy, e.part.boundExpr) : why, s.archiveSteps));
   }
   if (retention.action !== 'detach') for (const e of s.existing) if (e.part.detachPending) afterFinalize(s, w, e);
   return { expiredAttached: expired.length, needsOccupancy };
@@ -58,4 +60,15 @@ export function reportKeyOutlier(s: RangeState, w: RangeWindow): void {
     message: `DEFAULT partition ${defaultPart.name} holds ${s.policy.range.column} = ${displayKey(inp.defaultMaxKey, inp.keyType)}, ${where}: ` +
       `DEFAULT rows never move the current point (${inPartitions}), so no partition is created for it; move or delete the row, or create a partition for its range by hand`,
   });
+}
+
+/** layout: hive — where the verified file will be published (under the storage URL), for the plan's reader. */
+function publishedNote(policy: Policy, boundSql: string): string {
+  const archive = policy.retention?.archive;
+  if (archive?.layout !== 'hive') return '';
+  try {
+    return `; published as ${hiveKey(policy.database, policy.table, archive.hiveColumn!, boundSql)}`;
+  } catch (err) {
+    return `; ${(err as Error).message}`;
+  }
 }
