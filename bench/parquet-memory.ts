@@ -52,11 +52,18 @@ async function child(url: string, table: string, codec: 'zstd' | 'snappy', endpo
   try {
     const db = { name: 'bench', url, lockTimeoutMs: 5000, statementTimeoutMs: 0, lockRetries: 3, retryDelayMs: 100 };
     const spec = { db, table: ref, columns, format: 'parquet' as const, compression: 'none' as const, partitioned: false,
-      parquet: { columns: parquetColumns, codec, rowGroupRows: DEFAULT_ROW_GROUP_ROWS } };
+      parquet: { columns: parquetColumns, codec, rowGroupRows: Number(process.env.ROW_GROUP_ROWS ?? DEFAULT_ROW_GROUP_ROWS) } };
+    const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      for (const k of Object.keys(peak) as Array<keyof typeof peak>) peak[k] = Math.max(peak[k], m[k]);
+    }, 10);
     const start = process.hrtime.bigint();
     const storage = openStorage(endpoint === 'file' ? { url: `file://${dir}` } : { url: 's3://partwarden-archive/bench', endpoint, forcePathStyle: true, region: 'us-east-1' });
     const r = await exportToStorage(spec, storage, `${table}/data.parquet`, 0);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    clearInterval(sampler);
+    if (process.env.PW_BENCH_DETAIL) process.stderr.write(`${table}: ${Object.entries(peak).map(([k, v]) => `${k} ${Math.round(v / 1048576)}`).join(', ')} MiB\n`);
     const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
     process.stdout.write(JSON.stringify({ rows: r.rows, bytes: r.bytes, peakRss: hwm, seconds }));
   } finally {
@@ -82,7 +89,8 @@ async function main(): Promise<void> {
       const size = Number((await sql.query<{ s: string }>(`SELECT pg_total_relation_size('public.t${i}')::text AS s`)).rows[0]!.s);
       for (const store of ['file', s3.endpoint]) {
         // asynchronously: s3rver runs in this process and must answer the child
-        const { stdout: out } = await promisify(execFile)(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', url, `t${i}`, codec, store], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        const { stdout: out, stderr: detail } = await promisify(execFile)(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', url, `t${i}`, codec, store], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        if (detail) process.stderr.write(detail);
         const r = JSON.parse(out) as { rows: number; bytes: number; peakRss: number; seconds: number };
         if (r.rows !== rows) throw new Error(`${s.name}: exported ${r.rows} rows of ${rows}`);
         results.push({ shape: s.name, store: store === 'file' ? 'file' : 'S3 (s3rver)', rows, tableMb: Math.round(size / 1e6), objectMb: Math.round(r.bytes / 1e6), seconds: Number(r.seconds.toFixed(2)), peakRssMb: Math.round(r.peakRss / 1048576) });

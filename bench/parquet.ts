@@ -23,6 +23,8 @@ import { compressor } from '../src/archive/compression.js';
 import { CopyBinaryRows } from '../src/archive/copy-binary.js';
 import { readParquetColumns } from '../src/archive/parquet-columns.js';
 import { parquetCopySql } from '../src/sql/copy.js';
+import { DEFAULT_ROW_GROUP_ROWS } from '../src/config/policy-schema.js';
+import { PARQUET_ROW_GROUP_BYTES } from '../src/archive/export.js';
 import { ParquetEncoder, type ParquetCodec } from '../src/archive/parquet-encode.js';
 import { startDevPostgres } from '../src/dev/embedded-pg.js';
 import { zstdAvailable } from '../src/model/runtime.js';
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
     };
     const fileOf = (codec: ParquetCodec) => path.join(dir, `events-${codec}.parquet`);
     const parquet = async (codec: ParquetCodec) => {
-      const enc = new ParquetEncoder({ columns, codec, rowGroupRows: Number(process.env.ROW_GROUP_ROWS ?? 100_000), rowGroupBytes: 64 << 20, createdBy: 'partwarden bench' });
+      const enc = new ParquetEncoder({ columns, codec, rowGroupRows: Number(process.env.ROW_GROUP_ROWS ?? DEFAULT_ROW_GROUP_ROWS), rowGroupBytes: PARQUET_ROW_GROUP_BYTES, createdBy: 'partwarden bench' });
       await pipeline(sql.query(copyTo(parquetCopySql(table, columns))), new CopyBinaryRows(), enc, createWriteStream(fileOf(codec)));
       return statSync(fileOf(codec)).size;
     };

@@ -10,7 +10,8 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
  * stream of BinaryRow), whatever the chunk boundaries: the 11-byte signature, flags and header
  * extension, then per row a 16-bit field count and, per field, a 32-bit length (-1: NULL) and the
  * bytes; a field count of -1 ends the data. Anything else is an error, never a guess. Fields are
- * copied out of the chunks (the chunks are not kept), so memory is one row plus one chunk.
+ * views of the chunks, not copies: a consumer that keeps a field keeps its chunk alive (the Parquet
+ * encoder copies each field into its row group's buffer at once, so the chunks go right after).
  */
 export class CopyBinaryRows extends Transform {
   /** Bytes not parsed yet, in the chunks they came in (joined only once a row can be completed). */
@@ -107,7 +108,7 @@ export class CopyBinaryRows extends Transform {
       }
       if (len < 0) throw new Error(`binary COPY row ${this.#rows + 1}, field ${i + 1}: length ${len}`);
       if (b.length - at < len) return at + len;
-      fields[i] = Buffer.from(b.subarray(at, at + len));
+      fields[i] = b.subarray(at, at + len);
       at += len;
     }
     return { fields, next: at };

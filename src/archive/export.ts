@@ -144,10 +144,10 @@ async function streamOut(spec: ExportSpec, sink: (body: PassThrough, signal: Abo
 
 /**
  * A Parquet row group also ends once its fields hold this many bytes (before rowGroupRows): the
- * memory of an export follows it for wide rows (measured in bench/parquet-memory.ts: 32 MB groups
- * of 64 KB values peaked 40 MB higher than 8 MB groups).
+ * memory of an export follows it for wide rows (bench/parquet-memory.ts: 1 KB rows peaked at
+ * 209-222 MiB with 8 MB groups, 166-172 MiB with 4 MB; docs/performance.md).
  */
-export const PARQUET_ROW_GROUP_BYTES = 8 << 20;
+export const PARQUET_ROW_GROUP_BYTES = 4 << 20;
 
 /** What turns the COPY bytes into the stored object: a compressor, the Parquet encoder (rows, then row groups), or nothing. */
 function encodingStages(spec: ExportSpec): { transforms: Transform[]; encoder?: ParquetEncoder } {
@@ -193,7 +193,10 @@ function copyCompletion(client: pg.Client, copy: CopyToStreamQuery): Promise<voi
 /** Exports the table into storage under `key` (which must not exist yet). */
 export async function exportToStorage(spec: ExportSpec, storage: Storage, key: string, sizeHint: number): Promise<ExportResult> {
   return streamOut(spec, async (body, signal) => {
-    const r = await storage.put(key, body, { contentType: contentType(spec), sizeHint, signal });
+    // a Parquet object is several times smaller than its table and produced at a few MB/s: one
+    // 8 MiB part in flight is enough, and keeps the upload's buffers to 16 MiB (csv/binary: 64 MiB)
+    const slow = spec.format === 'parquet' ? { queueSize: 1, minPartMiB: 8 } : {};
+    const r = await storage.put(key, body, { contentType: contentType(spec), sizeHint, signal, ...slow });
     if (r === 'exists') throw new Error(`${key} appeared in storage while exporting; not overwriting it`);
   });
 }

@@ -50,15 +50,71 @@ class Range {
     }
   }
 
+  /** Takes `o`'s range in; byte values are copied (a row group's values are views of a buffer reused for the next group). */
   merge(o: Range): void {
     this.nulls += o.nulls;
-    if (o.min !== undefined && (this.min === undefined || less(o.min, this.min))) this.min = o.min;
-    if (o.max !== undefined && (this.max === undefined || less(this.max, o.max))) this.max = o.max;
+    const own = (v: Comparable) => (v instanceof Uint8Array ? Uint8Array.from(v) : v);
+    if (o.min !== undefined && (this.min === undefined || less(o.min, this.min))) this.min = own(o.min);
+    if (o.max !== undefined && (this.max === undefined || less(this.max, o.max))) this.max = own(o.max);
   }
 
   shown(c: ParquetColumn): ColumnStats {
     const show = (v: Comparable | undefined) => (v === undefined || !c.show ? null : c.show(v));
     return { min: show(this.min), max: show(this.max), nulls: this.nulls };
+  }
+}
+
+/**
+ * One column of the row group being filled, as the bytes PostgreSQL sent (one buffer, reused from
+ * group to group) and each field's place in it. Values are decoded only when the group is written,
+ * all in one synchronous call: nothing of a group lives long enough as JavaScript objects to be
+ * promoted to V8's old generation, where it would stay as garbage long after the group is gone.
+ */
+class ColumnBytes {
+  #buf = Buffer.allocUnsafe(64 << 10);
+  #used = 0;
+  #count = 0;
+  /** Where each field starts in #buf, and its length (-1: NULL): allocated once, for the largest group. */
+  readonly #starts: Int32Array;
+  readonly #lengths: Int32Array;
+
+  constructor(maxRows: number) {
+    this.#starts = new Int32Array(maxRows);
+    this.#lengths = new Int32Array(maxRows);
+  }
+
+  add(field: Buffer | null): void {
+    const i = this.#count++;
+    if (field === null) {
+      this.#lengths[i] = -1;
+      return;
+    }
+    if (this.#used + field.length > this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#used + field.length));
+      this.#buf.copy(bigger, 0, 0, this.#used);
+      this.#buf = bigger;
+    }
+    field.copy(this.#buf, this.#used);
+    this.#starts[i] = this.#used;
+    this.#lengths[i] = field.length;
+    this.#used += field.length;
+  }
+
+  /** The group's values (byte values are views of this column's buffer: valid until reset). */
+  values(decode: (field: Buffer) => ParquetValue): ParquetValue[] {
+    const out = new Array<ParquetValue>(this.#count);
+    for (let i = 0; i < out.length; i++) {
+      const len = this.#lengths[i]!;
+      out[i] = len < 0 ? null : decode(this.#buf.subarray(this.#starts[i]!, this.#starts[i]! + len));
+    }
+    return out;
+  }
+
+  /** Empties the column for the next group, keeping its buffer unless one huge value grew it past `keep` bytes. */
+  reset(keep: number): void {
+    this.#used = 0;
+    this.#count = 0;
+    if (this.#buf.length > keep) this.#buf = Buffer.allocUnsafe(64 << 10);
   }
 }
 
@@ -87,6 +143,16 @@ class HandOffWriter extends ByteWriter {
   }
 }
 
+/**
+ * A column hyparquet-writer decodes only when it reaches it: ParquetWriter.write() reads a
+ * column's `length`, then `slice()`s it once as it encodes that column (hyparquet-writer 0.17,
+ * parquet-writer.js). Its encoding makes a few hundred bytes of temporaries per value; one
+ * column's worth of them at a time instead of the whole group's keeps narrow rows' peak heap down.
+ */
+function lazyColumn(length: number, decode: () => ParquetValue[]): ParquetValue[] {
+  return { length, slice: decode } as unknown as ParquetValue[];
+}
+
 const zstd = (input: Uint8Array): Uint8Array => {
   const compress = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
   if (!compress) throw new Error(`Parquet zstd needs Node.js >= 22.15 (this is ${process.version}); use retention.archive.compression: snappy`);
@@ -103,8 +169,8 @@ export class ParquetEncoder extends Transform {
   readonly #enc: ParquetEncoding;
   readonly #writer: ParquetWriter;
   readonly #schema: SchemaElement[];
-  #values: ParquetValue[][];
-  #ranges: Range[];
+  readonly #columns: ColumnBytes[];
+  #groupRows = 0;
   readonly #total: Range[];
   readonly #groups: Array<{ rows: number; columns: Record<string, ColumnStats> }> = [];
   #groupBytes = 0;
@@ -117,8 +183,7 @@ export class ParquetEncoder extends Transform {
     this.#schema = schema;
     const sink = new HandOffWriter((b) => this.push(b));
     this.#writer = new ParquetWriter({ writer: sink, schema, codec: enc.codec === 'zstd' ? 'ZSTD' : 'SNAPPY', compressors: { ZSTD: zstd }, createdBy: enc.createdBy });
-    this.#values = enc.columns.map(() => []);
-    this.#ranges = enc.columns.map(() => new Range());
+    this.#columns = enc.columns.map(() => new ColumnBytes(enc.rowGroupRows));
     this.#total = enc.columns.map(() => new Range());
   }
 
@@ -139,13 +204,12 @@ export class ParquetEncoder extends Transform {
       if (row.length !== cols.length) throw new Error(`a COPY row has ${row.length} fields, the table ${cols.length} columns`);
       for (let i = 0; i < cols.length; i++) {
         const f = row[i]!;
-        const v = f === null ? null : cols[i]!.decode(f);
-        this.#values[i]!.push(v);
-        this.#ranges[i]!.add(v);
+        this.#columns[i]!.add(f);
         if (f !== null) this.#groupBytes += f.length;
       }
       this.#rows++;
-      if (this.#values[0]!.length >= this.#enc.rowGroupRows || this.#groupBytes >= this.#enc.rowGroupBytes) this.#writeGroup();
+      this.#groupRows++;
+      if (this.#groupRows >= this.#enc.rowGroupRows || this.#groupBytes >= this.#enc.rowGroupBytes) this.#writeGroup();
       cb();
     } catch (err) {
       cb(err as Error);
@@ -154,7 +218,7 @@ export class ParquetEncoder extends Transform {
 
   override _flush(cb: TransformCallback): void {
     try {
-      if ((this.#values[0]?.length ?? 0) > 0) this.#writeGroup();
+      if (this.#groupRows > 0) this.#writeGroup();
       // json/jsonb values are already JSON text: hyparquet-writer would JSON.stringify them again
       // under the JSON converted type, so it is only named in the footer (readers such as DuckDB
       // need it next to the logical type to read the column as JSON rather than BLOB)
@@ -166,14 +230,23 @@ export class ParquetEncoder extends Transform {
     }
   }
 
+  /** Decodes, measures and encodes the group in one synchronous call (the writer hands its bytes on before it returns). */
   #writeGroup(): void {
-    const n = this.#values[0]!.length;
-    const columnData = this.#enc.columns.map((c, i) => ({ name: c.name, data: this.#values[i]! }));
+    const n = this.#groupRows;
+    const ranges = this.#enc.columns.map(() => new Range());
+    const columnData = this.#enc.columns.map((c, i) => ({
+      name: c.name,
+      data: lazyColumn(n, () => {
+        const data = this.#columns[i]!.values(c.decode);
+        for (const v of data) ranges[i]!.add(v);
+        return data;
+      }),
+    }));
     void this.#writer.write({ columnData, rowGroupSize: n });
-    this.#groups.push({ rows: n, columns: Object.fromEntries(this.#enc.columns.map((c, i) => [c.name, this.#ranges[i]!.shown(c)])) });
-    this.#ranges.forEach((r, i) => this.#total[i]!.merge(r));
-    this.#ranges = this.#enc.columns.map(() => new Range());
-    this.#values = this.#enc.columns.map(() => []);
+    this.#groups.push({ rows: n, columns: Object.fromEntries(this.#enc.columns.map((c, i) => [c.name, ranges[i]!.shown(c)])) });
+    ranges.forEach((r, i) => this.#total[i]!.merge(r));
+    for (const c of this.#columns) c.reset(2 * this.#enc.rowGroupBytes);
+    this.#groupRows = 0;
     this.#groupBytes = 0;
   }
 }

@@ -154,8 +154,9 @@ export class S3Storage implements Storage {
     }
     const upload = new Upload({
       client: this.#client,
-      queueSize: 3,
-      partSize: partSizeFor(opts.sizeHint),
+      queueSize: opts.queueSize ?? 3,
+      // PARTWARDEN_S3_MIN_PART_MB (tests) still lowers a caller's own minimum
+      partSize: partSizeFor(opts.sizeHint, opts.minPartMiB === undefined ? undefined : Math.min(opts.minPartMiB, Number(process.env.PARTWARDEN_S3_MIN_PART_MB ?? opts.minPartMiB))),
       leavePartsOnError: false, // abort the multipart upload on any failure
       params: {
         Bucket: this.#bucket,

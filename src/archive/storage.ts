@@ -46,6 +46,9 @@ export interface PutOptions {
   readonly sizeHint?: number;
   readonly signal?: AbortSignal;
   readonly replace?: boolean;
+  /** S3: parts uploaded at once (default 3) and the smallest part (default 16 MiB): memory is about partSize x (queueSize + 1). */
+  readonly queueSize?: number;
+  readonly minPartMiB?: number;
 }
 
 export class StorageError extends Error {
