@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     say(`  curl http://127.0.0.1:${httpPort}/metrics     curl http://127.0.0.1:${httpPort}/status     curl -X POST http://127.0.0.1:${httpPort}/reconcile`);
     say(`  ${S3_ENV} npx partwarden archive list --config ${rel}`);
     say(`  ${S3_ENV} npx partwarden restore --config ${rel} --policy events --partition events_old_a --as public.events_back`);
+    say(`  ${S3_ENV} npx partwarden archive query --config ${rel} --policy page-views --engine duckdb   # SQL over the Parquet archives`);
     say('');
     const io: CommandIO = {
       out: say,

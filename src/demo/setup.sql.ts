@@ -33,6 +33,12 @@ export const DEMO_SETUP: readonly string[] = [
   `CREATE TABLE "Analytics"."Page Views default" PARTITION OF "Analytics"."Page Views" DEFAULT`,
   // rows for this month and the next sit in DEFAULT: partwarden moves them when it creates those months
   `INSERT INTO "Analytics"."Page Views" SELECT (date_trunc('month', now() AT TIME ZONE 'Europe/Paris') + (g % 50) * interval '1 day')::date, '/page/' || (g % 20), g FROM generate_series(1, 2000) g`,
+  // two months past keep (12 months) and two recent ones, made by hand with rows: the old ones are
+  // archived as Parquet and published Hive-style (layout: hive), then dropped
+  ...[14, 13, 2, 1].flatMap((m) => [
+    `CREATE TABLE "Analytics"."Page Views m-${m}" PARTITION OF "Analytics"."Page Views" FOR VALUES FROM ((date_trunc('month', now() AT TIME ZONE 'Europe/Paris') - interval '${m} months')::date) TO ((date_trunc('month', now() AT TIME ZONE 'Europe/Paris') - interval '${m - 1} months')::date)`,
+    `INSERT INTO "Analytics"."Page Views" SELECT (date_trunc('month', now() AT TIME ZONE 'Europe/Paris') - interval '${m} months' + (g % 28) * interval '1 day')::date, '/page/' || (g % 20), g FROM generate_series(1, 1500) g`,
+  ]),
 
   // a plain table that grew for weeks: the demo converts it online (partwarden convert) before the daemon starts
   `CREATE TABLE public.audit_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, logged_at timestamptz NOT NULL DEFAULT now(), actor text NOT NULL, action text NOT NULL)`,
