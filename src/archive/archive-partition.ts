@@ -7,6 +7,7 @@ import { BINARY_ON_CITUS, distributionColumnOf } from '../catalog/citus.js';
 import { quoteQualified } from '../db/quote.js';
 import { tableState } from '../db/relations.js';
 import type { PartitionRef } from '../planner/actions.js';
+import { failpoint } from '../testing/faults.js';
 import { VERSION } from '../version.js';
 import { copyOptionsSql, lockTableSql } from '../sql/copy.js';
 import { dropSql } from '../sql/ddl.js';
@@ -115,6 +116,8 @@ async function verifiedLatest(job: ArchiveJob, prefix: string, found: ArchiveMan
       await verifyObject(job.storage, key, found, job.spec.verify);
       return { value: true, attempts: 1 };
     });
+    // killed between the manifest and the removal of the attempt's own object: remove it now (a no-op when gone)
+    if (found.publishedObject) await job.storage.remove(prefix + found.dataObject);
     return true;
   } catch (err) {
     if (found.publishedObject && (err instanceof VerificationFailed || (err instanceof Error && err.cause instanceof VerificationFailed))) return false;
@@ -193,6 +196,7 @@ async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnTyp
     if (published) {
       await storage.copy(k.data, published, exported.bytes);
       await verifyObject(storage, published, exported, job.spec.verify);
+      failpoint('mid:manifest:published');
     }
     const body = () => Readable.from([Buffer.from(renderManifest(m))]);
     if ((await storage.put(k.manifest, body(), { contentType: 'application/json' })) !== 'created') throw new Error(`${k.manifest} already exists; not overwriting it`);
@@ -201,8 +205,12 @@ async function archiveAttempt(job: ArchiveJob, spec: ExportSpec, keys: ReturnTyp
     await storage.put(keys.manifest, body(), { contentType: 'application/json', replace: true });
     const back = await readManifest(storage, k.manifest);
     if (!back || back.sha256 !== m.sha256 || back.rows !== m.rows) throw new Error(`${k.manifest} did not read back as written; not dropping ${displayTable(job)}`);
-    // the committed manifest names the published copy: the attempt's own object is not needed (one left by a crash here is never read)
-    if (published) await storage.remove(k.data);
+    // the committed manifest names the published copy: the attempt's own object is not needed (one
+    // left by a crash here is never read, and a resumed run removes it)
+    if (published) {
+      failpoint('mid:manifest:committed');
+      await storage.remove(k.data);
+    }
     return { value: back, attempts: 1 };
   });
 }

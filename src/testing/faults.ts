@@ -5,7 +5,9 @@ import { Transform } from 'node:stream';
  * SIGKILL when it reaches that point, exactly like a kill -9 or an OOM kill would.
  * Names: after:<step> (the step is journaled as done) and before-journal:<step> (the step took
  * effect in PostgreSQL, its journal entry is not updated yet), e.g. after:create-table,
- * before-journal:detach; mid:export fires when the first exported bytes reach the upload.
+ * before-journal:detach; mid:export fires when the first exported bytes reach the upload;
+ * mid:manifest:published (layout hive: the file is published, no manifest names it yet) and
+ * mid:manifest:committed (the manifest names it, the attempt's own object is not removed yet).
  */
 export function failpoint(name: string): void {
   if (process.env.PARTWARDEN_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
