@@ -10,6 +10,15 @@ import { zstdAvailable } from '../../src/model/runtime.js';
 const db = useDatabase();
 const NOW = '2024-03-10T15:00:00Z';
 
+/** public.<t> with one expired partition of 20,000 rows (<t>_old) and a current one; its rows' count and sum. */
+async function expiredTable(t: string): Promise<{ n: number; s: string }> {
+  await db.sql.query(`CREATE TABLE public.${t} (ts timestamptz NOT NULL, v int, s text) PARTITION BY RANGE (ts)`);
+  await db.sql.query(`CREATE TABLE public.${t}_old PARTITION OF public.${t} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
+  await db.sql.query(`CREATE TABLE public.${t}_now PARTITION OF public.${t} FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
+  await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * interval '1 second', g, repeat('x', g % 50) FROM generate_series(1, 20000) g`);
+  return (await db.sql.query<{ n: number; s: string }>(`SELECT count(*)::int AS n, sum(v)::int8::text AS s FROM public.${t}_old`)).rows[0]!;
+}
+
 /**
  * kill -9 at every step boundary of the archive lifecycle. Afterwards, for the expired partition,
  * exactly one of these holds: the table still exists with all its rows, or a manifest exists and
@@ -22,11 +31,7 @@ describe('archive: kill -9 at every step, then resume', () => {
   for (const [i, point] of points.entries()) {
     it(`killed at ${point}: no row lost, the next run completes`, async () => {
       const t = `kc${i}`;
-      await db.sql.query(`CREATE TABLE public.${t} (ts timestamptz NOT NULL, v int, s text) PARTITION BY RANGE (ts)`);
-      await db.sql.query(`CREATE TABLE public.${t}_old PARTITION OF public.${t} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
-      await db.sql.query(`CREATE TABLE public.${t}_now PARTITION OF public.${t} FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
-      await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * interval '1 second', g, repeat('x', g % 50) FROM generate_series(1, 20000) g`);
-      const expected = (await db.sql.query(`SELECT count(*)::int AS n, sum(v)::int8::text AS s FROM public.${t}_old`)).rows[0];
+      const expected = await expiredTable(t);
       const root = mkdtempSync(path.join(os.tmpdir(), 'pw-archive-'));
       const cfg = writeProject(
         db.url,
@@ -68,11 +73,7 @@ describe('archive as Parquet with layout: hive: kill -9 at every step, then resu
   for (const [i, point] of points.entries()) {
     it(`killed at ${point}: no row lost, one published file, the next run completes`, async () => {
       const t = `kh${i}`;
-      await db.sql.query(`CREATE TABLE public.${t} (ts timestamptz NOT NULL, v int, s text) PARTITION BY RANGE (ts)`);
-      await db.sql.query(`CREATE TABLE public.${t}_old PARTITION OF public.${t} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
-      await db.sql.query(`CREATE TABLE public.${t}_now PARTITION OF public.${t} FOR VALUES FROM ('2024-03-10') TO ('2024-03-12')`);
-      await db.sql.query(`INSERT INTO public.${t} SELECT '2024-03-01 00:00+00'::timestamptz + g * interval '1 second', g, repeat('x', g % 50) FROM generate_series(1, 20000) g`);
-      const expected = (await db.sql.query(`SELECT count(*)::int AS n, sum(v)::int8::text AS s FROM public.${t}_old`)).rows[0];
+      const expected = await expiredTable(t);
       const root = mkdtempSync(path.join(os.tmpdir(), 'pw-archive-hive-'));
       const cfg = writeProject(
         db.url,
