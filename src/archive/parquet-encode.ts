@@ -161,9 +161,9 @@ const zstd = (input: Uint8Array): Uint8Array => {
 
 /**
  * BinaryRow objects in (the fields of a binary COPY, in column order), a Parquet file's bytes out,
- * row group by row group: rows are decoded into per-column arrays until the group is full, then
- * encoded (with column statistics) and passed on. Memory is one row group of decoded values plus
- * its encoded bytes, whatever the table's size.
+ * row group by row group: each field's bytes are appended to its column until the group is full,
+ * then the columns are decoded, measured (column statistics), encoded and passed on. Memory is one
+ * row group of field bytes plus its encoded bytes, whatever the table's size.
  */
 export class ParquetEncoder extends Transform {
   readonly #enc: ParquetEncoding;
