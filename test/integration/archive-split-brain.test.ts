@@ -70,7 +70,15 @@ describe('split brain during an archive', () => {
     await until('the table is dropped', async () => (await db.sql.query(`SELECT to_regclass('public.sb_old') AS t`)).rows[0].t === null, 45_000);
     // A's export finishes its pause, meets the fence and completes nothing
     await until("A's export failed", async () => (await db.sql.query(`SELECT count(*)::int AS n FROM partwarden.journal WHERE partition_name = 'sb_old' AND step = 'export' AND status = 'failed'`)).rows[0].n === 1);
-    for (const r of [a, b]) r.child.kill('SIGTERM');
+    // stopped (SIGTERM: each finishes its current step, journal entry included) before anything is checked:
+    // the table is gone as soon as B's DROP commits, B's journal entry for it follows
+    await Promise.all([a, b].map(async (r) => {
+      const exited = new Promise((resolve) => r.child.once('exit', resolve));
+      if (r.child.exitCode === null && r.child.signalCode === null) {
+        r.child.kill('SIGTERM');
+        await exited;
+      }
+    }));
 
     const part = path.join(root, 'main/public/sb/sb_old');
     const dataObjects = files(part).filter((f) => f.endsWith('data.csv.gz'));
