@@ -6,6 +6,8 @@
  * values.
  *
  *   npm run bench:parquet-memory -- [--quick]     (MB=300 of field data per table; --quick: 40)
+ *   PW_BENCH_DETAIL=1: each export's peak heap, external and ArrayBuffer memory on stderr too
+ *   ROW_GROUP_ROWS=N: another row group size than the archive's default
  *
  * Prints a table, writes bench/results/<date>-parquet-memory[-quick].json.
  */

@@ -12,14 +12,14 @@ import { VERSION } from '../version.js';
 import { copyOptionsSql, lockTableSql } from '../sql/copy.js';
 import { dropSql } from '../sql/ddl.js';
 import { extension, objectCompression } from './compression.js';
-import { parquetMetadataAsync } from 'hyparquet';
 import { readParquetColumns } from './parquet-columns.js';
 import type { ParquetStats } from './parquet-encode.js';
 import { DEFAULT_ROW_GROUP_ROWS } from '../config/policy-schema.js';
-import { exportCopySql, deterministicScans, digestObject, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
+import { exportCopySql, deterministicScans, digestOnSession, exportToStorage, type ExportResult, type ExportSpec } from './export.js';
 import { dataKeyOf, parseManifest, renderManifest, type ArchiveManifest, type ParquetManifest } from './manifest.js';
 import { hiveKey } from '../model/archive-keys.js';
-import { partitionPrefix, storageBuffer, type Storage } from './storage.js';
+import { partitionPrefix, type Storage } from './storage.js';
+import { VerificationFailed, verifyObject, verifyParquetRows } from './verify.js';
 import { createTableDdl, readColumns, readPartitioning, restoreDdl, type ArchivedColumn } from './table-shape.js';
 
 type StepFn = <T>(name: 'export' | 'verify' | 'manifest' | 'drop', sql: string, final: boolean, run: () => Promise<{ value: T; attempts: number; rows?: number }>, storageKey?: string) => Promise<T>;
@@ -69,9 +69,6 @@ async function readManifest(storage: Storage, key: string): Promise<ArchiveManif
   if (!(await storage.head(key))) return undefined;
   return parseManifest(await text(await storage.get(key)), key);
 }
-
-/** An object in storage that is missing or differs from what its manifest (or the export) says. */
-class VerificationFailed extends Error {}
 
 /** Raised inside the drop step when the table differs from its archive (written to after the export). */
 class ChangedSinceExport extends Error {}
@@ -253,23 +250,6 @@ const parquetManifest = (p: NonNullable<ExportSpec['parquet']>, stats: ParquetSt
   columns: p.columns.map((c) => ({ ...c.pg, asText: c.asText })),
   stats,
 });
-
-/** Size check (checksum), plus a full re-read and re-hash (full). */
-async function verifyObject(storage: Storage, key: string, expected: { bytes: number; sha256: string }, mode: ArchiveSpec['verify']): Promise<void> {
-  const head = await storage.head(key);
-  if (!head) throw new VerificationFailed(`verification failed: ${key} is missing from ${storage.location}`);
-  if (head.size !== expected.bytes) throw new VerificationFailed(`verification failed: ${key} has ${head.size} bytes, expected ${expected.bytes}`);
-  if (mode === 'full') {
-    const d = await digestObject(storage, key, 'none');
-    if (d.sha256 !== expected.sha256) throw new VerificationFailed(`verification failed: ${key} sha256 ${d.sha256} != ${expected.sha256}`);
-  }
-}
-
-/** verify: full of a Parquet object: its footer, read back from storage, counts the exported rows. */
-async function verifyParquetRows(storage: Storage, key: string, expected: { bytes: number; rows: number }): Promise<void> {
-  const meta = await parquetMetadataAsync(storageBuffer(storage, key, expected.bytes));
-  if (Number(meta.num_rows) !== expected.rows) throw new VerificationFailed(`verification failed: ${key} holds ${meta.num_rows} rows, ${expected.rows} were exported`);
-}
 
 /**
  * DROP under ACCESS EXCLUSIVE, only if it is the table that was detached and it still holds

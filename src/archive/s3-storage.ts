@@ -26,11 +26,14 @@ const MiB = 1024 * 1024;
 
 /**
  * Part size that keeps any object under the 10 000-part limit: at least 16 MiB (or
- * PARTWARDEN_S3_MIN_PART_MB, never below S3's 5 MiB), or the size hint spread over 9 000 parts
- * (a margin for a hint that is too low). Memory per upload is about partSize x (queueSize + 1).
+ * PARTWARDEN_S3_MIN_PART_MB; a caller's `minPartMiB` only ever lowers that; never below S3's
+ * 5 MiB), or the size hint spread over 9 000 parts (a margin for a hint that is too low). Memory
+ * per upload is about partSize x (queueSize + 1).
  */
-export function partSizeFor(sizeHint: number | undefined, minPartMiB = Number(process.env.PARTWARDEN_S3_MIN_PART_MB ?? 16)): number {
-  const floor = Math.max(5, Number.isFinite(minPartMiB) ? minPartMiB : 16) * MiB; // S3's minimum part is 5 MiB
+export function partSizeFor(sizeHint: number | undefined, minPartMiB?: number): number {
+  const env = Number(process.env.PARTWARDEN_S3_MIN_PART_MB ?? 16);
+  const base = Number.isFinite(env) ? env : 16;
+  const floor = Math.max(5, minPartMiB === undefined ? base : Math.min(minPartMiB, base)) * MiB; // S3's minimum part is 5 MiB
   return Math.max(floor, Math.ceil((sizeHint ?? 0) / 9000));
 }
 
@@ -155,8 +158,7 @@ export class S3Storage implements Storage {
     const upload = new Upload({
       client: this.#client,
       queueSize: opts.queueSize ?? 3,
-      // PARTWARDEN_S3_MIN_PART_MB (tests) still lowers a caller's own minimum
-      partSize: partSizeFor(opts.sizeHint, opts.minPartMiB === undefined ? undefined : Math.min(opts.minPartMiB, Number(process.env.PARTWARDEN_S3_MIN_PART_MB ?? opts.minPartMiB))),
+      partSize: partSizeFor(opts.sizeHint, opts.minPartMiB),
       leavePartsOnError: false, // abort the multipart upload on any failure
       params: {
         Bucket: this.#bucket,

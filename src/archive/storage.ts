@@ -58,10 +58,14 @@ export class StorageError extends Error {
   }
 }
 
+/** `<db>/<schema>/<parent>/`: a partitioned table's archives, one folder per partition (SPEC §3). */
+export function tablePrefix(database: string, schema: string, parent: string): string {
+  return [database, schema, parent].map(keySegment).join('/') + '/';
+}
 
 /** `<db>/<schema>/<parent>/<partition>/` under the storage prefix (SPEC §3). */
 export function partitionPrefix(database: string, schema: string, parent: string, partition: string): string {
-  return [database, schema, parent, partition].map(keySegment).join('/') + '/';
+  return `${tablePrefix(database, schema, parent)}${keySegment(partition)}/`;
 }
 
 /** An object in storage as hyparquet reads files: its size, and byte ranges fetched on demand (no local copy). */

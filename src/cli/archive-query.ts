@@ -3,7 +3,7 @@ import { text } from 'node:stream/consumers';
 import { dataKeyOf, parseManifest, type ArchiveManifest } from '../archive/manifest.js';
 import { openStorage } from '../archive/open-storage.js';
 import { duckdbSql, parquetS3FdwSql, pgDuckdbSql, QUERY_ENGINES, type ArchivedFiles, type QueryEngine } from '../archive/query-sql.js';
-import { keySegment, type Storage } from '../archive/storage.js';
+import { partitionPrefix, tablePrefix, type Storage } from '../archive/storage.js';
 import type { Policy, StorageConfig } from '../config/types.js';
 import { hiveTablePrefix } from '../model/archive-keys.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -43,7 +43,7 @@ export async function archiveQueryCommand(args: readonly string[], io: CommandIO
 
 /** Each partition's latest manifest (the `<partition>/manifest.json` pointer) under the policy's prefix. */
 async function latestManifests(storage: Storage, policy: Policy): Promise<ArchiveManifest[]> {
-  const prefix = [policy.database, policy.table.schema, policy.table.name].map(keySegment).join('/') + '/';
+  const prefix = tablePrefix(policy.database, policy.table.schema, policy.table.name);
   const out: ArchiveManifest[] = [];
   for await (const key of storage.list(prefix)) {
     const rest = key.slice(prefix.length);
@@ -55,7 +55,6 @@ async function latestManifests(storage: Storage, policy: Policy): Promise<Archiv
 }
 
 function archivedFiles(policy: Policy, manifests: readonly ArchiveManifest[], storage: Storage, cfg: StorageConfig): ArchivedFiles {
-  const prefixOf = (m: ArchiveManifest) => [m.database, m.schema, m.parent, m.partition].map(keySegment).join('/') + '/';
   const base = storage.location.startsWith('file://') ? fileURLToPath(storage.location) : storage.location.replace(/\/+$/, '');
   const url = (key: string) => `${base}/${key}`;
   const archive = policy.retention?.archive;
@@ -68,6 +67,6 @@ function archivedFiles(policy: Policy, manifests: readonly ArchiveManifest[], st
     url,
     ...(hive ? { hiveGlob: `${url(hiveTablePrefix(policy.database, policy.table))}*/*.parquet`, hiveColumn: archive.hiveColumn! } : {}),
     storage: cfg,
-    dataKey: (m) => dataKeyOf(prefixOf(m), m),
+    dataKey: (m) => dataKeyOf(partitionPrefix(m.database, m.schema, m.parent, m.partition), m),
   };
 }

@@ -1,6 +1,6 @@
 import { openStorage } from '../archive/open-storage.js';
 import { listArchives } from '../archive/restore.js';
-import { keySegment } from '../archive/storage.js';
+import { tablePrefix } from '../archive/storage.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { CommandIO } from './io.js';
@@ -19,7 +19,7 @@ export async function archiveCommand(args: readonly string[], io: CommandIO): Pr
   const storage = openStorage(config.storage);
   await storage.probe();
   const prefixes = opts.policy
-    ? policies.map((p) => [p.database, p.table.schema, p.table.name].map(keySegment).join('/') + '/')
+    ? policies.map((p) => tablePrefix(p.database, p.table.schema, p.table.name))
     : [''];
   const found = (await Promise.all(prefixes.map((p) => listArchives(storage, p)))).flat();
   const rows = found.filter((f) => !opts.policy || f.manifest?.policy === opts.policy || f.error);

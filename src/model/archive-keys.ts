@@ -16,7 +16,7 @@ interface TableName {
  * and a glob `<database>/<schema>.<parent>/*\/*.parquet` sees only published files.
  */
 export function hiveKey(database: string, parent: TableName, column: string, boundSql: string): string {
-  return `${keySegment(database)}/${keySegment(parent.schema)}.${keySegment(parent.name)}/${keySegment(column)}=${keySegment(lowerBoundText(boundSql))}/part-0.parquet`;
+  return `${hiveTablePrefix(database, parent)}${keySegment(column)}=${keySegment(lowerBoundText(boundSql))}/part-0.parquet`;
 }
 
 /** The folder engines glob for a table's whole published history (`<database>/<schema>.<parent>/`). */

@@ -207,7 +207,6 @@ export function removalAction(
   return { ...base, kind: 'archive', boundSql: part.boundExpr, ...program(archiveSteps(ref, true, concurrently)), resume: false };
 }
 
-
 /** The program of an archive: (detach,) export, verify, manifest, and the drop unless afterArchive: keep. */
 export type ArchiveSteps = (ref: PartitionRef, detach: boolean, concurrently: boolean) => Step[];
 
